@@ -1,0 +1,534 @@
+"""The records an MSP needs on the day a client is breached.
+
+Every record is a pydantic model with strict validation: a record that would
+mislead a lawyer (an unknown scope state, a signed agreement with no signing
+date, an end before a start) is refused at the door rather than stored.
+
+Records are flat and refer to each other by id (``client_id``,
+``incident_id``) so that the import file, the event payloads and the
+projection tables all share one shape: the JSON of a model *is* the record.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from enum import Enum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+# ---------------------------------------------------------------------------
+# Field types
+# ---------------------------------------------------------------------------
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(
+            "must be 1-80 characters of lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must carry a UTC offset or 'Z' (an instant, not a wall-clock time)")
+    return value.astimezone(timezone.utc)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL byte")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+Zone = Annotated[str, AfterValidator(_zone)]
+UTCInstant = Annotated[datetime, AfterValidator(_utc)]
+def _sha256(value: str) -> str:
+    if not _SHA256.match(value):
+        raise ValueError("must be 64 hex digits (a SHA-256)")
+    return value
+
+
+Sha256 = Annotated[str, StringConstraints(to_lower=True), AfterValidator(_sha256)]
+Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_nul)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_no_nul)]
+Money = Annotated[int, Field(ge=0)]
+
+
+class Record(BaseModel):
+    """Base of every stored record: unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=False)
+
+
+
+class Part(BaseModel):
+    """Base of nested parts of a record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------------
+# Vocabularies
+# ---------------------------------------------------------------------------
+
+
+class Engagement(str, Enum):
+    managed = "managed"
+    co_managed = "co_managed"
+    security_only = "security_only"
+    block_hours = "block_hours"
+    break_fix = "break_fix"
+    project = "project"
+    retainer = "retainer"
+
+
+class ScopeState(str, Enum):
+    included = "included"
+    excluded = "excluded"
+    declined = "declined"
+    client_responsibility = "client_responsibility"
+    third_party = "third_party"
+    not_applicable = "not_applicable"
+
+
+NOT_ADDRESSED = "not_addressed"  # a catalogue item no agreement in force mentions
+
+ContactRole = Literal["primary", "emergency", "technical", "billing", "counsel", "insurer", "broker", "executive"]
+DataKind = Literal["pii", "phi", "pci", "financial", "cui", "credentials", "biometric", "children", "employee"]
+AgreementKind = Literal["msa", "schedule", "sow", "sla", "amendment", "dpa", "baa"]
+ClauseKind = Literal[
+    "limitation_of_liability",
+    "security_disclaimer",
+    "cyber_exclusion",
+    "client_insurance_required",
+    "indemnity",
+    "breach_notification",
+    "data_processing",
+    "other",
+]
+SignatureStatus = Literal["signed", "unsigned", "partially_signed"]
+SignatureMethod = Literal["wet_ink", "e_signature", "click_through", "email_acceptance"]
+Decision = Literal["accepted", "declined", "deferred", "pending"]
+PolicyKind = Literal["cyber", "tech_eo", "cyber_eo", "crime", "general_liability"]
+ReviewKind = Literal["qbr", "annual", "security", "onboarding", "ad_hoc"]
+
+INCIDENT_CATEGORIES = (
+    "ransomware",
+    "bec",
+    "phishing",
+    "credential_compromise",
+    "data_exfiltration",
+    "lost_device",
+    "insider_misuse",
+    "third_party",
+    "exploited_vulnerability",
+    "misconfiguration",
+    "ddos",
+    "other",
+)
+IncidentCategory = Literal[
+    "ransomware",
+    "bec",
+    "phishing",
+    "credential_compromise",
+    "data_exfiltration",
+    "lost_device",
+    "insider_misuse",
+    "third_party",
+    "exploited_vulnerability",
+    "misconfiguration",
+    "ddos",
+    "other",
+]
+ChecklistStatus = Literal["open", "done", "not_applicable", "blocked"]
+
+
+# ---------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------
+
+
+class Contact(Part):
+    name: ShortText
+    role: ContactRole
+    email: ShortText | None = None
+    phone: ShortText | None = None
+    organisation: ShortText | None = None
+
+
+class Client(Record):
+    id: Slug
+    name: ShortText
+    industry: ShortText | None = None
+    engagement: Engagement
+    home_tz: Zone
+    countries: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(
+        default_factory=list, description="ISO 3166-1 alpha-2 codes where the client operates or holds data"
+    )
+    us_states: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(
+        default_factory=list, description="USPS codes of states whose residents' data the client holds"
+    )
+    data_held: list[DataKind] = Field(default_factory=list)
+    public_company: bool = False
+    nydfs_regulated: bool = False
+    hipaa_role: Literal["covered_entity", "business_associate"] | None = None
+    dora_entity: ShortText | None = Field(default=None, description="DORA financial-entity type, if any")
+    nis2_entity: Literal["essential", "important"] | None = None
+    review_cadence_days: int = Field(default=90, ge=7, le=730)
+    contacts: list[Contact] = Field(default_factory=list)
+    notes: Text = ""
+
+
+# ---------------------------------------------------------------------------
+# Agreements and scope
+# ---------------------------------------------------------------------------
+
+
+class Signatory(Part):
+    name: ShortText
+    title: ShortText | None = None
+    side: Literal["msp", "client"]
+
+
+class Signature(Part):
+    status: SignatureStatus = "unsigned"
+    signed_at: UTCInstant | None = None
+    method: SignatureMethod | None = None
+    signatories: list[Signatory] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Signature":
+        if self.status == "signed":
+            if self.signed_at is None:
+                raise ValueError("a signed agreement needs signed_at")
+            sides = {s.side for s in self.signatories}
+            if sides != {"msp", "client"}:
+                raise ValueError("a signed agreement needs a signatory on each side (msp and client)")
+        if self.status == "unsigned" and self.signed_at is not None:
+            raise ValueError("signed_at is set but status is 'unsigned'")
+        return self
+
+
+class Document(Part):
+    file_name: ShortText
+    sha256: Sha256
+
+
+class Clause(Part):
+    kind: ClauseKind
+    section: ShortText
+    text: Text = ""
+    #: e.g. the minimum cyber limit the client must carry (client_insurance_required)
+    amount: Money | None = None
+
+
+class ScopeLine(Part):
+    item: Slug = Field(description="scope catalogue item id")
+    state: ScopeState
+    clause: ShortText | None = Field(default=None, description="section reference, e.g. 'Schedule B §3.2'")
+    notes: Text = ""
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> "ScopeLine":
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        return self
+
+
+class Agreement(Record):
+    """One document of the contract stack (MSA, schedule, SOW, amendment ...).
+
+    effective_from/effective_to are local calendar dates in the client's home
+    zone, both inclusive. ``supersedes`` names the document this one replaces:
+    from this one's effective_from, the replaced one is no longer in force.
+    """
+
+    id: Slug
+    client_id: Slug
+    type: AgreementKind
+    title: ShortText
+    version: int = Field(default=1, ge=1)
+    parent_id: Slug | None = Field(default=None, description="the MSA a schedule/SOW/amendment hangs from")
+    supersedes: Slug | None = None
+    effective_from: date
+    effective_to: date | None = None
+    signature: Signature = Field(default_factory=Signature)
+    document: Document | None = None
+    clauses: list[Clause] = Field(default_factory=list)
+    scope: list[ScopeLine] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Agreement":
+        if self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        items = [line.item for line in self.scope]
+        dupes = sorted({i for i in items if items.count(i) > 1})
+        if dupes and not all(
+            line.effective_from or line.effective_to for line in self.scope if line.item in dupes
+        ):
+            raise ValueError(f"scope lists item {dupes[0]!r} twice without separate effective dates")
+        if self.supersedes == self.id or self.parent_id == self.id:
+            raise ValueError("an agreement cannot supersede or hang from itself")
+        return self
+
+
+# ---------------------------------------------------------------------------
+# Risk acceptances
+# ---------------------------------------------------------------------------
+
+
+class Acknowledgement(Part):
+    signed_by: ShortText
+    signed_at: UTCInstant
+    document: Document | None = None
+
+
+class Reaffirmation(Part):
+    on: date
+    by: ShortText
+    document: Document | None = None
+
+
+class RiskAcceptance(Record):
+    """A recommendation, the client's decision and its signed acknowledgement."""
+
+    id: Slug
+    client_id: Slug
+    item: Slug = Field(description="scope catalogue item id the recommendation concerns")
+    recommendation: Text
+    recommended_on: date
+    review_id: Slug | None = None
+    decision: Decision
+    decided_on: date | None = None
+    acknowledgement: Acknowledgement | None = None
+    reaffirmations: list[Reaffirmation] = Field(default_factory=list)
+    notes: Text = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "RiskAcceptance":
+        if self.decision != "pending" and self.decided_on is None:
+            raise ValueError(f"decision {self.decision!r} needs decided_on")
+        if self.decided_on and self.decided_on < self.recommended_on:
+            raise ValueError("decided_on is before recommended_on")
+        return self
+
+
+# ---------------------------------------------------------------------------
+# Insurance
+# ---------------------------------------------------------------------------
+
+
+class NoticeCondition(Part):
+    """When the insurer must hear of an incident.
+
+    ``fixed``: within ``hours`` (or ``days``) of the trigger; ``asap``: "as soon
+    as practicable", shown as elapsed time against ``internal_target_hours``.
+    """
+
+    kind: Literal["fixed", "asap"]
+    hours: int | None = Field(default=None, ge=1)
+    days: int | None = Field(default=None, ge=1)
+    internal_target_hours: int | None = Field(default=None, ge=1)
+    trigger: ShortText = "discovery"
+    written: bool = Field(default=True, description="the condition requires written notice (a hotline call is not enough)")
+    text: Text = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "NoticeCondition":
+        if self.kind == "fixed" and not (self.hours or self.days):
+            raise ValueError("a fixed notice window needs hours or days")
+        if self.hours and self.days:
+            raise ValueError("give the notice window in hours or in days, not both")
+        return self
+
+
+class InsurancePolicy(Record):
+    id: Slug
+    owner: Literal["msp", "client"]
+    client_id: Slug | None = None
+    type: PolicyKind
+    carrier: ShortText
+    policy_number: ShortText
+    period_start: date
+    period_end: date
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    limit_aggregate: Money
+    limit_per_claim: Money | None = None
+    retention: Money = 0
+    sublimits: dict[Slug, Money] = Field(default_factory=dict, description="e.g. ransomware, social_engineering")
+    notice: NoticeCondition
+    hotline: ShortText | None = None
+    claims_email: ShortText | None = None
+    claims_address: Text | None = None
+    panel_vendors_required: bool = False
+    prior_consent_required: bool = Field(default=True, description="insurer consent before vendors, remediation or ransom payment")
+    panel_vendors: list[ShortText] = Field(default_factory=list)
+    notes: Text = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "InsurancePolicy":
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        if self.owner == "client" and not self.client_id:
+            raise ValueError("a client policy needs client_id")
+        if self.owner == "msp" and self.client_id:
+            raise ValueError("the MSP's own policy has no client_id")
+        return self
+
+
+# ---------------------------------------------------------------------------
+# Business reviews
+# ---------------------------------------------------------------------------
+
+
+class Recommendation(Part):
+    id: Slug
+    item: Slug | None = Field(default=None, description="scope catalogue item id")
+    text: Text
+    decision: Decision = "pending"
+    decided_on: date | None = None
+
+
+class Review(Record):
+    id: Slug
+    client_id: Slug
+    held_on: date
+    type: ReviewKind = "qbr"
+    attendees_msp: list[ShortText] = Field(default_factory=list)
+    attendees_client: list[ShortText] = Field(default_factory=list)
+    topics: list[ShortText] = Field(default_factory=list)
+    security_education: list[ShortText] = Field(default_factory=list)
+    recommendations: list[Recommendation] = Field(default_factory=list)
+    minutes: Document | None = None
+    notes: Text = ""
+
+    @field_validator("recommendations")
+    @classmethod
+    def _unique(cls, recs: list[Recommendation]) -> list[Recommendation]:
+        ids = [r.id for r in recs]
+        if len(ids) != len(set(ids)):
+            raise ValueError("recommendation ids repeat within the review")
+        return recs
+
+
+# ---------------------------------------------------------------------------
+# Incidents (the flows come with the clock, TUI and dossier)
+# ---------------------------------------------------------------------------
+
+
+class Instant(Part):
+    """A moment: stored in UTC with the IANA zone it was observed in."""
+
+    at: UTCInstant
+    tz: Zone
+
+    def local(self) -> datetime:
+        return self.at.astimezone(ZoneInfo(self.tz))
+
+
+class Incident(Record):
+    id: Slug
+    client_id: Slug
+    category: IncidentCategory
+    summary: Text
+    discovered: Instant
+    reported_by: ShortText | None = None
+    status: Literal["open", "contained", "closed"] = "open"
+    data_types: list[DataKind] = Field(default_factory=list)
+    countries: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
+    us_states: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
+    affected_counts: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    ransom_paid: bool = False
+    msp_caused: bool = False
+    template: dict[str, str] = Field(default_factory=dict, description="checklist template id, version and sha256")
+
+
+class ChecklistItem(Record):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    incident_id: Slug
+    client_id: Slug
+    step: Slug
+    title: ShortText
+    section: ShortText = "general"
+    order: int = 0
+    status: ChecklistStatus = "open"
+    rule: ShortText | None = None
+    due: UTCInstant | None = None
+    reason: Text = ""
+    updated_by: ShortText | None = None
+    updated_at: UTCInstant | None = None
+    notes: list[Text] = Field(default_factory=list)
+    evidence_ids: list[str] = Field(default_factory=list)
+
+
+class CustodyEntry(Part):
+    at: UTCInstant
+    by: ShortText
+    action: ShortText
+    location: ShortText | None = None
+
+
+class Evidence(Record):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    incident_id: Slug
+    client_id: Slug
+    name: ShortText
+    sha256: Sha256
+    size: int = Field(ge=0)
+    acquired: Instant
+    acquired_by: ShortText
+    source: ShortText | None = None
+    method: ShortText | None = None
+    custody: list[CustodyEntry] = Field(default_factory=list)
+    notes: Text = ""
+
+
+class Note(Record):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    incident_id: Slug
+    client_id: Slug
+    at: Instant
+    author: ShortText
+    text: Text
+
+
+#: every record type, in dependency order (clients first): the import file's
+#: keys, the store's projection tables and the event payload "type" all use these names
+RECORD_TYPES: dict[str, type[Record]] = {
+    "clients": Client,
+    "agreements": Agreement,
+    "risk_acceptances": RiskAcceptance,
+    "policies": InsurancePolicy,
+    "reviews": Review,
+    "incidents": Incident,
+    "checklist_items": ChecklistItem,
+    "evidence": Evidence,
+    "notes": Note,
+}

@@ -1,0 +1,48 @@
+"""Record tables as a projection of the event chain.
+
+The ``events`` table is the source of truth. Every record table (clients,
+agreements, ...) holds, for each record, its latest JSON as the chain last
+stated it. ``apply`` is the only code that writes record tables, both when an
+event is appended and when ``verify`` replays the whole chain into a scratch
+database to compare with what is on disk.
+
+Event kinds that change records:
+- ``<type>.put``    payload ``{"type", "id", "record"}`` — create or replace
+- ``<type>.delete`` payload ``{"type", "id"}``
+Other kinds (e.g. ``review_pack.printed``) are history only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .chain import Event, canonical
+from .models import RECORD_TYPES
+
+
+def record_event_kind(table: str, action: str = "put") -> str:
+    return f"{table}.{action}"
+
+
+def row_for(table: str, record: dict) -> tuple[str | None, str | None]:
+    """The (client_id, incident_id) columns a record is indexed by."""
+    client_id = record.get("id") if table == "clients" else record.get("client_id")
+    return client_id, record.get("incident_id")
+
+
+def apply(conn: sqlite3.Connection, event: Event) -> None:
+    table, _, action = event.kind.partition(".")
+    if table not in RECORD_TYPES:
+        return
+    payload = event.payload
+    if action == "put":
+        record = payload["record"]
+        client_id, incident_id = row_for(table, record)
+        conn.execute(
+            f"INSERT INTO {table} (id, client_id, incident_id, data, event_id) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET client_id=excluded.client_id, incident_id=excluded.incident_id, "
+            "data=excluded.data, event_id=excluded.event_id",
+            (payload["id"], client_id, incident_id, canonical(record), event.id),
+        )
+    elif action == "delete":
+        conn.execute(f"DELETE FROM {table} WHERE id = ?", (payload["id"],))

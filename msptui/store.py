@@ -1,0 +1,229 @@
+"""The SQLite store: open safely, append events, read records.
+
+One rule holds everything together: records are only ever changed by
+appending an event and applying it to the projection, both inside one
+``BEGIN IMMEDIATE`` transaction. The write lock is taken before the chain
+head is read, so several processes appending at once queue up behind each
+other instead of forking the chain, and a crash leaves either the whole
+change or none of it.
+
+Connections are per thread (sqlite3's rule): the TUI's workers each open
+their own ``Store``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, TypeVar
+
+import sqlite_utils
+
+from . import environment, migrations, paths
+from .chain import GENESIS, Event, canonical, utc_stamp
+from .errors import UserError
+from .models import RECORD_TYPES, Record
+from .projection import apply, record_event_kind
+
+R = TypeVar("R", bound=Record)
+TABLE_OF: dict[type, str] = {model: table for table, model in RECORD_TYPES.items()}
+BUSY_TIMEOUT_S = 60.0
+
+
+def table_of(record: Record) -> str:
+    return TABLE_OF[type(record)]
+
+
+def _create_private(path: Path) -> None:
+    """Create the DB file (and its folder) owner-only before SQLite touches it.
+
+    SQLite gives the -wal and -shm files the permissions of the DB file, so
+    getting the first file right keeps every file private.
+    """
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=paths.dir_mode())
+        os.chmod(folder, paths.dir_mode())
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, paths.file_mode())
+    os.close(fd)
+    os.chmod(path, paths.file_mode())
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class Store:
+    """An open msptui database."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+
+    # -- opening ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str, *, create: bool = False) -> "Store":
+        """Open (and upgrade) the DB at ``path``.
+
+        ``create=False`` refuses a missing file: a command run in the wrong
+        directory or with the wrong MSPTUI_DB must not quietly start an empty
+        database where the user expected their clients.
+        """
+        path = Path(path)
+        if not path.exists():
+            if not create:
+                raise UserError(
+                    f"no database at {path}: run 'msptui demo' or 'msptui import FILE' to create it, "
+                    "or point --db / MSPTUI_DB at the right file"
+                )
+            _create_private(path)
+        elif path.is_dir():
+            raise UserError(f"{path} is a directory, not a database file")
+        try:
+            conn = connect(path)
+            migrations.migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"cannot open {path} as an msptui database: {exc}") from None
+        except RuntimeError as exc:
+            raise UserError(f"{path}: {exc}") from None
+        return cls(path, conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction holding SQLite's write lock from the start."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise UserError(f"{self.path} stayed locked by another msptui for {BUSY_TIMEOUT_S:.0f} s; try again") from None
+                time.sleep(0.05)
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def _append_locked(self, kind: str, payload: dict) -> Event:
+        """Append inside an open transaction: read head, seal, insert, project."""
+        row = self.conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        prev_id, prev_hash = (row["id"], row["hash"]) if row else (0, GENESIS)
+        event = Event(
+            id=prev_id + 1,
+            at=utc_stamp(),
+            tz=environment.local_zone(),
+            actor=environment.actor(),
+            kind=kind,
+            payload=json.loads(canonical(payload)),
+            prev_hash=prev_hash,
+        ).sealed()
+        self.conn.execute(
+            "INSERT INTO events (id, at, tz, actor, kind, payload, prev_hash, hash) "
+            "VALUES (:id, :at, :tz, :actor, :kind, :payload, :prev_hash, :hash)",
+            event.as_row(),
+        )
+        apply(self.conn, event)
+        self.conn.execute(
+            "INSERT INTO chain_head (one, event_id, hash) VALUES (1, ?, ?) "
+            "ON CONFLICT(one) DO UPDATE SET event_id=excluded.event_id, hash=excluded.hash",
+            (event.id, event.hash),
+        )
+        return event
+
+    def append(self, kind: str, payload: dict) -> Event:
+        """Append one history-only or record event in its own transaction."""
+        with self.transaction():
+            return self._append_locked(kind, payload)
+
+    def _put_locked(self, record: Record) -> Event | None:
+        table = table_of(record)
+        data = record.model_dump(mode="json")
+        current = self.conn.execute(f"SELECT data FROM {table} WHERE id = ?", (record.id,)).fetchone()
+        if current is not None and current["data"] == canonical(data):
+            return None
+        return self._append_locked(record_event_kind(table), {"type": table, "id": record.id, "record": data})
+
+    def put(self, record: Record) -> Event | None:
+        """Create or replace a record; returns its event, or None if nothing changed."""
+        with self.transaction():
+            return self._put_locked(record)
+
+    def put_many(self, records: list[Record]) -> list[Event]:
+        """All-or-nothing: every changed record gets an event, in one transaction."""
+        with self.transaction():
+            return [e for e in (self._put_locked(r) for r in records) if e is not None]
+
+    # -- reading ---------------------------------------------------------------
+
+    def get(self, model: type[R], record_id: str) -> R | None:
+        table = TABLE_OF[model]
+        row = self.conn.execute(f"SELECT data FROM {table} WHERE id = ?", (record_id,)).fetchone()
+        return model.model_validate_json(row["data"]) if row else None
+
+    def all(self, model: type[R], *, client_id: str | None = None, incident_id: str | None = None) -> list[R]:
+        table = TABLE_OF[model]
+        where, args = [], []
+        if client_id is not None:
+            where.append("client_id = ?")
+            args.append(client_id)
+        if incident_id is not None:
+            where.append("incident_id = ?")
+            args.append(incident_id)
+        sql = f"SELECT data FROM {table}" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return [model.model_validate_json(r["data"]) for r in self.conn.execute(sql, args)]
+
+    def raw_records(self, table: str) -> list[dict]:
+        """Record JSON exactly as stored (for dump: no re-validation, no reformatting)."""
+        return [json.loads(r["data"]) for r in self.conn.execute(f"SELECT data FROM {table} ORDER BY id")]
+
+    def count(self, table: str) -> int:
+        return self.db[table].count
+
+    def exists(self, table: str, record_id: str) -> bool:
+        return self.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (record_id,)).fetchone() is not None
+
+    def head(self) -> tuple[int, str]:
+        row = self.conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        return (row["id"], row["hash"]) if row else (0, GENESIS)
+
+    def events(self, *, after: int = 0) -> Iterator[Event]:
+        for row in self.conn.execute("SELECT * FROM events WHERE id > ? ORDER BY id", (after,)):
+            yield Event.from_row(dict(row))
+
+    def record_events(self, table: str, record_id: str) -> list[Event]:
+        """Every event that changed one record, oldest first (its history)."""
+        rows = self.conn.execute(
+            "SELECT * FROM events WHERE kind IN (?, ?) AND json_extract(payload, '$.id') = ? "
+            "AND json_extract(payload, '$.type') = ? ORDER BY id",
+            (record_event_kind(table), record_event_kind(table, "delete"), record_id, table),
+        )
+        return [Event.from_row(dict(r)) for r in rows]
