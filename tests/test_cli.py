@@ -1,0 +1,68 @@
+"""The CLI contract: commands, JSON shapes and exit codes."""
+
+import json
+
+from .conftest import client_rec, record_file
+
+
+def test_missing_db_exits_1_and_says_where(cli, db_path):
+    result = cli("clients")
+    assert result.exit_code == 1
+    assert f"no database at {db_path}" in result.stderr
+    assert not db_path.exists()
+
+
+def test_usage_error_exits_2(cli):
+    assert cli("clients", "--bogus").exit_code == 2
+    assert cli("no-such-command").exit_code == 2
+
+
+def test_import_clients_show_verify(cli, tmp_path, db_path):
+    path = record_file(tmp_path, clients=[client_rec("acme", name="Acme [/prod] \x1b[31mred")])
+    result = cli("import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert f"database {db_path}" in result.stderr
+    rows = json.loads(cli("clients", "--json").stdout)
+    assert rows == [{"id": "acme", "name": "Acme [/prod] \x1b[31mred", "engagement": "managed", "home_tz": "America/New_York"}]
+    shown = cli("show", "acme").stdout
+    assert "Acme [/prod] \\x1b[31mred" in shown and "\x1b" not in shown, "escapes are shown, not obeyed"
+    assert json.loads(cli("show", "acme", "--json").stdout)["client"]["id"] == "acme"
+    assert cli("verify").exit_code == 0
+
+
+def test_bad_import_is_one_line_exit_1(cli, tmp_path):
+    path = record_file(tmp_path, clients=[client_rec("acme", home_tz="Nowhere/Zone")])
+    result = cli("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: ")
+    assert "Traceback" not in result.stderr and "field 'home_tz'" in result.stderr
+
+
+def test_show_unknown_client(cli, tmp_path):
+    cli("import", str(record_file(tmp_path, clients=[client_rec("acme")])))
+    result = cli("show", "nobody")
+    assert result.exit_code == 1 and "no client with id 'nobody'" in result.stderr
+
+
+def test_verify_exit_1_on_tamper(cli, tmp_path, db_path):
+    import sqlite3
+
+    cli("import", str(record_file(tmp_path, clients=[client_rec("acme"), client_rec("beta")])))
+    sqlite3.connect(db_path, isolation_level=None).execute("UPDATE clients SET data = '{}' WHERE id = 'beta'")
+    result = cli("verify")
+    assert result.exit_code == 1 and "clients/beta" in result.stderr
+
+
+def test_db_from_environment(cli, tmp_path, monkeypatch, db_path):
+    cli("import", str(record_file(tmp_path, clients=[client_rec("acme")])))
+    monkeypatch.setenv("MSPTUI_DB", str(db_path))
+    result = cli("clients", "--json", db=None)
+    assert result.exit_code == 0 and "(from MSPTUI_DB)" in result.stderr
+
+
+def test_dump_writes_import_format(cli, tmp_path):
+    cli("import", str(record_file(tmp_path, clients=[client_rec("acme")])))
+    out = tmp_path / "out.json"
+    assert cli("dump", str(out)).exit_code == 0
+    data = json.loads(out.read_text())
+    assert data["format"] == "msptui" and data["clients"][0]["id"] == "acme"

@@ -1,0 +1,116 @@
+"""Import is all-or-nothing with one clear line per problem; dump round-trips."""
+
+import json
+
+import pytest
+
+from msptui.errors import UserError
+from msptui.recordfile import dump_data, import_file
+from msptui.store import Store
+
+from .conftest import SIGNED, client_rec, record_file
+
+AGREEMENT = {
+    "id": "acme-msa", "client_id": "acme", "type": "msa", "title": "Master Services Agreement",
+    "effective_from": "2025-01-01", "signature": SIGNED,
+    "scope": [{"item": "mfa", "state": "included", "clause": "Schedule B §3"}],
+}
+
+
+def _events(store: Store) -> int:
+    return store.head()[0]
+
+
+def test_import_writes_every_record_once(store, tmp_path):
+    path = record_file(tmp_path, clients=[client_rec("acme"), client_rec("beta")], agreements=[AGREEMENT])
+    assert len(import_file(store, path)) == 3
+    assert len(import_file(store, path)) == 0, "re-importing the same data must change nothing"
+    assert _events(store) == 3
+
+
+@pytest.mark.parametrize(
+    "lists, expected",
+    [
+        ({"clients": [client_rec("acme"), client_rec("beta", home_tz="Mars/Base")]},
+         "clients[1] (id 'beta'): field 'home_tz': unknown IANA time zone 'Mars/Base'"),
+        ({"clients": [client_rec("acme"), client_rec("acme")]}, "clients[1] (id 'acme'): duplicate id in this file"),
+        ({"clients": [client_rec("acme")], "agreements": [{**AGREEMENT, "client_id": "nobody"}]},
+         "agreements[0] (id 'acme-msa'): field 'client_id': no client with id 'nobody'"),
+        ({"clients": [client_rec("acme")], "agreements": [{**AGREEMENT, "scope": [{"item": "mfaa", "state": "included"}]}]},
+         "field 'scope.0.item': 'mfaa' is not a scope catalogue item id"),
+        ({"clients": [client_rec("acme")], "agreements": [{**AGREEMENT, "signature": {**SIGNED, "signed_at": None}}]},
+         "field 'signature': a signed agreement needs signed_at"),
+        ({"clients": ["not an object"]}, "clients[0]: each record must be a JSON object"),
+        ({"clients": [client_rec("acme", engagement="freebie")]}, "field 'engagement'"),
+    ],
+)
+def test_one_bad_record_writes_nothing(store, tmp_path, lists, expected):
+    path = record_file(tmp_path, **lists)
+    with pytest.raises(UserError) as exc:
+        import_file(store, path)
+    message = str(exc.value)
+    assert message.startswith(str(path)) and expected in message and "\n" not in message
+    assert _events(store) == 0 and store.count("clients") == 0
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"{not json", "invalid JSON at line 1 column 2"),
+        (b'{"format": "msptui", "version": 1, "clients": []}'.replace(b"[]", b"[\xff]"), "not valid UTF-8 at byte"),
+        (b'[]', "top level must be a JSON object"),
+        (b'{"format": "other", "version": 1}', 'expected "format": "msptui"'),
+        (b'{"format": "msptui", "version": 1, "clientz": []}', "unknown top-level key 'clientz'"),
+        (b'{"format": "msptui", "version": 1, "clients": {}}', "'clients' must be a list"),
+        (b'{"format": "msptui", "version": 1, "clients": [{"id": "a", "id": "b"}]}', "key 'id' appears twice"),
+    ],
+)
+def test_malformed_files(store, tmp_path, content, expected):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=None) as exc:
+        import_file(store, path)
+    assert expected in str(exc.value)
+    assert _events(store) == 0
+
+
+def test_references_may_point_at_records_already_stored(store, tmp_path):
+    import_file(store, record_file(tmp_path, "a.json", clients=[client_rec("acme")]))
+    assert len(import_file(store, record_file(tmp_path, "b.json", agreements=[AGREEMENT]))) == 1
+
+
+def test_clients_csv(store, tmp_path):
+    path = tmp_path / "psa.csv"
+    path.write_text(
+        "id,name,engagement,home_tz,us_states,data_held,public_company\n"
+        "acme,\"Acme, Inc.\",managed,America/Chicago,TX;CA,pii;pci,yes\n"
+        "beta,Beta,break_fix,UTC,,,no\n",
+        encoding="utf-8",
+    )
+    assert len(import_file(store, path)) == 2
+    rows = {r["id"]: r for r in dump_data(store)["clients"]}
+    assert rows["acme"]["us_states"] == ["TX", "CA"] and rows["acme"]["public_company"] is True
+    assert rows["acme"]["name"] == "Acme, Inc."
+
+
+def test_clients_csv_error_names_the_line(store, tmp_path):
+    path = tmp_path / "psa.csv"
+    path.write_text("id,name,engagement,home_tz\nacme,Acme,managed,UTC\nbeta,Beta,managed,Nowhere/Zone\n")
+    with pytest.raises(UserError, match=r"psa.csv: line 3 \(id 'beta'\): field 'home_tz'"):
+        import_file(store, path)
+    assert store.count("clients") == 0
+
+
+def test_dump_import_dump_round_trips(tmp_path):
+    from msptui.demo import load_demo
+    from msptui.recordfile import dump_file
+
+    with Store.open(tmp_path / "one.db", create=True) as first:
+        load_demo(first)
+        dump_file(first, tmp_path / "dump1.json")
+    with Store.open(tmp_path / "two.db", create=True) as second:
+        import_file(second, tmp_path / "dump1.json")
+        dump_file(second, tmp_path / "dump2.json")
+    one, two = (json.loads((tmp_path / f"dump{i}.json").read_text()) for i in (1, 2))
+    assert one == two and len(one["clients"]) >= 8
+    assert (tmp_path / "dump1.json").read_bytes() == (tmp_path / "dump2.json").read_bytes()
