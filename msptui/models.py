@@ -325,6 +325,7 @@ class RiskAcceptance(Record):
     recommendation: Text
     recommended_on: date
     review_id: Slug | None = None
+    recommendation_id: Slug | None = Field(default=None, description="the recommendation within the review")
     decision: Decision
     decided_on: date | None = None
     acknowledgement: Acknowledgement | None = None

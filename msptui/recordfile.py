@@ -135,8 +135,9 @@ def read_file(path: Path | str) -> dict:
 def validate(path: Path | str, data: dict, store: Store | None = None) -> list[Record]:
     """Every record as a model, in dependency order, or a UserError for the first problem."""
     catalog = load_catalog()
-    records: list[Record] = []
+    parsed: list[tuple[str, str, Record]] = []
     ids: dict[str, set[str]] = {key: set() for key in RECORD_TYPES}
+    # pass 1: every record valid and unique, so references may point anywhere in the file
     for key, model in RECORD_TYPES.items():
         for index, raw in enumerate(data.get(key, [])):
             where = f"{path}: line {raw.pop('_line')}" if isinstance(raw, dict) and "_line" in raw else f"{path}: {key}[{index}]"
@@ -151,9 +152,11 @@ def validate(path: Path | str, data: dict, store: Store | None = None) -> list[R
             if record.id in ids[key]:
                 raise UserError(f"{label}: duplicate id in this file")
             ids[key].add(record.id)
-            _check_references(label, key, record, ids, store, catalog)
-            records.append(record)
-    return records
+            parsed.append((label, key, record))
+    # pass 2: references resolve to this file or the database
+    for label, key, record in parsed:
+        _check_references(label, key, record, ids, store, catalog)
+    return [record for _, _, record in parsed]
 
 
 def _known(table: str, record_id: str, ids: dict[str, set[str]], store: Store | None) -> bool:

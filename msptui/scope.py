@@ -84,7 +84,8 @@ class ResolvedScope:
 
 
 def _latest_acceptance(acceptances: Iterable[RiskAcceptance], item: str, day: date) -> RiskAcceptance | None:
-    candidates = [r for r in acceptances if r.item == item and r.recommended_on <= day]
+    """The latest *declined* decision on the item made by that day (an accepted one does not back a decline)."""
+    candidates = [r for r in acceptances if r.item == item and r.decision == "declined" and r.decided_on and r.decided_on <= day]
     return max(candidates, key=lambda r: (r.decided_on or r.recommended_on, r.id), default=None)
 
 

@@ -133,7 +133,7 @@ class Store:
         else:
             self.conn.execute("COMMIT")
 
-    def _append_locked(self, kind: str, payload: dict) -> Event:
+    def append_in_transaction(self, kind: str, payload: dict) -> Event:
         """Append inside an open transaction: read head, seal, insert, project."""
         row = self.conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
         prev_id, prev_hash = (row["id"], row["hash"]) if row else (0, GENESIS)
@@ -162,25 +162,25 @@ class Store:
     def append(self, kind: str, payload: dict) -> Event:
         """Append one history-only or record event in its own transaction."""
         with self.transaction():
-            return self._append_locked(kind, payload)
+            return self.append_in_transaction(kind, payload)
 
-    def _put_locked(self, record: Record) -> Event | None:
+    def put_in_transaction(self, record: Record) -> Event | None:
         table = table_of(record)
         data = record.model_dump(mode="json")
         current = self.conn.execute(f"SELECT data FROM {table} WHERE id = ?", (record.id,)).fetchone()
         if current is not None and current["data"] == canonical(data):
             return None
-        return self._append_locked(record_event_kind(table), {"type": table, "id": record.id, "record": data})
+        return self.append_in_transaction(record_event_kind(table), {"type": table, "id": record.id, "record": data})
 
     def put(self, record: Record) -> Event | None:
         """Create or replace a record; returns its event, or None if nothing changed."""
         with self.transaction():
-            return self._put_locked(record)
+            return self.put_in_transaction(record)
 
     def put_many(self, records: list[Record]) -> list[Event]:
         """All-or-nothing: every changed record gets an event, in one transaction."""
         with self.transaction():
-            return [e for e in (self._put_locked(r) for r in records) if e is not None]
+            return [e for e in (self.put_in_transaction(r) for r in records) if e is not None]
 
     # -- reading ---------------------------------------------------------------
 
