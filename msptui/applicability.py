@@ -1,0 +1,344 @@
+"""Which obligations a breach triggers, for the client and for the MSP.
+
+Why it is conservative: missing a clock is worse than showing one too many.
+When a fact the rule needs is not yet recorded (the incident's data types,
+the states of affected people, a head count), the rule is shown as applying
+and the reason says it was *assumed*; facts the record cannot hold at all
+(is the incident "significant"? was the data encrypted?) are carried as a
+``confirm`` question. Every decision comes with one human-readable line.
+
+The MSP's own clocks (GDPR processor, HIPAA business associate, Florida
+third-party agent, Vermont vendor, its E&O notice of circumstances) are
+returned with ``party="msp"``.
+
+Pure Python: no textual / weasyprint imports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Iterable, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+from .deadlines import DEFAULT_INTERNAL_TARGET_HOURS, Deadline, period_due
+from .models import Client, Incident, InsurancePolicy
+from .obligations import Applies, Rule
+from .timeutil import TimeError, get_zone, to_utc, zone_name
+
+__all__ = ["Applicability", "applicable", "policy_deadline"]
+
+_DATA_NAMES = {
+    "pii": "personal information",
+    "phi": "PHI",
+    "pci": "payment-card data",
+    "financial": "financial data",
+    "cui": "CUI (covered defense information)",
+    "credentials": "credentials",
+    "biometric": "biometric data",
+    "children": "children's data",
+    "employee": "employee data",
+}
+_PERSONAL = {"pii", "phi", "pci", "financial", "credentials", "biometric", "children", "employee"}
+
+
+class Applicability(BaseModel):
+    """One rule's verdict for one incident."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_id: str
+    applies: bool
+    reason: str
+    party: Literal["client", "msp"]
+    assumed: bool = False
+    confirm: str | None = None
+
+
+class _Check:
+    """Accumulates reason fragments; the first failure decides."""
+
+    def __init__(self) -> None:
+        self.fragments: list[str] = []
+        self.failure: str | None = None
+        self.assumed = False
+
+    def ok(self, text: str, assumed: bool = False) -> None:
+        self.fragments.append(text)
+        self.assumed = self.assumed or assumed
+
+    def fail(self, text: str) -> None:
+        if self.failure is None:
+            self.failure = text
+
+
+def _data_words(kinds: Iterable[str]) -> str:
+    kinds = list(dict.fromkeys(kinds))
+    if set(kinds) >= _PERSONAL:
+        return "personal data"
+    return ", ".join(_DATA_NAMES.get(k, k) for k in kinds)
+
+
+def _codes(codes: Iterable[str], limit: int = 4) -> str:
+    codes = sorted(set(codes))
+    more = f" (+{len(codes) - limit} more)" if len(codes) > limit else ""
+    return ", ".join(codes[:limit]) + more
+
+
+def _incident_states(incident: Incident) -> set[str]:
+    keys = {k[3:] for k in incident.affected_counts if k.startswith("US-") and len(k) == 5}
+    return set(incident.us_states) | keys
+
+
+def _check_countries(a: Applies, client: Client, incident: Incident, c: _Check) -> None:
+    wanted = set(a.countries_any)
+    from_incident, from_client = wanted & set(incident.countries), wanted & set(client.countries)
+    if from_incident:
+        c.ok(f"incident affects {_codes(from_incident)}")
+    elif from_client:
+        c.ok(f"client operates in {_codes(from_client)}")
+    else:
+        c.fail(f"neither client nor incident is in {_codes(wanted)}")
+
+
+def _check_states(a: Applies, client: Client, incident: Incident, c: _Check) -> None:
+    wanted, states = set(a.us_states_any), _incident_states(incident)
+    if states:
+        hit = wanted & states
+        if hit:
+            c.ok(f"incident affects {_codes(hit)} residents")
+        else:
+            c.fail(f"incident affects no {_codes(wanted)} residents")
+        return
+    hit = wanted & set(client.us_states)
+    if hit:
+        c.ok(f"incident states not recorded yet; client holds data of {_codes(hit)} residents", assumed=True)
+    else:
+        c.fail(f"no {_codes(wanted)} residents affected or held by the client")
+
+
+def _check_data(a: Applies, client: Client, incident: Incident, c: _Check) -> None:
+    wanted = list(a.data_any)
+    if incident.data_types:
+        hit = [k for k in wanted if k in incident.data_types]
+        held = [k for k in hit if k in client.data_held]
+        if hit and held:
+            c.ok(f"client holds {_data_words(held)} and incident involves {_data_words(hit)}")
+        elif hit:
+            c.ok(f"incident involves {_data_words(hit)}")
+        else:
+            c.fail(f"incident involves no {_data_words(wanted)}")
+        return
+    hit = [k for k in wanted if k in client.data_held]
+    if hit:
+        c.ok(f"incident data types not recorded yet; client holds {_data_words(hit)}", assumed=True)
+    else:
+        c.fail(f"neither incident nor client involves {_data_words(wanted)}")
+
+
+def _flag(client: Client, flag: str) -> tuple[bool, str]:
+    """Whether a client flag holds, and how to say it."""
+    if flag == "public_company":
+        return client.public_company, "a public company (SEC registrant)"
+    if flag == "nydfs_regulated":
+        return client.nydfs_regulated, "NYDFS-regulated"
+    if flag == "dora_entity":
+        return bool(client.dora_entity), f"a DORA financial entity ({client.dora_entity or 'none recorded'})"
+    if flag == "nis2_entity":
+        return bool(client.nis2_entity), f"a NIS2 {client.nis2_entity or 'essential/important'} entity"
+    if flag == "hipaa_covered_entity":
+        return client.hipaa_role == "covered_entity", "a HIPAA covered entity"
+    if flag == "hipaa_business_associate":
+        return client.hipaa_role == "business_associate", "a HIPAA business associate"
+    if flag == "hipaa":
+        return client.hipaa_role is not None, f"a HIPAA {(client.hipaa_role or 'regulated party').replace('_', ' ')}"
+    raise ValueError(f"unknown client flag {flag!r}")
+
+
+def _check_flags(a: Applies, client: Client, c: _Check) -> None:
+    for flag in a.requires:
+        holds, words = _flag(client, flag)
+        c.ok(f"client is {words}") if holds else c.fail(f"client is not {words}")
+    for flag in a.unless:
+        holds, words = _flag(client, flag)
+        if holds:
+            c.fail(f"excluded because the client is {words}")
+
+
+def _check_industry(a: Applies, client: Client, c: _Check) -> None:
+    industry = (client.industry or "").lower()
+    hit = next((w for w in a.industries_any if w in industry), None)
+    if hit:
+        c.ok(f"client industry '{client.industry}' is in a listed sector ({hit})")
+    else:
+        c.fail(f"client industry '{client.industry or 'not recorded'}' is not in a listed sector")
+
+
+def _affected(incident: Incident, key: str) -> int | None:
+    counts = incident.affected_counts
+    states = [v for k, v in counts.items() if k.startswith("US-")]
+    if key == "any_us_state":
+        return max(states) if states else None
+    if key == "US" and "US" not in counts:
+        return sum(states) if states else None
+    return counts.get(key)
+
+
+def _check_threshold(a: Applies, incident: Incident, c: _Check) -> None:
+    key = a.count_key or "US"
+    count = _affected(incident, key)
+    limits = " and ".join(
+        t for t in (f">= {a.affected_min}" if a.affected_min is not None else "",
+                    f"<= {a.affected_max}" if a.affected_max is not None else "") if t
+    )
+    where = "any single US state" if key == "any_us_state" else key
+    if count is None:
+        c.ok(f"affected count for {where} not recorded; threshold {limits} assumed met", assumed=True)
+    elif a.affected_min is not None and count < a.affected_min:
+        c.fail(f"{count} affected in {where}, below the threshold ({limits})")
+    elif a.affected_max is not None and count > a.affected_max:
+        c.fail(f"{count} affected in {where}, above the limit ({limits})")
+    else:
+        c.ok(f"{count} affected in {where} (threshold {limits})")
+
+
+def _check_policy(a: Applies, party: str, client: Client, msp_policies: Iterable[InsurancePolicy],
+                  client_policies: Iterable[InsurancePolicy], c: _Check) -> None:
+    if party == "msp":
+        pool = [p for p in msp_policies if p.owner == "msp"]
+    else:
+        pool = [p for p in client_policies if p.owner == "client" and p.client_id == client.id]
+    hit = [p for p in pool if p.type in a.policy_kinds_any]
+    owner = "MSP" if party == "msp" else "client"
+    kinds = " or ".join(a.policy_kinds_any)
+    if hit:
+        c.ok(f"{owner} holds a {hit[0].type} policy ({hit[0].carrier} {hit[0].policy_number})")
+    else:
+        c.fail(f"no {kinds} policy on record for the {owner}")
+
+
+def _decide(rule: Rule, client: Client, incident: Incident, msp_policies: list[InsurancePolicy],
+            client_policies: list[InsurancePolicy]) -> Applicability:
+    a, party = rule.applies, rule.applies.party
+    c = _Check()
+    if party == "msp":
+        actor = (rule.actor or "").replace("_", " ")
+        c.ok(f"MSP's own clock as {actor}" if actor and "msp" not in actor else "MSP's own clock")
+    if a.requires or a.unless:
+        _check_flags(a, client, c)
+    if a.countries_any:
+        _check_countries(a, client, incident, c)
+    if a.us_states_any:
+        _check_states(a, client, incident, c)
+    if a.data_any:
+        _check_data(a, client, incident, c)
+    if a.categories_any:
+        (c.ok if incident.category in a.categories_any else c.fail)(
+            f"incident category is {incident.category}" if incident.category in a.categories_any
+            else f"incident category {incident.category} is not {' or '.join(a.categories_any)}")
+    if a.industries_any:
+        _check_industry(a, client, c)
+    if a.ransom_paid:
+        c.ok("a ransom payment is recorded") if incident.ransom_paid else c.fail("no ransom payment recorded")
+    if a.count_key:
+        _check_threshold(a, incident, c)
+    if a.policy_kinds_any:
+        _check_policy(a, party, client, msp_policies, client_policies, c)
+    if party == "msp" and incident.msp_caused:
+        c.ok("incident is recorded as caused by the MSP")
+    return _verdict(rule, c)
+
+
+def _verdict(rule: Rule, c: _Check) -> Applicability:
+    party = rule.applies.party
+    suffix = f" ({rule.regime}{'; advisory - not in force' if rule.proposed else ''})"
+    if c.failure is not None:
+        return Applicability(rule_id=rule.id, applies=False, reason=c.failure + suffix, party=party)
+    reason = " and ".join(c.fragments) or "applies to every incident"
+    if c.assumed:
+        reason += " [assumed: confirm the missing facts]"
+    confirm = rule.applies.confirm
+    if confirm:
+        reason += f"; confirm: {confirm}"
+    return Applicability(rule_id=rule.id, applies=True, reason=reason + suffix, party=party,
+                         assumed=c.assumed, confirm=confirm)
+
+
+def applicable(
+    rules: Mapping[str, Rule] | Iterable[Rule],
+    client: Client,
+    incident: Incident,
+    *,
+    msp_policies: Iterable[InsurancePolicy] = (),
+    client_policies: Iterable[InsurancePolicy] = (),
+) -> list[Applicability]:
+    """A verdict (applies or not, with a one-line reason) for every rule, in rule order."""
+    values = list(rules.values()) if isinstance(rules, Mapping) else list(rules)
+    msp, own = list(msp_policies), list(client_policies)
+    return [_decide(rule, client, incident, msp, own) for rule in values]
+
+
+def _notice_basis(policy: InsurancePolicy) -> str:
+    n = policy.notice
+    who = f"policy {policy.policy_number} ({policy.carrier}) notice condition"
+    if n.kind == "asap":
+        target = n.internal_target_hours or DEFAULT_INTERNAL_TARGET_HOURS
+        return f"as soon as practicable after {n.trigger} ({who}); internal target {target} h"
+    if n.hours:
+        return f"{n.hours} elapsed hours from {n.trigger} ({who})"
+    return f"{n.days} calendar days from {n.trigger}, local date in the trigger's zone is day 0, due 23:59:59 ({who})"
+
+
+def _policy_warnings(policy: InsurancePolicy, trigger: datetime, tz: str) -> list[str]:
+    warnings = []
+    if policy.notice.written:
+        warnings.append("written notice required: a breach-hotline call is not notice")
+    if policy.prior_consent_required:
+        warnings.append("insurer consent needed before engaging vendors, remediation or any ransom payment")
+    local_day = trigger.astimezone(get_zone(tz)).date()
+    if not policy.period_start <= local_day <= policy.period_end:
+        warnings.append(
+            f"trigger date {local_day} is outside the policy period {policy.period_start} to {policy.period_end}"
+        )
+    return warnings
+
+
+def policy_deadline(policy: InsurancePolicy, trigger: datetime, tz: str) -> Deadline:
+    """The insurer-notice deadline from the actual policy's NoticeCondition.
+
+    ``fixed`` windows count like statutes: hours are elapsed time; days use the
+    trigger's local date in ``tz`` as day 0 and end at 23:59:59 local on day N.
+    ``asap`` has no due date; the internal target is ``internal_target_hours``
+    (default 24 h) after the trigger.
+    """
+    if trigger.tzinfo is None or trigger.utcoffset() is None:
+        raise TimeError("the trigger must carry a UTC offset (an instant, not a wall-clock time)")
+    zone = get_zone(tz)
+    start = trigger.astimezone(zone)
+    n = policy.notice
+    if n.kind == "fixed" and n.hours:
+        due = period_due(start, tz, "hours", n.hours)
+    elif n.kind == "fixed":
+        due = period_due(start, tz, "calendar_days", n.days or 0, due_time="end_of_day")
+    else:
+        due = None
+    target_hours = n.internal_target_hours or (DEFAULT_INTERNAL_TARGET_HOURS if due is None else None)
+    target = (to_utc(start) + timedelta(hours=target_hours)).astimezone(zone) if target_hours else None
+    if target is not None and due is not None and to_utc(target) > to_utc(due):
+        target = due
+    return Deadline(
+        rule_id=f"policy:{policy.id}",
+        trigger=start,
+        due=due,
+        clock_tz=zone_name(zone),
+        basis=_notice_basis(policy),
+        strict=due is not None,
+        uncertain=False,
+        strictness="contractual",
+        confidence="high",
+        internal_target=target,
+        internal_target_basis=f"{target_hours} h after the trigger (internal target)" if target else None,
+        alternatives=[],
+        warnings=_policy_warnings(policy, start, tz),
+    )
+
