@@ -454,6 +454,24 @@ class Instant(Part):
         return self.at.astimezone(ZoneInfo(self.tz))
 
 
+class Assessment(Part):
+    """Whether one obligation applies to an incident, why, and its clock, as decided when it was opened.
+
+    Kept on the incident so the dossier shows what the team was told at the
+    time, even if the rules file is later corrected.
+    """
+
+    rule_id: ShortText
+    applies: bool
+    party: Literal["client", "msp"]
+    reason: Text
+    due: UTCInstant | None = None
+    target: UTCInstant | None = None
+    basis: Text = ""
+    uncertain: bool = False
+    label: ShortText | None = None
+
+
 class Incident(Record):
     id: Slug
     client_id: Slug
@@ -469,6 +487,8 @@ class Incident(Record):
     ransom_paid: bool = False
     msp_caused: bool = False
     template: dict[str, str] = Field(default_factory=dict, description="checklist template id, version and sha256")
+    rules: dict[str, str] = Field(default_factory=dict, description="obligations file sha256 used for the assessment")
+    assessment: list[Assessment] = Field(default_factory=list)
 
 
 class ChecklistItem(Record):
@@ -482,6 +502,9 @@ class ChecklistItem(Record):
     status: ChecklistStatus = "open"
     rule: ShortText | None = None
     due: UTCInstant | None = None
+    #: obligations with no fixed period: the internal target shown beside elapsed time
+    target: UTCInstant | None = None
+    basis: Text = ""
     reason: Text = ""
     updated_by: ShortText | None = None
     updated_at: UTCInstant | None = None

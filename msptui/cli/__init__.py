@@ -30,13 +30,21 @@ class Context:
         return store
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Exceptions that mean "bad input", each carrying a one-line message."""
+    from ..obligations import RulesError, UnknownRuleError
+    from ..timeutil import TimeError
+
+    return (UserError, TimeError, UnknownRuleError, RulesError)
+
+
 class Group(click.Group):
-    """Turns UserError into click's one-line error and exit code 1."""
+    """Turns user errors into click's one-line error and exit code 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except UserError as exc:
+        except _user_errors() as exc:
             raise click.ClickException(visible(str(exc), keep_newlines=False)) from None
 
 
@@ -64,4 +72,4 @@ def main(ctx: click.Context, db: str | None) -> None:
         sys.exit(run_tui(ctx.obj))
 
 
-from . import records  # noqa: E402,F401  (registers commands)
+from . import clock, incidents, records  # noqa: E402,F401  (registers commands)
