@@ -25,6 +25,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from .applicability import applicable, policy_deadline
+from .closures import load_closures
 from .checklist import build_items, load_template, policy_matches
 from .deadlines import Deadline, compute
 from .models import Assessment, ChecklistItem, Client, Incident, InsurancePolicy
@@ -115,7 +116,7 @@ def assess(store: Store, client: Client, incident: Incident) -> tuple[list[Asses
         basis = ""
         uncertain = rule.uncertain
         if verdict.applies and chained_from(rule) is None:
-            deadline = compute(rule, incident.discovered.at, incident.discovered.tz)
+            deadline = compute(rule, incident.discovered.at, incident.discovered.tz, closures=load_closures())
             due, target, basis = deadline.due, deadline.internal_target, _basis(rule, deadline)
         elif verdict.applies:
             basis = f"starts when {chained_from(rule)} is recorded as submitted (its checklist item marked done)"
@@ -180,7 +181,7 @@ def refresh_chained(store: Store, done: ChecklistItem) -> list[ChecklistItem]:
             continue
         if chained_from(rule) != done.rule:
             continue
-        deadline = compute(rule, done.updated_at, incident.discovered.tz)
+        deadline = compute(rule, done.updated_at, incident.discovered.tz, closures=load_closures())
         basis = f"{deadline.basis}; chained from the submission of {done.rule} recorded at {to_utc(done.updated_at).isoformat()}"
         updated = item.model_copy(update={"due": deadline.due, "target": deadline.internal_target, "basis": basis})
         store.put_in_transaction(updated)

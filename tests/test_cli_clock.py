@@ -48,3 +48,14 @@ def test_rules_lists_every_obligation_with_citation_and_confidence(cli):
     assert all(r["citation"] and r["confidence"] in {"high", "medium", "low"} for r in rows)
     circia = next(r for r in rows if r["id"] == "us.circia.incident")
     assert circia["advisory"] and circia["label"] == "advisory - not in force"
+
+
+def test_closures_entered_by_hand_push_business_days(cli):
+    # Tue 6 Jan 2025 10:00 New York; 4 business days → Mon 13 Jan, because Thu 9 Jan 2025
+    # (national day of mourning, EDGAR closed) is in data/closures.toml.
+    result = cli("deadline", "--rule", "us.sec.8k_1_05", "--trigger", "2025-01-06T10:00", "--tz", "America/New_York", db=None)
+    assert result.stdout.splitlines()[0] == "2025-01-13T17:30:00-05:00"
+    # an extra closure typed on the command line moves it one more business day
+    extra = cli("deadline", "--rule", "us.sec.8k_1_05", "--trigger", "2025-01-06T10:00", "--tz", "America/New_York",
+                "--closed", "2025-01-10", db=None)
+    assert extra.stdout.splitlines()[0] == "2025-01-14T17:30:00-05:00"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..closures import load_closures
 from ..deadlines import deadline_report
 from ..obligations import DISCLAIMER, rules_report
 from . import echo_text, emit_json, main
@@ -13,10 +14,13 @@ from . import echo_text, emit_json, main
 @click.option("--rule", "rule_id", required=True, metavar="RULE_ID", help="Obligation id (see 'msptui rules').")
 @click.option("--trigger", "trigger", required=True, metavar="ISO8601", help="Local time in --tz, or with its own offset.")
 @click.option("--tz", "tz", metavar="ZONE", help="IANA zone the trigger was observed in.")
+@click.option("--closed", "closed", multiple=True, type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="An extra closure day (office closed) for business-day counting; repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def deadline(rule_id: str, trigger: str, tz: str | None, as_json: bool) -> None:
+def deadline(rule_id: str, trigger: str, tz: str | None, closed, as_json: bool) -> None:
     """Compute one deadline. First line of plain output: the due instant (ISO 8601 with offset)."""
-    report = deadline_report(rule_id, trigger, tz)
+    closures = load_closures() | {d.date() for d in closed}
+    report = deadline_report(rule_id, trigger, tz, closures=closures)
     if as_json:
         emit_json(report)
         return
