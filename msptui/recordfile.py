@@ -69,7 +69,8 @@ def _read_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UserError(f"{path}: not valid UTF-8 at byte {exc.start} (line {line})") from None
 
 
 def _parse_json(path: Path, text: str) -> dict:

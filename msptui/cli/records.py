@@ -24,11 +24,23 @@ def demo(ctx: Context) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV (the columns 'import' reads), safe to open in a spreadsheet.")
 @pass_ctx
-def clients(ctx: Context, as_json: bool) -> None:
+def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
     """List every client."""
     with ctx.open() as store:
         rows = store.all(Client)
+    if as_csv:
+        from ..csvout import to_csv
+
+        header = ["id", "name", "engagement", "home_tz", "industry", "countries", "us_states", "data_held",
+                  "public_company", "nydfs_regulated"]
+        click.echo(to_csv(header, [
+            [c.id, c.name, c.engagement.value, c.home_tz, c.industry or "", ";".join(c.countries), ";".join(c.us_states),
+             ";".join(c.data_held), str(c.public_company).lower(), str(c.nydfs_regulated).lower()]
+            for c in rows
+        ]), nl=False)
+        return
     if as_json:
         emit_json([{"id": c.id, "name": c.name, "engagement": c.engagement.value, "home_tz": c.home_tz} for c in rows])
         return
