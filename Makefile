@@ -34,7 +34,7 @@ test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n 2
 
 bench: $(TEST_STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
