@@ -5,6 +5,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,12 +23,30 @@ ROUNDS = 6
 
 
 def _run_and_kill(db: Path, op: str, arg: str, delay: float) -> list[str]:
+    """Start the child, wait for its first acknowledged change, then kill -9 after ``delay`` more seconds.
+
+    Waiting for the first ACK makes every round kill the child mid-work even on
+    a loaded machine, instead of sometimes killing it before it started.
+    """
     proc = subprocess.Popen([sys.executable, CHILD, str(db), op, arg], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    first = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            first.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    first.wait(timeout=60)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
-    out, err = proc.communicate(timeout=30)
+    proc.wait(timeout=30)
+    reader.join(timeout=10)
+    err = proc.stderr.read()
     assert "Traceback" not in err, err[-2000:]
-    return [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("ACK ")]
+    return [line.split(" ", 1)[1] for line in lines if line.startswith("ACK ")]
 
 
 def _assert_intact(db: Path) -> Store:
@@ -54,7 +73,7 @@ def test_kill_during_import_is_all_or_nothing(tmp_path):
     rng = random.Random(7)
     total = 0
     for _ in range(ROUNDS):
-        acked = _run_and_kill(db, "import", str(tmp_path), rng.uniform(0.4, 1.5))
+        acked = _run_and_kill(db, "import", str(tmp_path), rng.uniform(0.0, 0.6))
         total += len(acked)
         with _assert_intact(db) as store:
             ids = [c.id for c in store.all(Client)]
@@ -71,7 +90,7 @@ def test_kill_during_evidence_hashing(incident_db, tmp_path):
     rng = random.Random(11)
     total = 0
     for _ in range(ROUNDS):
-        acked = _run_and_kill(db, "evidence", f"{incident}|{image}", rng.uniform(0.3, 1.2))
+        acked = _run_and_kill(db, "evidence", f"{incident}|{image}", rng.uniform(0.0, 0.3))
         total += len(acked)
         with _assert_intact(db) as store:
             recorded = {e.id for e in store.all(Evidence, incident_id=incident)}
@@ -85,7 +104,7 @@ def test_kill_during_checklist_updates(incident_db):
     rng = random.Random(5)
     total = 0
     for _ in range(ROUNDS):
-        acked = _run_and_kill(db, "checklist", f"{incident}|{step}", rng.uniform(0.3, 1.0))
+        acked = _run_and_kill(db, "checklist", f"{incident}|{step}", rng.uniform(0.0, 0.3))
         total += len(acked)
         with _assert_intact(db) as store:
             item = store.get(ChecklistItem, f"{incident}:{step}")
