@@ -1,0 +1,218 @@
+"""Home: every client, instant type-to-filter, and the posture badges that matter in a breach.
+
+The list is a RowList (renders only visible lines), so 10,000 clients paint
+and filter as fast as 20. Rows come from one SQL query in a worker; badges
+come from a second worker (msptui.posture, or built-in checks until it
+exists) and are drawn in when ready.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from screens import data
+from screens.widgets import DbMixin, RowList, SafeStatic, clean, fit
+
+BADGE_HELP = (
+    "Badges: NO-MSA no signed MSA in force; SILENT scope silent on security items; "
+    "DECL-UNSIGNED declined without a signature; REVIEW review overdue; "
+    "INS-EXPIRED / INS-EXPIRING client insurance; INCIDENT open incident."
+)
+
+
+def warm_up() -> None:
+    """Import what the next screens need while the engineer reads the list (off the UI thread),
+    so report-breach -> incident is not slowed by first-time imports."""
+    import importlib
+
+    for name in ("msptui.picture", "msptui.incidents", "msptui.applicability", "msptui.timeutil",
+                 "screens.client", "screens.breach", "screens.incident", "screens.posture"):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+    try:
+        importlib.import_module("msptui.plan")
+        from msptui.obligations import load_rules
+
+        load_rules()
+    except Exception:
+        pass
+
+
+def topbar(app: Any, extra: str = "") -> Content:
+    """operator first, then the DB path (its end, which names the file), then context."""
+    path = clean(str(app.db_path), limit=None)
+    if len(path) > 38:
+        path = "…" + path[-37:]
+    text = f" msptui | {clean(app.operator, limit=20)} | DB {path}"
+    if extra:
+        text += f" | {clean(extra, limit=60)}"
+    return Content(text)
+
+
+class HomeScreen(DbMixin, Screen):
+    """All clients. Type / to filter, Enter to open."""
+
+    HELP = "Type / then part of a client's name or id; the list narrows as you type. " + BADGE_HELP
+    BINDINGS = [
+        Binding("f1,question_mark", "app.help", "Help", key_display="? F1"),
+        Binding("slash", "focus_filter", "Filter", key_display="/"),
+        Binding("enter", "open", "Open", show=False),
+        Binding("b,ctrl+b,f2", "report_breach", "Breach", key_display="b F2"),
+        Binding("p,f6", "app.posture", "Posture", key_display="p F6"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", key_display="^r", show=False),
+        Binding("escape", "clear", "Clear filter", show=False),
+        Binding("q", "app.quit", "Quit"),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all_rows: list[data.ClientRow] = []
+        self.badges: dict[str, list[str]] = {}
+        self.badge_source = "loading"
+        self.data_head: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield SafeStatic(topbar(self.app), classes="topbar", id="topbar")
+        yield Input(placeholder="/ filter clients by name or id", id="filter")
+        yield RowList(self.format_row, empty="(loading clients...)", id="clients")
+        yield SafeStatic("", classes="status", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#clients", RowList).focus()
+        self.action_refresh()
+
+    # -- data ------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self._badges_pending = True
+        self.db("rows", lambda store: (data.client_rows(store), store.head()[0]), raw=True)
+
+    def load_badges(self) -> None:
+        """After the list is on screen: posture in a worker, then warm the other screens' imports."""
+        if getattr(self, "_badges_pending", False):
+            self._badges_pending = False
+            self.db("badges", lambda store: data.posture(store)[1:])
+
+    def external_change(self, head: int) -> None:
+        if self.data_head != head:
+            self.action_refresh()
+
+    def loaded_rows(self, value: tuple[list[data.ClientRow], int]) -> None:
+        self.all_rows, self.data_head = value
+        self.app.client_cache = self.all_rows  # type: ignore[attr-defined]
+        rows = self.query_one("#clients", RowList)
+        rows.empty = "(no client matches the filter)" if self.all_rows else "(no clients in this database: run 'msptui demo' or 'msptui import FILE')"
+        self.apply_filter(keep=True)
+        self.call_after_refresh(self.load_badges)
+
+    def loaded_badges(self, value: tuple[dict[str, list[str]], str]) -> None:
+        self.badges, self.badge_source = value
+        self.query_one("#clients", RowList).redraw()
+        self.update_status()
+        if not getattr(self.app, "_warm", False):
+            self.app._warm = True  # type: ignore[attr-defined]
+            self.run_worker(warm_up, thread=True, group="warm", exit_on_error=False)
+
+    def failed_badges(self, error: str) -> None:
+        self.badge_source = f"badges unavailable: {error}"
+        self.update_status()
+
+    # -- filter ----------------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.apply_filter(keep=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self.action_open()
+
+    def apply_filter(self, keep: bool) -> None:
+        query = self.query_one("#filter", Input).value
+        shown = data.filter_rows(self.all_rows, query)
+        self.query_one("#clients", RowList).set_rows(shown, keep=keep)
+        self.update_status()
+
+    def update_status(self) -> None:
+        shown = len(self.query_one("#clients", RowList).rows)
+        total = len(self.all_rows)
+        text = f" {shown:,} of {total:,} clients | badges: {self.badge_source} | Enter open, b breach, p posture, ? help"
+        self.query_one("#status", SafeStatic).update(Content(text))
+
+    def format_row(self, row: data.ClientRow, width: int) -> Text:
+        badges = self.badges.get(row.id, [])
+        name_w = max(16, min(40, width - 14 - 24))
+        line = Text(no_wrap=True)
+        line.append(fit(clean(row.name, limit=200, newlines=False), name_w))
+        line.append(" " + fit(row.engagement.replace("_", " "), 12) + " ", style="dim")
+        for b in badges:
+            style = "bold reverse" if b.upper().startswith(("INCIDENT", "NO-MSA", "INS-EXPIRED")) else "bold"
+            line.append(clean(b, limit=20), style=style)
+            line.append(" ")
+        return line
+
+    # -- actions ---------------------------------------------------------------
+    def action_focus_filter(self) -> None:
+        # set_focus is immediate (widget.focus() is deferred): keys typed right after "/"
+        # (tmux send-keys, a fast typist) must land in the filter, not in the list
+        self.set_focus(self.query_one("#filter", Input))
+
+    def on_key(self, event) -> None:
+        """Type-to-filter: a printable key no binding uses goes into the filter."""
+        box = self.query_one("#filter", Input)
+        if box.has_focus or not event.is_printable or not event.character:
+            return
+        if event.character in "qbpjkgG/? ":
+            return
+        event.stop()
+        event.prevent_default()
+        self.set_focus(box)
+        box.insert_text_at_cursor(event.character)
+
+    def action_clear(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value:
+            box.value = ""
+        self.query_one("#clients", RowList).focus()
+
+    def action_move(self, delta: int) -> None:
+        self.query_one("#clients", RowList).action_cursor(delta)
+
+    def action_page(self, direction: int) -> None:
+        self.query_one("#clients", RowList).action_page(direction)
+
+    def selected(self) -> data.ClientRow | None:
+        return self.query_one("#clients", RowList).current
+
+    def action_open(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.app.say("no client selected")  # type: ignore[attr-defined]
+            return
+        self.app.open_client(row.id)  # type: ignore[attr-defined]
+
+    def on_row_list_selected(self, event: RowList.Selected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_report_breach(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.app.say("select a client first")  # type: ignore[attr-defined]
+            return
+        from screens.breach import BreachScreen
+
+        self.app.push_screen(BreachScreen(row.id))

@@ -1,0 +1,515 @@
+"""Incident: checklist with live countdowns, coverage, insurance clocks, timeline, evidence.
+
+Tabs (keys 1-5): Checklist, Coverage, Insurance, Timeline, Evidence.
+Countdowns are words, never colour alone: "OVERDUE 2h", "DUE SOON 5h",
+"due 3d", "done". They are redrawn every 15 s without touching the DB.
+
+Other engineers' changes: the app polls the chain head every 2 s (see
+screens/shell.py) and this screen reloads in a worker only when the head
+differs from the one its data was read at.
+
+Evidence: the file is hashed in a thread worker (streamed, constant memory)
+with a progress bar; Esc or c cancels between chunks and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, TabbedContent, TabPane
+
+from screens import data
+from screens.home import topbar
+from screens.widgets import ConfirmScreen, DbMixin, PromptScreen, RowList, SafeStatic, clean, fit, run_job
+
+TABS = ("checklist", "coverage", "insurance", "timeline", "evidence")
+KIND_STYLE = {"overdue": "bold reverse", "soon": "bold", "done": "dim", "na": "dim", "blocked": "bold underline", "due": "", "none": ""}
+STATE_SHORT = {
+    "included": "INCLUDED",
+    "excluded": "EXCLUDED",
+    "declined": "DECLINED",
+    "client_responsibility": "CLIENT",
+    "third_party": "3RD PARTY",
+    "not_applicable": "N/A",
+    "not_addressed": "NOT ADDRESSED",
+}
+
+
+class HashProgress(Message):
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class HashFinished(Message):
+    def __init__(self, evidence_id: str | None, error: str | None) -> None:
+        super().__init__()
+        self.evidence_id = evidence_id
+        self.error = error
+
+
+def toggle_item(store, incident_id: str, item_id: str, status: str) -> str:
+    from msptui.incidents import set_item
+
+    return set_item(store, incident_id, item_id, status=status).status
+
+
+def mark_na(store, incident_id: str, item_id: str, reason: str) -> str:
+    from msptui.incidents import set_item
+
+    return set_item(store, incident_id, item_id, status="not_applicable", note=reason).status
+
+
+def note_item(store, incident_id: str, item_id: str, text: str) -> str:
+    from msptui.incidents import set_item
+
+    return set_item(store, incident_id, item_id, note=text).status
+
+
+def add_note(store, incident_id: str, text: str) -> str:
+    from msptui.incidents import add_note as add
+
+    return add(store, incident_id, text).id
+
+
+class IncidentScreen(DbMixin, Screen):
+    HELP = ("Work the checklist: space ticks the highlighted item (open <-> done; reopening asks first), "
+            "x marks it not applicable with a rationale. n adds a timeline note, a adds evidence (hashed "
+            "with a progress bar; Esc cancels), e exports the dossier. Tabs: 1 checklist 2 coverage "
+            "3 insurance 4 timeline 5 evidence. Changes by others appear within ~2 s.")
+    BINDINGS = [
+        Binding("f1,question_mark", "app.help", "Help", key_display="? F1"),
+        Binding("escape", "back", "Back"),
+        Binding("space", "toggle", "Tick", key_display="spc"),
+        Binding("n,ctrl+n,f3", "note", "Note", key_display="n F3"),
+        Binding("a,ctrl+o,f4", "add_evidence", "Evidence", key_display="a F4"),
+        Binding("e,ctrl+e,f9", "export", "Export", key_display="e F9"),
+        Binding("x,f8", "not_applicable", "Not applicable", show=False),
+        Binding("m", "item_note", "Note on item", show=False),
+        Binding("c", "cancel_hash", "Cancel hashing", show=False),
+        Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
+        Binding("1", "tab('checklist')", "Checklist tab", show=False),
+        Binding("2", "tab('coverage')", "Coverage tab", show=False),
+        Binding("3", "tab('insurance')", "Insurance tab", show=False),
+        Binding("4", "tab('timeline')", "Timeline tab", show=False),
+        Binding("5", "tab('evidence')", "Evidence tab", show=False),
+    ]
+    PALETTE = [
+        ("note", ("Add a note to the incident timeline", "n, ctrl+n, F3")),
+        ("add_evidence", ("Add evidence (hash a file)", "a, ctrl+o, F4")),
+        ("export", ("Export the dossier", "e, ctrl+e, F9")),
+        ("toggle", ("Tick / untick the highlighted checklist item", "space")),
+    ]
+    DEFAULT_CSS = """
+    IncidentScreen #summary { height: 2; }
+    IncidentScreen TabbedContent { height: 1fr; }
+    IncidentScreen TabPane { padding: 0; }
+    IncidentScreen .detail { height: 4; border-top: solid $primary; }
+    IncidentScreen #hashbox { height: auto; display: none; }
+    IncidentScreen #hashbox.busy { display: block; }
+    """
+
+    def __init__(self, incident_id: str, *, bundle: data.IncidentBundle | None = None) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.bundle: data.IncidentBundle | None = None
+        self._initial = bundle
+        self._clocks_for: int | None = None
+        self.data_head: int | None = None
+        self._cancel = threading.Event()
+        self.hashing = False
+        self._last_progress = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield SafeStatic(topbar(self.app, self.incident_id), classes="topbar", id="topbar")
+        yield SafeStatic(Content(" loading incident..."), id="summary")
+        with TabbedContent(id="tabs"):
+            with TabPane("1 Checklist", id="checklist"):
+                yield RowList(self.format_item, empty="(no checklist items)", id="items")
+                yield SafeStatic("", classes="detail", id="item-detail")
+            with TabPane("2 Coverage", id="coverage"):
+                yield SafeStatic("", id="coverage-source")
+                yield RowList(self.format_coverage, id="cov")
+                yield SafeStatic("", classes="detail", id="cov-detail")
+            with TabPane("3 Insurance", id="insurance"):
+                yield VerticalScroll(id="clocks")
+            with TabPane("4 Timeline", id="timeline"):
+                yield RowList(self.format_event, id="events")
+                yield SafeStatic("", classes="detail", id="event-detail")
+            with TabPane("5 Evidence", id="evidence"):
+                yield RowList(self.format_evidence, empty="(no evidence yet: a or F4 adds a file)", id="ev")
+                with Vertical(id="hashbox"):
+                    yield SafeStatic("", id="hash-label")
+                    yield ProgressBar(total=100, show_eta=True, id="hashbar")
+                yield SafeStatic("", classes="detail", id="ev-detail")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.set_interval(15, self.tick)
+        if self._initial is not None:  # handed over by the breach form: no second read
+            bundle, self._initial = self._initial, None
+            await self.loaded_bundle(bundle)
+        else:
+            self.action_refresh()
+
+    # -- data ------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self.db("bundle", data.incident_bundle, self.incident_id)
+
+    def external_change(self, head: int) -> None:
+        if self.data_head != head:
+            self.action_refresh()
+
+    def failed_bundle(self, error: str) -> None:
+        self.query_one("#summary", SafeStatic).update(Content(" " + clean(error, limit=300)))
+        self.app.say(error, severity="error")  # type: ignore[attr-defined]
+
+    async def loaded_bundle(self, bundle: data.IncidentBundle) -> None:
+        first = self.bundle is None
+        self.bundle = bundle
+        self.data_head = bundle.head
+        self.update_summary()
+        self.query_one("#items", RowList).set_rows(bundle.items, keep=True)
+        self.query_one("#coverage-source", SafeStatic).update(Content(
+            f" {len(bundle.coverage)} scope items relevant to {bundle.incident.category.replace('_', ' ')}, "
+            f"state as of discovery ({clean(bundle.coverage_source, limit=120)})"))
+        self.query_one("#cov", RowList).set_rows(bundle.coverage, keep=True)
+        events = list(reversed(bundle.timeline))
+        self.query_one("#events", RowList).set_rows(events, keep=not first)
+        self.query_one("#ev", RowList).set_rows(bundle.evidence, keep=True)
+        if self.query_one("#tabs", TabbedContent).active == "insurance":
+            await self.render_clocks()
+        self.show_details()
+        if first:
+            self.action_tab(self.query_one("#tabs", TabbedContent).active or "checklist")
+
+    def tick(self) -> None:
+        """Countdowns move on: redraw from memory, no DB access."""
+        if self.bundle is None:
+            return
+        self.update_summary()
+        self.query_one("#items", RowList).redraw()
+        self.show_details()
+
+    def update_summary(self) -> None:
+        b = self.bundle
+        if b is None:
+            return
+        inc = b.incident
+        now = data.now_utc()
+        counts = {"overdue": 0, "soon": 0, "done": 0}
+        for it in b.items:
+            _label, kind = data.countdown(it.due, it.status, now)
+            if kind in counts:
+                counts[kind] += 1
+        open_n = sum(1 for it in b.items if it.status in ("open", "blocked"))
+        line1 = Text(" ")
+        line1.append(f"{inc.status.upper()} ", style="bold reverse")
+        line1.append(f" {inc.category.replace('_', ' ')} ", style="bold")
+        line1.append(clean(b.client.name, limit=40))
+        line1.append(f"  {'RANSOM PAID' if inc.ransom_paid else 'ransom not paid'}")
+        line2 = Text(f" discovered {data.fmt_at(inc.discovered.at, inc.discovered.tz)}, {data.span((now - inc.discovered.at).total_seconds())} ago | ")
+        line2.append(f"{counts['overdue']} OVERDUE", style="bold reverse" if counts["overdue"] else "")
+        line2.append(f", {counts['soon']} due soon, {open_n} open, {counts['done']} done")
+        self.query_one("#summary", SafeStatic).update(Group(line1, line2))
+
+    # -- formatters ------------------------------------------------------------
+    def format_item(self, it, width: int) -> Text:
+        label, kind = data.countdown(it.due, it.status, data.now_utc())
+        box = {"done": "[x]", "not_applicable": "[-]", "blocked": "[!]"}.get(it.status, "[ ]")
+        line = Text(box + " ", no_wrap=True)
+        line.append(fit(label, 16), style=KIND_STYLE.get(kind, ""))
+        line.append(" ")
+        line.append(clean(it.title, limit=300), style="dim" if it.status in ("done", "not_applicable") else "")
+        return line
+
+    def format_coverage(self, row: data.CoverageRow, width: int) -> Text:
+        line = Text(no_wrap=True)
+        state = STATE_SHORT.get(row.state, row.state.upper())
+        line.append(fit(state, 14), style="bold reverse" if row.state == "not_addressed" else "bold")
+        line.append(fit(clean(row.label, limit=60), 32) + " ")
+        line.append(clean(row.clause, limit=60), style="italic")
+        if row.reviews:
+            line.append(f"  ({len(row.reviews)} review ref)")
+        return line
+
+    def format_event(self, ev, width: int) -> Text:
+        at, who, what, text = ev
+        tz = self.bundle.incident.discovered.tz if self.bundle else "UTC"
+        local = data.fmt_at(at, tz)
+        line = Text(no_wrap=True)
+        line.append(local[:16] + " ", style="dim")
+        line.append(fit(what.upper(), 10) + " ", style="bold")
+        line.append(fit(clean(who, limit=20), 10) + " ")
+        line.append(clean(text, limit=500))
+        return line
+
+    def format_evidence(self, e, width: int) -> Text:
+        line = Text(no_wrap=True)
+        line.append(fit(clean(e.name, limit=80), 28) + " ", style="bold")
+        line.append(f"{e.size:>12,} B  sha256 {e.sha256[:16]}...  ")
+        line.append(clean(e.acquired_by, limit=30))
+        return line
+
+    # -- details ---------------------------------------------------------------
+    def show_details(self) -> None:
+        if self.bundle is None:
+            return
+        tz = self.bundle.incident.discovered.tz
+        it = self.query_one("#items", RowList).current
+        if it is not None:
+            label, _ = data.countdown(it.due, it.status, data.now_utc())
+            t = Text()
+            t.append(clean(it.title, limit=200) + "\n", style="bold")
+            t.append(f"{label} | due {data.fmt_at(it.due, tz)} | section {clean(it.section, limit=30)}" + (f" | rule {clean(it.rule, limit=40)}" if it.rule else "") + "\n")
+            extra = []
+            if it.reason:
+                extra.append("reason: " + clean(it.reason, limit=200))
+            if it.updated_by:
+                extra.append(f"last change {clean(it.updated_by, limit=30)} {data.fmt_at(it.updated_at, tz)}")
+            if it.notes:
+                extra.append("note: " + clean(it.notes[-1], limit=200))
+            t.append(" | ".join(extra))
+            self.query_one("#item-detail", SafeStatic).update(t)
+        cov = self.query_one("#cov", RowList).current
+        if cov is not None:
+            t = Text()
+            t.append(clean(cov.basis, limit=300) + "\n")
+            t.append(clean("; ".join(cov.reviews) if cov.reviews else "no review recommended or declined this item", limit=400), style="italic")
+            self.query_one("#cov-detail", SafeStatic).update(t)
+        ev = self.query_one("#events", RowList).current
+        if ev is not None:
+            at, who, what, text = ev
+            t = Text(f"{data.fmt_at(at, tz)}  {what}  by {clean(who, limit=40)}\n", style="bold")
+            t.append(clean(text, limit=600, newlines=True))
+            self.query_one("#event-detail", SafeStatic).update(t)
+        e = self.query_one("#ev", RowList).current
+        if e is not None:
+            t = Text(f"sha256 {e.sha256}\n")
+            t.append(f"acquired {data.fmt_at(e.acquired.at, e.acquired.tz)} by {clean(e.acquired_by, limit=30)}\n")
+            t.append("source " + clean(e.source or "-", limit=200))
+            self.query_one("#ev-detail", SafeStatic).update(t)
+
+    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        self.show_details()
+
+    def on_row_list_selected(self, event: RowList.Selected) -> None:
+        event.stop()
+        if event.rowlist.id == "items":
+            self.action_toggle()
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "insurance":
+            await self.render_clocks()
+
+    async def render_clocks(self) -> None:
+        """Insurance tab, built when shown (and rebuilt only when the data changed)."""
+        b = self.bundle
+        if b is None or self._clocks_for == b.head:
+            return
+        self._clocks_for = b.head
+        from screens.client import hotline_widget
+
+        box = self.query_one("#clocks", VerticalScroll)
+        await box.remove_children()
+        widgets: list[Any] = []
+        now = data.now_utc()
+        tz = b.incident.discovered.tz
+        if not any(c.side == "client" for c in b.clocks):
+            widgets.append(SafeStatic(Text("CLIENT: NO CYBER POLICY ON RECORD", style="bold reverse")))
+        for c in b.clocks:
+            p = c.policy
+            t = Text()
+            t.append(f"{c.side.upper()} {p.type.replace('_', ' ')}  ", style="bold")
+            t.append(clean(p.carrier, limit=50) + "  #" + clean(p.policy_number, limit=40) + "\n")
+            t.append(f"  {c.status}\n", style="bold reverse" if c.status.startswith("EXPIRED") else "")
+            if c.due is not None:
+                label, _ = data.countdown(c.due, "open", now)
+                t.append(f"  INSURER NOTICE {label.upper()}  ", style="bold reverse" if "OVERDUE" in label else "bold")
+                t.append(f"by {data.fmt_at(c.due, tz)}\n")
+            elif c.target is not None:
+                label, _ = data.countdown(c.target, "open", now)
+                t.append(f"  as soon as practicable; internal target {label}  ", style="bold")
+                t.append(f"({data.fmt_at(c.target, tz)})\n")
+            t.append("  " + clean(c.notice, limit=300) + "\n")
+            t.append(f"  limit {data.money(p.currency, p.limit_aggregate)}  retention {data.money(p.currency, p.retention)}")
+            if b.incident.category in p.sublimits:
+                t.append(f"  {b.incident.category} sublimit {data.money(p.currency, p.sublimits[b.incident.category])}")
+            t.append("\n")
+            for w in c.warnings:
+                t.append("  ! " + clean(w, limit=200) + "\n")
+            if p.claims_email:
+                t.append("  claims email " + clean(p.claims_email, limit=80) + "\n")
+            widgets.append(SafeStatic(t))
+            if p.hotline:
+                widgets.append(hotline_widget(p.hotline, p.carrier))
+        await box.mount_all(widgets)
+
+    # -- actions ---------------------------------------------------------------
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        target = {"checklist": "#items", "coverage": "#cov", "timeline": "#events", "evidence": "#ev", "insurance": "#clocks"}[tab]
+        self.query_one(target).focus()
+
+    def current_item(self):
+        if self.query_one("#tabs", TabbedContent).active != "checklist":
+            self.app.say("switch to the checklist (1) to work an item")  # type: ignore[attr-defined]
+            return None
+        return self.query_one("#items", RowList).current
+
+    def action_toggle(self) -> None:
+        it = self.current_item()
+        if it is None:
+            return
+        if it.status == "done":
+            def done(yes: bool | None) -> None:
+                if yes:
+                    self.db("write", toggle_item, self.incident_id, it.id, "open", exclusive=False)
+
+            self.app.push_screen(ConfirmScreen(f"Reopen '{clean(it.title, limit=120)}'? It is marked done."), done)
+            return
+        self.db("write", toggle_item, self.incident_id, it.id, "done", exclusive=False)
+
+    def loaded_write(self, _value: Any) -> None:
+        self.action_refresh()
+
+    def failed_write(self, error: str) -> None:
+        self.app.say(error, severity="error", timeout=8)  # type: ignore[attr-defined]
+        self.action_refresh()
+
+    def action_not_applicable(self) -> None:
+        it = self.current_item()
+        if it is None:
+            return
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self.db("write", mark_na, self.incident_id, it.id, reason, exclusive=False)
+
+        self.app.push_screen(PromptScreen(
+            f"Not applicable: {clean(it.title, limit=100)}", placeholder="rationale: who decided and why",
+            hint="The rationale is recorded (a decision not to act). Enter = save, Esc = cancel",
+            validate=lambda v: None if v.strip() else "a rationale is required"), done)
+
+    def action_item_note(self) -> None:
+        it = self.current_item()
+        if it is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text and text.strip():
+                self.db("write", note_item, self.incident_id, it.id, text, exclusive=False)
+
+        self.app.push_screen(PromptScreen(f"Note on: {clean(it.title, limit=100)}"), done)
+
+    def action_note(self) -> None:
+        def done(text: str | None) -> None:
+            if text and text.strip():
+                self.db("write", add_note, self.incident_id, text, exclusive=False)
+                self.app.say("note added to the timeline")  # type: ignore[attr-defined]
+
+        self.app.push_screen(PromptScreen("Add a note to the timeline", placeholder="what happened / was decided",
+                                          validate=lambda v: None if v.strip() else "the note is empty"), done)
+
+    def action_add_evidence(self) -> None:
+        if self.hashing:
+            self.app.say("already hashing a file; c or Esc cancels it", severity="warning")  # type: ignore[attr-defined]
+            return
+
+        def check(value: str) -> str | None:
+            from pathlib import Path
+
+            p = Path(value.strip()).expanduser()
+            if not value.strip():
+                return "give a file path"
+            if not p.is_file():
+                return f"{value.strip()} is not a readable file"
+            return None
+
+        def done(path: str | None) -> None:
+            if path:
+                self.start_hash(path.strip())
+
+        self.app.push_screen(PromptScreen("Add evidence: path of the file to hash (SHA-256) and record",
+                                          placeholder="/path/to/file", validate=check), done)
+
+    def start_hash(self, path: str) -> None:
+        from pathlib import Path
+
+        self.hashing = True
+        self._cancel.clear()
+        self.action_tab("evidence")
+        self.query_one("#hashbox").add_class("busy")
+        self.query_one("#hash-label", SafeStatic).update(Content(f"hashing {clean(path, limit=60)} ... (c or Esc cancels)"))
+        bar = self.query_one("#hashbar", ProgressBar)
+        bar.update(total=max(1, Path(path).expanduser().stat().st_size), progress=0)
+        self._hash(str(Path(path).expanduser()))
+
+    @work(thread=True, group="hash", exit_on_error=False)
+    def _hash(self, path: str) -> None:
+        from msptui.incidents import add_evidence
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - self._last_progress > 0.1 or done == total:
+                self._last_progress = now
+                self.post_message(HashProgress(done, total))
+
+        value, error = run_job(self.app.db_path, lambda store: add_evidence(
+            store, self.incident_id, path, progress=progress, cancelled=self._cancel.is_set).id, (), {})
+        self.post_message(HashFinished(value, error))
+
+    def on_hash_progress(self, message: HashProgress) -> None:
+        self.query_one("#hashbar", ProgressBar).update(total=max(1, message.total), progress=message.done)
+
+    def on_hash_finished(self, message: HashFinished) -> None:
+        self.hashing = False
+        self.query_one("#hashbox").remove_class("busy")
+        if message.error:
+            self.app.say(message.error, severity="warning" if "cancel" in message.error else "error", timeout=8)  # type: ignore[attr-defined]
+        else:
+            self.app.say(f"evidence recorded: {message.evidence_id}")  # type: ignore[attr-defined]
+        self.action_refresh()
+
+    def action_cancel_hash(self) -> None:
+        if self.hashing:
+            self._cancel.set()
+
+    def action_export(self) -> None:
+        try:
+            from msptui.dossier import export_in_child  # noqa: F401, PLC0415
+        except ImportError:
+            self.app.say("Dossier export is not available yet (msptui.dossier is not installed). Nothing was exported.",  # type: ignore[attr-defined]
+                         severity="warning", timeout=8)
+            return
+        self.app.say("exporting the dossier in a separate process...")  # type: ignore[attr-defined]
+        self._export()
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self) -> None:
+        try:
+            from msptui.dossier import export_in_child
+
+            result = export_in_child(self.app.db_path, self.incident_id)
+            self.app.call_from_thread(self.app.say, f"dossier written: {result}")  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.app.call_from_thread(self.app.say, f"export failed: {exc}", severity="error", timeout=10)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        if self.hashing:
+            self._cancel.set()
+            return
+        self.app.pop_screen()

@@ -1,0 +1,207 @@
+"""The Textual application: screens, global keys, the command palette, change polling.
+
+Seeing other engineers' changes
+-------------------------------
+Several engineers on the same jump box may work the same incident. Every
+change appends an event to the hash chain, so the chain head id (the last
+event id, ``Store.head()[0]``) changes whenever *anything* changes. Every
+``POLL_SECONDS`` (2 s) a thread worker reads that id over its own short-lived
+read-only SQLite connection (never the main thread's, never a write lock) and
+posts ``HeadChanged`` only when it differs from the last one seen; the active
+screen then reloads its data in its own worker if the head it was built from
+is older. Nothing is re-read while nothing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.message import Message
+
+from msptui.environment import actor
+from msptui.literal import visible
+
+POLL_SECONDS = 2.0
+
+
+class HeadChanged(Message):
+    def __init__(self, head: int) -> None:
+        super().__init__()
+        self.head = head
+
+
+def read_head(db_path: Path) -> int | None:
+    """The chain head id over a read-only connection (None if unreadable)."""
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("SELECT max(id) FROM events").fetchone()
+        return int(row[0] or 0)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+class MainCommands(Provider):
+    """Ctrl+P: the main actions, plus "open client NAME"."""
+
+    def _actions(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        app: MspApp = self.app  # type: ignore[assignment]
+        screen = app.screen
+        actions = [
+            ("Report breach", "open the breach form for the selected client (b, ctrl+b, F2)", lambda: app.run_screen_action("report_breach")),
+            ("Posture findings", "every client's gaps, sortable (p, F6)", app.action_posture),
+            ("Home: client list", "back to all clients", app.action_home),
+            ("Refresh", "reload from the database (ctrl+r)", lambda: app.run_screen_action("refresh")),
+            ("Help", "keys for this screen (?, F1)", app.action_help),
+            ("Quit", "leave msptui (ctrl+q)", app.action_quit),
+        ]
+        for name, help_text in getattr(screen, "PALETTE", []):
+            actions.append((help_text[0], help_text[1], lambda name=name: app.run_screen_action(name)))
+        return actions
+
+    async def discover(self) -> Hits:
+        for title, help_text, cb in self._actions():
+            yield DiscoveryHit(Content(title), cb, text=title, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, cb in self._actions():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, Content(title), cb, text=title, help=help_text)
+        app: MspApp = self.app  # type: ignore[assignment]
+        count = 0
+        for row in app.client_cache:
+            label = f"Open client {visible(row.name, keep_newlines=False)[:120]} ({row.id})"
+            score = matcher.match(label)
+            if score > 0:
+                # never matcher.highlight(): it parses the candidate as markup
+                yield Hit(score, Content(label), lambda cid=row.id: app.open_client(cid), text=label)
+                count += 1
+                if count >= 30:
+                    break
+
+
+class MspApp(App):
+    """msptui's terminal UI."""
+
+    TITLE = "msptui"
+    COMMANDS = App.COMMANDS | {MainCommands}
+    ENABLE_COMMAND_PALETTE = True
+    CSS = """
+    Screen { layers: base overlay; }
+    .topbar { height: 1; background: $primary-background; color: $text; text-style: bold; }
+    .status { height: 1; color: $text-muted; }
+    .section-title { text-style: bold reverse; margin-top: 1; }
+    .gap { border-left: thick $error; }
+    .hotline { border: heavy $warning; height: auto; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", key_display="? F1", show=False),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("f6", "posture", "Posture", show=False),
+    ]
+
+    def __init__(self, db_path: Path, *, plan: Callable | None = None, poll: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.db_path = Path(db_path)
+        self.operator = actor()
+        self.plan = plan
+        self.poll_enabled = poll
+        self.head: int | None = None
+        self.client_cache: list[Any] = []
+        self._polling = False
+
+    # -- lifecycle ----------------------------------------------------------
+    def on_mount(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, self._hangup, 129)
+            loop.add_signal_handler(signal.SIGTERM, self._hangup, 143)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests) or no signals
+            pass
+        if self.poll_enabled:
+            self.set_interval(POLL_SECONDS, self._poll)
+
+    def get_default_screen(self):
+        from screens.home import HomeScreen
+
+        return HomeScreen()
+
+    def _hangup(self, code: int) -> None:
+        """The terminal went away (SSH dropped) or we were told to stop: leave, non-zero."""
+        self.exit(return_code=code)
+
+    def _poll(self) -> None:
+        if not self._polling:
+            self._polling = True
+            self._poll_head()
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def _poll_head(self) -> None:
+        head = read_head(self.db_path)
+        self.post_message(HeadChanged(-1 if head is None else head))
+
+    @on(HeadChanged)
+    def _head_changed(self, message: HeadChanged) -> None:
+        self._polling = False
+        if message.head < 0 or message.head == self.head:
+            return
+        self.head = message.head
+        for screen in self.screen_stack:  # each screen reloads only if its data is older
+            hook = getattr(screen, "external_change", None)
+            if hook is not None:
+                hook(message.head)
+
+    # -- navigation -----------------------------------------------------------
+    def open_client(self, client_id: str, **kwargs: Any) -> None:
+        from screens.client import ClientScreen
+
+        self.push_screen(ClientScreen(client_id, **kwargs))
+
+    def open_incident(self, incident_id: str) -> None:
+        from screens.incident import IncidentScreen
+
+        self.push_screen(IncidentScreen(incident_id))
+
+    def run_screen_action(self, name: str) -> None:
+        method = getattr(self.screen, f"action_{name}", None)
+        if method is None:
+            self.notify(f"'{name.replace('_', ' ')}' is not available on this screen", severity="warning", markup=False)
+            return
+        method()
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_posture(self) -> None:
+        from screens.posture import PostureScreen
+
+        if not isinstance(self.screen, PostureScreen):
+            self.push_screen(PostureScreen())
+
+    def action_home(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def say(self, message: str, *, severity: str = "information", timeout: float = 5) -> None:
+        """notify() with literal text (notify parses markup by default)."""
+        self.notify(visible(message, keep_newlines=False)[:500], severity=severity, markup=False, timeout=timeout)  # type: ignore[arg-type]

@@ -1,0 +1,442 @@
+"""Shared widgets: literal text, a virtual row list, dialogs and the DB worker helper.
+
+Literal text: every string that comes from a record goes through ``lit()``
+(msptui.literal.visible, then a Textual ``Content`` or Rich ``Text``), so
+``Acme [/prod]`` or ``[@click=app.quit]x`` is shown as typed and never parsed
+as markup, and ANSI escapes / bidi overrides are shown as ``\\x1b`` / ``\\u202e``.
+
+RowList renders only the lines on screen (Textual's line API), so a list of
+10,000 clients costs the same to paint and to filter as a list of 20; the
+stock DataTable measures every row on first paint.
+
+Database work: ``DbMixin.db(key, fn, *args)`` runs ``fn(store, *args)`` in a
+thread worker that opens its *own* ``Store`` (SQLite connections are per
+thread) and closes it afterwards, then posts ``DbDone`` to the screen; the
+screen's message handler (main thread) owns every UI change.
+"""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Input, Static
+
+from msptui.literal import visible
+
+
+def clean(text: Any, *, limit: int | None = 400, newlines: bool = False) -> str:
+    """Record text made safe to show: control/bidi characters visible, optionally shortened."""
+    s = visible("" if text is None else str(text), keep_newlines=newlines)
+    if not newlines:
+        s = s.replace("\t", " ")
+    if limit is not None and len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return s
+
+
+def lit(text: Any, *, limit: int | None = 400, newlines: bool = False, style: str = "") -> Content:
+    """A Textual Content that shows ``text`` literally (never parsed as markup)."""
+    return Content.styled(clean(text, limit=limit, newlines=newlines), style) if style else Content(clean(text, limit=limit, newlines=newlines))
+
+
+def ltext(text: Any, style: str | Style = "", *, limit: int | None = 400) -> Text:
+    """A Rich Text that shows ``text`` literally."""
+    return Text(clean(text, limit=limit), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def fit(text: str, width: int) -> str:
+    """Pad or cut a plain string to ``width`` cells."""
+    if width <= 0:
+        return ""
+    n = cell_len(text)
+    if n <= width:
+        return text + " " * (width - n)
+    out, used = [], 0
+    for ch in text:
+        w = cell_len(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…" + " " * (width - 1 - used)
+
+
+class SafeStatic(Static):
+    """A Static that never parses markup in what it is given as a string."""
+
+    def __init__(self, content: Any = "", **kwargs: Any) -> None:
+        super().__init__(content, markup=False, **kwargs)
+
+
+class RowList(ScrollView, can_focus=True):
+    """A keyboard-first list that renders only its visible rows.
+
+    ``formatter(row, width) -> Text`` builds one line on demand. The cursor row
+    is shown reversed and prefixed with ``>`` (not colour alone).
+    """
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False),
+        Binding("home,g", "edge(0)", "Top", show=False),
+        Binding("end,G", "edge(1)", "Bottom", show=False),
+        Binding("enter", "select", "Open", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    RowList { height: 1fr; scrollbar-size-vertical: 1; }
+    RowList:focus { border: none; }
+    """
+
+    class Highlighted(Message):
+        def __init__(self, rowlist: "RowList", index: int) -> None:
+            super().__init__()
+            self.rowlist = rowlist
+            self.index = index
+
+        @property
+        def control(self) -> "RowList":
+            return self.rowlist
+
+    class Selected(Highlighted):
+        pass
+
+    def __init__(self, formatter: Callable[[Any, int], Text], *, empty: str = "(nothing to show)", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.formatter = formatter
+        self.rows: list[Any] = []
+        self.cursor = 0
+        self.marked: int | None = None
+        self.empty = empty
+        self._cache: dict[tuple[int, int, bool, bool], Strip] = {}
+
+    # -- data --------------------------------------------------------------
+    def set_rows(self, rows: list[Any], *, keep: bool = True) -> None:
+        self.rows = rows
+        self._cache.clear()
+        if not keep:
+            self.cursor = 0
+        self.cursor = max(0, min(self.cursor, len(rows) - 1))
+        self.virtual_size = Size(self.size.width, len(rows))
+        if not keep:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self._follow()
+        self.refresh()
+
+    def redraw(self) -> None:
+        """Re-run the formatter for every row (e.g. countdowns moved on)."""
+        self._cache.clear()
+        self.refresh()
+
+    @property
+    def current(self) -> Any | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def move_to(self, index: int) -> None:
+        if not self.rows:
+            return
+        self.cursor = max(0, min(index, len(self.rows) - 1))
+        self._cache.clear()
+        self._follow()
+        self.refresh()
+        self.post_message(self.Highlighted(self, self.cursor))
+
+    def _follow(self) -> None:
+        height = max(1, self.scrollable_content_region.height)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    # -- actions -----------------------------------------------------------
+    def action_cursor(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_to(self.cursor + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_edge(self, end: int) -> None:
+        self.move_to(len(self.rows) - 1 if end else 0)
+
+    def action_select(self) -> None:
+        if self.rows:
+            self.post_message(self.Selected(self, self.cursor))
+
+    async def _on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_y) + event.y
+        if 0 <= index < len(self.rows):
+            if index == self.cursor and event.chain >= 2:
+                self.action_select()
+            else:
+                self.move_to(index)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self.rows))
+        self._cache.clear()
+
+    def on_focus(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    # -- rendering ---------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width or self.size.width
+        index = int(self.scroll_y) + y
+        base = self.rich_style
+        if not self.rows:
+            if y == 0:
+                return Strip([*Text(fit(self.empty, width), style="italic").render(self.app.console)]).apply_style(base)
+            return Strip.blank(width, base)
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        is_cursor = index == self.cursor
+        is_marked = index == self.marked
+        key = (index, width, is_cursor and self.has_focus, is_cursor)
+        strip = self._cache.get(key)
+        if strip is None:
+            try:
+                text = self.formatter(self.rows[index], max(1, width - 2))
+            except Exception as exc:  # a bad record must not take the screen down
+                text = Text(f"(cannot show this row: {type(exc).__name__})")
+            prefix = ">" if is_cursor else ("*" if is_marked else " ")
+            line = Text(prefix + " ", no_wrap=True)
+            line.append_text(text)
+            line.truncate(width, overflow="ellipsis", pad=True)
+            if is_cursor:
+                line.stylize(Style(reverse=True) if self.has_focus else Style(underline=True, bold=True))
+            elif is_marked:
+                line.stylize(Style(bold=True, underline=True))
+            strip = Strip(list(line.render(self.app.console)), width).apply_style(base)
+            if len(self._cache) > 400:
+                self._cache.clear()
+            self._cache[key] = strip
+        return strip
+
+
+# ---------------------------------------------------------------------------
+# Dialogs
+# ---------------------------------------------------------------------------
+
+DIALOG_CSS = """
+ModalScreen { align: center middle; }
+.dialog { width: 76; max-width: 100%; height: auto; max-height: 22; border: heavy $accent; padding: 0 1; background: $surface; }
+.dialog .title { text-style: bold; }
+.dialog .hint { color: $text-muted; }
+"""
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes/no for destructive actions: y or Enter confirms, n or Esc cancels."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self):
+        with Vertical(classes="dialog"):
+            yield SafeStatic(lit(self.question, limit=600, newlines=True))
+            yield SafeStatic(Content("y / Enter = yes    n / Esc = no"), classes="hint")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """One line of text: Enter submits, Esc cancels."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, *, value: str = "", placeholder: str = "", hint: str = "", validate: Callable[[str], str | None] | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+        self.hint = hint
+        self.check = validate
+
+    def compose(self):
+        with Vertical(classes="dialog"):
+            yield SafeStatic(lit(self.title_text), classes="title")
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield SafeStatic(lit(self.hint or "Enter = OK    Esc = cancel", newlines=True), classes="hint", id="prompt-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = event.value
+        if self.check is not None:
+            problem = self.check(value)
+            if problem:
+                self.query_one("#prompt-hint", Static).update(lit("! " + problem, newlines=True))
+                return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ErrorScreen(ModalScreen[None]):
+    """An error shown in a dialog instead of a crash."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self):
+        with Vertical(classes="dialog"):
+            yield SafeStatic(Content("ERROR"), classes="title")
+            yield SafeStatic(lit(self.message, limit=1500, newlines=True))
+            yield SafeStatic(Content("Enter / Esc = close"), classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+# ---------------------------------------------------------------------------
+# Database worker
+# ---------------------------------------------------------------------------
+
+
+class DbDone(Message):
+    """The result of a DB job (``error`` is a one-line message, or None)."""
+
+    def __init__(self, key: str, token: int, value: Any, error: str | None) -> None:
+        super().__init__()
+        self.key = key
+        self.token = token
+        self.value = value
+        self.error = error
+
+
+def user_message(exc: BaseException) -> str:
+    from msptui.errors import UserError
+
+    if isinstance(exc, (UserError, ValueError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class ReadOnly:
+    """A read-only SQLite connection with the two Store methods the fast paths use."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        self.path = path
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        self.conn.row_factory = sqlite3.Row
+
+    def head(self) -> tuple[int, str]:
+        row = self.conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        return (row["id"], row["hash"]) if row else (0, "")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def run_job(db_path: Path, fn: Callable[..., Any], args: tuple, kwargs: dict, *, raw: bool = False) -> tuple[Any, str | None]:
+    """Open a Store (or, with raw=True, a read-only SQLite connection) for this thread,
+    run ``fn(store, ...)``, close it. Never raises."""
+    try:
+        if raw:
+            store = ReadOnly(db_path)
+        else:
+            from msptui.store import Store
+
+            store = Store.open(db_path)
+    except Exception as exc:
+        return None, user_message(exc)
+    try:
+        return fn(store, *args, **kwargs), None
+    except Exception as exc:
+        if not isinstance(exc, ValueError) and type(exc).__name__ not in {"UserError", "HashCancelled"}:
+            traceback.print_exc(file=_log_stream())
+        return None, user_message(exc)
+    finally:
+        store.close()
+
+
+def _log_stream():
+    import io
+    import os
+
+    path = os.environ.get("MSPTUI_TUI_LOG")
+    return open(path, "a", encoding="utf-8") if path else io.StringIO()
+
+
+class DbMixin:
+    """For screens: ``self.db("key", fn, *args)`` then handle ``on_db_done``.
+
+    A newer job with the same key makes older results stale (ignored), so a
+    slow load never overwrites a fresher one.
+    """
+
+    _tokens: dict[str, int]
+
+    def db(self, key: str, fn: Callable[..., Any], *args: Any, exclusive: bool = True, raw: bool = False, **kwargs: Any) -> None:
+        tokens = self.__dict__.setdefault("_tokens", {})
+        tokens[key] = token = tokens.get(key, 0) + 1
+        screen = self
+        path = self.app.db_path  # type: ignore[attr-defined]
+
+        def job() -> None:
+            value, error = run_job(path, fn, args, kwargs, raw=raw)
+            screen.post_message(DbDone(key, token, value, error))  # type: ignore[attr-defined]
+
+        self.run_worker(job, thread=True, group=f"db-{key}" if exclusive else "db-write", exit_on_error=False,  # type: ignore[attr-defined]
+                        name=key)
+
+    async def on_db_done(self, message: DbDone) -> None:
+        message.stop()
+        if self.__dict__.get("_tokens", {}).get(message.key) != message.token:
+            return
+        handler = getattr(self, f"loaded_{message.key}", None)
+        if message.error is not None:
+            failed = getattr(self, f"failed_{message.key}", None)
+            if failed is not None:
+                failed(message.error)
+            else:
+                self.app.notify(clean(message.error, limit=300), title="Error", severity="error", markup=False, timeout=8)  # type: ignore[attr-defined]
+            return
+        if handler is not None:
+            result = handler(message.value)
+            if inspect.isawaitable(result):
+                await result
+
+
+def region_for_line(y: int) -> Region:
+    return Region(0, y, 1, 1)

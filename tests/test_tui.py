@@ -1,0 +1,515 @@
+"""Pilot-driven tests of the TUI at 80x24 on a copy of the demo portfolio.
+
+The whole flow (filter -> open client -> report breach -> tick -> note ->
+evidence) runs through the keyboard only; every screen's key text is checked
+in the rendered terminal (screens.testing.screen_text). The checklist planner
+is screens.testing.small_plan so these tests do not depend on the rules
+engine; one test uses the real msptui.plan when it imports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from msptui.models import ChecklistItem, Evidence, Incident, Note
+from msptui.store import Store
+from screens import data
+from screens.testing import demo_db, screen_text, small_plan
+
+SIZE = (80, 24)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("tui-demo") / "demo.db"
+    demo_db(path)
+    return path
+
+
+@pytest.fixture
+def db(demo_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "tui.db"
+    shutil.copy(demo_template, target)
+    return target
+
+
+def make_app(db: Path, **kw):
+    from screens.shell import MspApp
+
+    kw.setdefault("plan", small_plan)
+    kw.setdefault("poll", False)
+    return MspApp(db, **kw)
+
+
+async def wait_for(pilot, cond, timeout: float = 5.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        try:
+            if cond():
+                return
+        except Exception:
+            pass
+    raise AssertionError(f"timed out waiting for {what}\n{screen_text(pilot.app)}")
+
+
+async def wait_text(pilot, text: str, timeout: float = 5.0) -> str:
+    await wait_for(pilot, lambda: text in screen_text(pilot.app), timeout, repr(text))
+    return screen_text(pilot.app)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def open_breach_and_submit(pilot, summary: str = "files encrypted on FS01") -> str:
+    """From a client or home screen: F2, choose ransomware, type summary, ctrl+s; returns the incident id."""
+    from screens.incident import IncidentScreen
+
+    await pilot.press("f2")
+    await wait_text(pilot, "Discovered at")
+    await wait_for(pilot, lambda: pilot.app.screen.client is not None, what="client loaded")
+    pilot.app.screen.query_one("#category").value = "ransomware"
+    pilot.app.screen.query_one("#summary").value = summary
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, IncidentScreen) and pilot.app.screen.bundle is not None,
+                   what="incident screen populated")
+    return pilot.app.screen.incident_id
+
+
+# ---------------------------------------------------------------------------
+# Home
+# ---------------------------------------------------------------------------
+
+
+def test_home_lists_every_client_with_db_and_operator(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            text = await wait_text(pilot, "of 14 clients")
+            assert "tui.db" in text and str(db)[-30:] in text
+            assert f"msptui | {app.operator} | DB" in text
+            assert "Lakeshore CPA Group" in text
+            assert "Bayview Logistics Pty Ltd" in text
+            text = await wait_text(pilot, "Filter")  # footer
+            assert "Help" in text and "Breach" in text
+    run(go())
+
+
+def test_home_shows_posture_badges(db):
+    pytest.importorskip("msptui.posture")
+
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            text = await wait_text(pilot, "badges: msptui.posture")
+            assert "NO-MSA" in text
+            assert "INS-EXPIRED" in text
+    run(go())
+
+
+def test_filter_narrows_instantly_and_esc_clears(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            await pilot.press("slash", "l", "a", "k", "e")
+            text = await wait_text(pilot, "1 of 14 clients")
+            assert "Lakeshore CPA Group" in text and "Bayview" not in text
+            await pilot.press("escape")
+            await wait_text(pilot, "14 of 14 clients")
+            # q quits from home once the filter is not focused
+            await pilot.press("q")
+            await pilot.pause(0.1)
+        assert app.return_code == 0
+    run(go())
+
+
+def test_home_keys_move_and_top_bottom(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            rows = app.screen.query_one("#clients")
+            await pilot.press("j", "j")
+            assert rows.cursor == 2
+            await pilot.press("G")
+            assert rows.cursor == 13
+            await pilot.press("g")
+            assert rows.cursor == 0
+            await pilot.press("down")
+            assert rows.cursor == 1
+    run(go())
+
+
+# ---------------------------------------------------------------------------
+# Client
+# ---------------------------------------------------------------------------
+
+
+def test_client_screen_shows_liability_picture(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            await pilot.press("slash", *"lakeshore", "enter")
+            text = await wait_text(pilot, "AGREEMENTS IN FORCE")
+            assert "Lakeshore CPA Group" in text and "picture now" in text
+            assert "SIGNED" in text
+            await pilot.press("2")
+            text = await wait_text(pilot, "SCOPE BY STATE")
+            assert "INCLUDED" in text and "§" in text  # clause references
+            await pilot.press("3")
+            text = await wait_text(pilot, "BREACH HOTLINE")
+            assert "800   555   0110" in text  # spaced out to read on a call
+            assert "NOTICE" in text and "retention" in text
+            await pilot.press("4")
+            text = await wait_text(pilot, "REVIEWS")
+            assert "rec " in text
+            await pilot.press("G")
+            await wait_text(pilot, "INCIDENTS")
+            await pilot.press("escape")
+            await wait_text(pilot, "of 14 clients")
+    run(go())
+
+
+def test_client_picture_as_of_a_date(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "picture now")
+            await pilot.press("d")
+            await wait_text(pilot, "Show the picture as of")
+            await pilot.press(*"not-a-date", "enter")
+            await wait_text(pilot, "! ")  # the dialog explains, stays open
+            day = (datetime.now(timezone.utc) - timedelta(days=400)).date().isoformat()
+            app.screen.query_one("Input").value = day
+            await pilot.press("enter")
+            text = await wait_text(pilot, f"as of {day}")
+            assert "AGREEMENTS IN FORCE" in text
+    run(go())
+
+
+def test_posture_screen_sorts_and_opens_gap(db):
+    async def go():
+        from screens.client import ClientScreen
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            await pilot.press("p")
+            text = await wait_text(pilot, "sorted by severity")
+            assert "CRITICAL" in text or "HIGH" in text
+            first = app.screen.query_one("#findings").current
+            assert data.severity_rank(first.severity) == min(data.severity_rank(f.severity) for f in app.screen.findings)
+            await pilot.press("s")
+            await wait_text(pilot, "sorted by client")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ClientScreen), what="client screen")
+            text = await wait_text(pilot, "GAP >>>")
+            assert "(from posture)" in text
+    run(go())
+
+
+# ---------------------------------------------------------------------------
+# Breach -> incident: the whole flow
+# ---------------------------------------------------------------------------
+
+
+def test_whole_flow_filter_open_report_tick_note_evidence(db, tmp_path):
+    evidence_file = tmp_path / "firewall.log"
+    evidence_file.write_bytes(b"deny tcp 203.0.113.9 -> 10.0.0.5:445\n" * 5000)
+
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            await pilot.press("slash", *"bayview", "enter")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await pilot.press("escape")  # back home, then breach from the client screen
+            await pilot.press("enter")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            incident_id = await open_breach_and_submit(pilot)
+            text = screen_text(app)
+            assert "ransomware" in text and "Bayview Logistics" in text
+            assert "UTC" in text  # discovered shown local and UTC
+            assert "DUE SOON" in text  # countdown words, not colour alone
+            # tick the first item
+            await pilot.press("space")
+            await wait_text(pilot, "[x] done")
+            with Store.open(db) as store:
+                first = min(store.all(ChecklistItem, incident_id=incident_id), key=lambda i: i.order)
+                assert first.status == "done" and first.updated_by == app.operator
+            # reopening asks first
+            await pilot.press("space")
+            await wait_text(pilot, "Reopen")
+            await pilot.press("n")
+            await wait_for(pilot, lambda: "Reopen" not in screen_text(app), what="dialog closed")
+            # note
+            await pilot.press("n")
+            await wait_text(pilot, "Add a note")
+            await pilot.press(*"called the insurer hotline", "enter")
+            await pilot.press("4")
+            await wait_text(pilot, "called the insurer hotline")
+            # evidence
+            await pilot.press("a")
+            await wait_text(pilot, "Add evidence")
+            app.screen.query_one("Input").value = str(evidence_file)
+            await pilot.press("enter")
+            await wait_text(pilot, "firewall.log")
+            with Store.open(db) as store:
+                assert [n.text for n in store.all(Note, incident_id=incident_id)] == ["called the insurer hotline"]
+                (ev,) = store.all(Evidence, incident_id=incident_id)
+                import hashlib
+
+                assert ev.sha256 == hashlib.sha256(evidence_file.read_bytes()).hexdigest()
+            # coverage and insurance tabs
+            await pilot.press("2")
+            text = await wait_text(pilot, "relevant to ransomware")
+            assert "veris-scope-map.json" in text or "security-relevant" in text
+            await pilot.press("3")
+            text = await wait_text(pilot, "INSURER NOTICE")
+            assert "BREACH HOTLINE" in text
+    run(go())
+
+
+def test_breach_form_validates_and_writes_nothing(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            await pilot.press("f2")
+            await wait_text(pilot, "Discovered at")
+            await wait_for(pilot, lambda: app.screen.client is not None)
+            form = app.screen
+            assert form.query_one("#countries").value  # pre-filled from the client
+            assert "UTC" in screen_text(app)
+            await pilot.press("ctrl+s")
+            await wait_text(pilot, "choose a category")
+            form.query_one("#category").value = "bec"
+            form.query_one("#discovered").value = "2999-01-01T00:00"
+            await pilot.press("ctrl+s")
+            await wait_text(pilot, "future")
+            # Esc with a summary typed asks before discarding
+            form.query_one("#summary").value = "x"
+            await pilot.press("escape")
+            await wait_text(pilot, "Discard this breach report")
+            await pilot.press("y")
+            await wait_text(pilot, "of 14 clients")
+        with Store.open(db) as store:
+            assert store.all(Incident) == []
+    run(go())
+
+
+def test_real_planner_when_present(db):
+    pytest.importorskip("msptui.plan")
+
+    async def go():
+        app = make_app(db, plan=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            incident_id = await open_breach_and_submit(pilot)
+            assert app.screen.bundle.items, "the planner produced no checklist"
+            assert incident_id.startswith("lakeshore-cpa-")
+    run(go())
+
+
+def test_evidence_hashing_can_be_cancelled(db, tmp_path):
+    big = tmp_path / "disk.img"
+    with open(big, "wb") as fh:
+        fh.truncate(3 * 1024 ** 3)  # sparse: reads as zeros, hashing takes seconds
+
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            app.open_client("summit-outdoor")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            incident_id = await open_breach_and_submit(pilot)
+            await pilot.press("a")
+            await wait_text(pilot, "Add evidence")
+            app.screen.query_one("Input").value = str(big)
+            await pilot.press("enter")
+            await wait_text(pilot, "hashing")
+            await pilot.press("c")
+            await wait_for(pilot, lambda: not app.screen.hashing, timeout=10, what="hash cancelled")
+            assert "cancelled" in screen_text(app)
+        with Store.open(db) as store:
+            assert store.all(Evidence, incident_id=incident_id) == []
+    run(go())
+
+
+def test_export_is_honest_when_dossier_missing(db):
+    try:
+        import msptui.dossier  # noqa: F401
+        pytest.skip("msptui.dossier exists")
+    except ImportError:
+        pass
+
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await open_breach_and_submit(pilot)
+            await pilot.press("e")
+            text = await wait_text(pilot, "not available yet")
+            assert "written" not in text
+    run(go())
+
+
+def test_other_engineers_change_appears(db):
+    """Polling the chain head: a note added by another process shows up within a few seconds."""
+    from msptui.incidents import add_note, open_incident
+
+    with Store.open(db) as store:
+        inc, _ = open_incident(store, client_id="lakeshore-cpa", discovered=datetime.now(timezone.utc) - timedelta(hours=1),
+                               tz="America/Chicago", category="bec", summary="wire fraud", plan=small_plan)
+
+    async def go():
+        app = make_app(db, poll=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            app.open_incident(inc.id)
+            await wait_for(pilot, lambda: app.screen.bundle is not None, what="incident loaded")
+            await pilot.press("4")
+            await wait_text(pilot, "DISCOVERED")
+
+            def other_engineer():
+                with Store.open(db) as s:
+                    add_note(s, inc.id, "bank recalled the wire")
+
+            await asyncio.get_running_loop().run_in_executor(None, other_engineer)
+            await wait_text(pilot, "bank recalled the wire", timeout=6)
+    run(go())
+
+
+# ---------------------------------------------------------------------------
+# Help, palette, exit codes, units
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["home", "client", "posture"])
+def test_help_lists_keys_for_the_screen(db, where):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            if where == "client":
+                app.open_client("lakeshore-cpa")
+                await wait_text(pilot, "AGREEMENTS IN FORCE")
+            elif where == "posture":
+                await pilot.press("p")
+                await wait_text(pilot, "findings")
+            await pilot.press("f1")
+            text = await wait_text(pilot, "Keys:")
+            expect = {"home": ["Filter", "Breach", "Quit"], "client": ["As of date", "Breach", "Back"], "posture": ["Sort", "Back"]}[where]
+            for word in expect:
+                assert word in text, word
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: "Keys:" not in screen_text(app))
+    run(go())
+
+
+def test_help_on_incident_screen(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            await open_breach_and_submit(pilot)
+            await pilot.press("question_mark")
+            text = await wait_text(pilot, "Keys: Incident")
+            for word in ("Tick", "Note", "Evidence", "Export"):
+                assert word in text
+    run(go())
+
+
+def test_command_palette_offers_main_actions(db):
+    async def go():
+        from textual.command import CommandPalette
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await pilot.press(*"posture")
+            await wait_text(pilot, "Posture findings")
+            await pilot.press("enter")
+            await wait_text(pilot, "sorted by severity")
+    run(go())
+
+
+def test_ctrl_q_quits_from_any_screen(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "14 of 14 clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await pilot.press("ctrl+q")
+            await pilot.pause(0.1)
+        assert app.return_code == 0
+    run(go())
+
+
+def test_run_refuses_missing_db_with_exit_1(tmp_path, capsys):
+    from screens.app import run as run_tui
+
+    assert run_tui(tmp_path / "nope.db") == 1
+    assert "no database" in capsys.readouterr().err
+
+
+def test_unhandled_error_gives_nonzero_return_code(db):
+    from screens.shell import MspApp
+
+    class Broken(MspApp):
+        def on_mount(self) -> None:
+            raise RuntimeError("boom")
+
+    app = Broken(db, poll=False)
+
+    async def go():
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(0.1)
+
+    with pytest.raises(RuntimeError):
+        run(go())
+    assert app.return_code not in (0, None)
+
+
+def test_countdown_words_not_colour():
+    now = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    assert data.countdown(now - timedelta(hours=2), "open", now) == ("OVERDUE 2h", "overdue")
+    assert data.countdown(now + timedelta(hours=5), "open", now)[0] == "DUE SOON 5h"
+    assert data.countdown(now + timedelta(days=3), "open", now)[0] == "due 3d"
+    assert data.countdown(now, "done", now)[0] == "done"
+    assert data.countdown(None, "open", now)[0] == "no fixed due"
+    assert data.countdown(now - timedelta(minutes=30), "blocked", now)[0] == "BLOCKED OVERDUE 30m"
+
+
+def test_relevant_items_from_veris_map_or_all_security_items():
+    items, source = data.relevant_items("ransomware")
+    assert "backup_onprem" in items and "edr" in items
+    assert "veris-scope-map.json" in source or "security-relevant" in source
+    other, source = data.relevant_items("other")
+    assert "security-relevant" in source and "mfa" in other
+
+
+def test_filter_rows_over_ten_thousand_is_fast():
+    rows = [data.ClientRow(f"c{i}", f"Client {i} Holdings", "managed") for i in range(10_000)]
+    t = time.perf_counter()
+    out = data.filter_rows(rows, "holdings 99")
+    assert time.perf_counter() - t < 0.05
+    assert {r.id for r in out} >= {"c99", "c990", "c9999"}
