@@ -68,13 +68,16 @@ class ResolvedScope:
         return asdict(self)
 
     def describe(self) -> str:
-        """Factual wording for a lawyer: where the state comes from. Never a conclusion."""
+        """Factual wording for a lawyer: where the state comes from. Never a conclusion.
+
+        e.g. "included in Schedule B §3.2 (Schedule B: Security Services, version 2, signed 2025-03-01)".
+        """
         if self.state == NOT_ADDRESSED:
             return "not addressed by any agreement in force"
-        where = self.clause or "no section reference"
-        version = f"version {self.agreement_version}" if self.agreement_version else ""
         signed = f"signed {self.signed_at[:10]}" if self.signed and self.signed_at else "UNSIGNED"
-        text = f"{self.state.replace('_', ' ')} in {self.agreement_title} {where}, {version} {signed}".replace("  ", " ")
+        document = f"{self.agreement_title}, version {self.agreement_version}, {signed}"
+        where = f"{self.clause} ({document})" if self.clause else f"{document} (no section reference)"
+        text = f"{self.state.replace('_', ' ')} in {where}"
         if self.state == "declined":
             if self.acceptance_id:
                 text += "; risk acceptance " + ("signed" if self.acceptance_signed else "NOT signed") + f" ({self.acceptance_id})"

@@ -72,4 +72,4 @@ def main(ctx: click.Context, db: str | None) -> None:
         sys.exit(run_tui(ctx.obj))
 
 
-from . import clock, incidents, records  # noqa: E402,F401  (registers commands)
+from . import clock, export, incidents, posture, records  # noqa: E402,F401  (registers commands)
