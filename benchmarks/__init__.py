@@ -1,0 +1,1 @@
+"""Benchmark scripts (not tests): run each with .venv/bin/python benchmarks/NAME.py."""
