@@ -39,18 +39,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__, environment, paths
-from .catalog import load_catalog
+from .coverage import coverage_rows, state_text
 from .chain import Event
 from .errors import UserError
 from .models import (
-    NOT_ADDRESSED,
     Agreement,
     ChecklistItem,
     Client,
@@ -75,31 +73,6 @@ STAGES = ("collect", "render", "write", "sign", "done")
 MARKING = "Confidential"
 MARKING_PRIVILEGED = "Privileged & confidential \u2014 prepared at the direction of counsel"
 
-#: msptui incident categories -> veris-scope-map.json incident_types keys
-CATEGORY_TO_TYPE = {
-    "ransomware": "ransomware",
-    "bec": "bec",
-    "phishing": "phishing_malware",
-    "credential_compromise": "credential_stuffing",
-    "lost_device": "lost_stolen_device",
-    "insider_misuse": "insider_misuse",
-    "third_party": "third_party_supply_chain",
-    "exploited_vulnerability": "exploited_vulnerability",
-    "misconfiguration": "misconfiguration_exposure",
-    "ddos": "dos",
-}
-#: categories with no incident type: a VERIS variety instead
-CATEGORY_TO_VARIETY = {"data_exfiltration": "action.malware.variety.Export data"}
-
-STATE_LABEL = {
-    "included": "Included",
-    "excluded": "Excluded",
-    "declined": "Declined",
-    "client_responsibility": "Client responsibility",
-    "third_party": "Third party",
-    "not_applicable": "Not applicable",
-    NOT_ADDRESSED: "Not addressed",
-}
 
 CLAUSE_ORDER = [
     "limitation_of_liability",
@@ -184,22 +157,6 @@ def sha256_file(path: Path) -> str:
 # ---------------------------------------------------------------------------
 
 
-def relevant_items(category: str) -> tuple[str, list[str]]:
-    """(basis text, scope item ids) relevant to an incident category, from data/veris-scope-map.json."""
-    raw = json.loads((paths.DATA_DIR / "veris-scope-map.json").read_text(encoding="utf-8"))
-    if category in CATEGORY_TO_TYPE:
-        key = CATEGORY_TO_TYPE[category]
-        entry = raw["incident_types"][key]
-        return f"veris-scope-map.json incident type '{key}' (primary items)", list(entry["primary"])
-    if category in CATEGORY_TO_VARIETY:
-        key = CATEGORY_TO_VARIETY[category]
-        entry = raw["varieties"][key]
-        return (f"veris-scope-map.json variety '{key}' (primary and secondary items)",
-                list(entry.get("primary", [])) + list(entry.get("secondary", [])))
-    items = [i.id for i in load_catalog().security_items()]
-    return f"category '{category}' has no specific mapping: every security-relevant catalogue item is listed", items
-
-
 def _diff(old: dict | None, new: dict) -> str:
     if old is None:
         return ""
@@ -275,51 +232,6 @@ def _slice(store: Store, incident_id: str, client_id: str, policy_ids: set[str])
     return out
 
 
-def _reviews_for_item(reviews: list[Review], acceptances: list[RiskAcceptance], item: str) -> list[dict]:
-    rows = []
-    for review in sorted(reviews, key=lambda r: (r.held_on, r.id)):
-        for rec in review.recommendations:
-            if rec.item == item:
-                rows.append({
-                    "review_id": review.id,
-                    "held_on": review.held_on.isoformat(),
-                    "type": review.type,
-                    "recommendation": rec.text,
-                    "decision": rec.decision,
-                    "decided_on": rec.decided_on.isoformat() if rec.decided_on else None,
-                    "text": f"{review.type} review {review.held_on.isoformat()} ({review.id}): recommended; "
-                            f"decision {rec.decision}" + (f" on {rec.decided_on.isoformat()}" if rec.decided_on else ""),
-                })
-    for acc in sorted(acceptances, key=lambda a: (a.recommended_on, a.id)):
-        if acc.item != item:
-            continue
-        ack = acc.acknowledgement
-        signed = f"; acknowledgement signed by {ack.signed_by} on {ack.signed_at.date().isoformat()}" if ack else "; NO signed acknowledgement"
-        rows.append({
-            "risk_acceptance_id": acc.id,
-            "review_id": acc.review_id,
-            "recommended_on": acc.recommended_on.isoformat(),
-            "recommendation": acc.recommendation,
-            "decision": acc.decision,
-            "decided_on": acc.decided_on.isoformat() if acc.decided_on else None,
-            "signed": ack is not None,
-            "text": f"risk acceptance {acc.id}: recommended {acc.recommended_on.isoformat()}"
-                    + (f" at review {acc.review_id}" if acc.review_id else "")
-                    + f"; decision {acc.decision}" + (f" on {acc.decided_on.isoformat()}" if acc.decided_on else "")
-                    + (signed if acc.decision != "pending" else ""),
-        })
-    return rows
-
-
-def _state_text(entry) -> str:
-    label = STATE_LABEL.get(entry.state, entry.state)
-    if entry.state == "declined":
-        if entry.acceptance_id is None:
-            return f"{label} \u2014 no risk-acceptance record"
-        return f"{label} \u2014 " + ("with signed acceptance" if entry.acceptance_signed else "acceptance NOT signed")
-    return label
-
-
 def _item_row(item: ChecklistItem, created: Event | None, last: Event | None, tz: str) -> dict:
     row = item.model_dump(mode="json")
     row["due_text"] = _when(item.due, tz)
@@ -384,22 +296,7 @@ def _collect(store: Store, incident_id: str, *, generated_at: datetime, privileg
         last_event[key] = e
 
     # -- contractual position ------------------------------------------------
-    basis, item_ids = relevant_items(incident.category)
-    catalog = load_catalog()
-    coverage = []
-    for item_id in item_ids:
-        entry = scope.get(item_id)
-        if entry is None:
-            coverage.append({"item": item_id, "label": catalog.label(item_id), "state": NOT_ADDRESSED,
-                             "state_text": STATE_LABEL[NOT_ADDRESSED], "basis": "not in the scope catalogue and not named by any agreement in force",
-                             "clause": None, "reviews": []})
-            continue
-        coverage.append({
-            **entry.as_dict(),
-            "state_text": _state_text(entry),
-            "basis": entry.describe(),
-            "reviews": _reviews_for_item(reviews, acceptances, item_id),
-        })
+    basis, coverage = coverage_rows(incident.category, scope, reviews, acceptances)
     in_force_ids = [a["id"] for a in picture["agreements_in_force"]]
     clauses = []
     for a in picture["agreements_in_force"]:
@@ -413,7 +310,7 @@ def _collect(store: Store, incident_id: str, *, generated_at: datetime, privileg
         for entry in sorted((e for e in scope.values() if e.state == state), key=lambda e: (e.category, e.label)):
             appendix.append({"item": entry.item, "label": entry.label, "category": entry.category,
                              "security_relevant": entry.security_relevant, "state": entry.state,
-                             "state_text": _state_text(entry), "clause": entry.clause, "basis": entry.describe()})
+                             "state_text": state_text(entry), "clause": entry.clause, "basis": entry.describe()})
 
     # -- what was done ---------------------------------------------------------
     item_rows = [_item_row(i, first_event.get(("checklist_items", i.id)), last_event.get(("checklist_items", i.id)), tz) for i in items]
@@ -700,7 +597,7 @@ def export(
 
     progress = progress or (lambda stage: None)
     generated_at = (generated_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    base = Path(out_dir) if out_dir is not None else paths.EXPORTS_DIR
+    base = Path(out_dir) if out_dir is not None else paths.exports_dir()
     if sign is None:
         sign = keys.configured()
 

@@ -15,6 +15,12 @@ DATA_DIR = ROOT / "data"
 EXPORTS_DIR = ROOT / "exports"
 
 
+def exports_dir() -> Path:
+    """Where dossiers go without --out: $MSPTUI_EXPORT_DIR, else exports/ in the project."""
+    env = os.environ.get("MSPTUI_EXPORT_DIR")
+    return Path(env).expanduser() if env else EXPORTS_DIR
+
+
 def default_db() -> Path:
     import platformdirs
 

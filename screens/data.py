@@ -11,13 +11,10 @@ here, so the values stay faithful to the records.
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
-from msptui.paths import DATA_DIR
 
 # The core (pydantic models, sqlite_utils) is imported inside the functions that
 # need it: the home screen's first paint needs only client_rows(), which reads
@@ -32,19 +29,6 @@ def load_catalog():
 
     return load()
 
-#: incident category (msptui.models.INCIDENT_CATEGORIES) -> incident type in veris-scope-map.json
-CATEGORY_TO_VERIS = {
-    "ransomware": "ransomware",
-    "bec": "bec",
-    "phishing": "phishing_malware",
-    "credential_compromise": "credential_stuffing",
-    "lost_device": "lost_stolen_device",
-    "insider_misuse": "insider_misuse",
-    "third_party": "third_party_supply_chain",
-    "exploited_vulnerability": "exploited_vulnerability",
-    "misconfiguration": "misconfiguration_exposure",
-    "ddos": "dos",
-}
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "moderate": 2, "low": 3, "info": 4, "information": 4}
 EXPIRING_DAYS = 30
@@ -100,126 +84,25 @@ def filter_rows(rows: list[ClientRow], query: str) -> list[ClientRow]:
 
 
 # ---------------------------------------------------------------------------
-# Posture: msptui.posture when present, else built-in checks
+# Posture (msptui.posture) plus the open-incident badge
 # ---------------------------------------------------------------------------
 
 
-@dataclass
-class SimpleFinding:
-    """The shape of msptui.posture.Finding, for the built-in fallback checks."""
-
-    client_id: str
-    code: str
-    severity: str
-    message: str
-    evidence: Any = None
-    fix: str = ""
-    why: str = ""
-
-
-def _group(records: Iterable[Any]) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = defaultdict(list)
-    for r in records:
-        out[getattr(r, "client_id", None)].append(r)
-    return out
-
-
-def builtin_findings(store: Store, today: date | None = None) -> list[SimpleFinding]:
-    """Breach-relevant gaps, computed here only while msptui.posture does not exist."""
-    from msptui.models import Agreement, Client, Incident, InsurancePolicy, Review, RiskAcceptance
-    from msptui.scope import agreements_in_force, scope_as_of
-
-    today = today or date.today()
-    catalog = load_catalog()
-    clients = store.all(Client)
-    agreements = _group(store.all(Agreement))
-    acceptances = _group(store.all(RiskAcceptance))
-    reviews = _group(store.all(Review))
-    policies = _group(p for p in store.all(InsurancePolicy) if p.owner == "client")
-    incidents = _group(i for i in store.all(Incident) if i.status != "closed")
-    out: list[SimpleFinding] = []
-    for c in clients:
-        ags = agreements.get(c.id, [])
-        live = agreements_in_force(ags, today)
-        if not any(a.type == "msa" and a.signature.status == "signed" for a in live):
-            out.append(SimpleFinding(c.id, "no_signed_msa", "critical", "no signed MSA in force today",
-                                     fix="get the MSA signed", why="no written agreement: scope is whatever a court infers"))
-        scope = scope_as_of(c, ags, today, acceptances=acceptances.get(c.id, []), catalog=catalog)
-        silent = [s.item for s in scope.values() if s.security_relevant and s.state == "not_addressed"]
-        if silent:
-            out.append(SimpleFinding(c.id, "scope_silent", "high", f"scope silent on {len(silent)} security items",
-                                     evidence=silent, fix="state each item's scope in writing",
-                                     why="an item the contract never mentions is argued either way after a breach"))
-        unsigned = [s.item for s in scope.values() if s.state == "declined" and not s.acceptance_signed]
-        if unsigned:
-            out.append(SimpleFinding(c.id, "declined_unsigned", "high", f"{len(unsigned)} declined without a signature",
-                                     evidence=unsigned, fix="get the risk acceptance signed",
-                                     why="a verbal decline is the MSP's word against the client's"))
-        revs = reviews.get(c.id, [])
-        last = max((r.held_on for r in revs), default=None)
-        if last is None or (today - last).days > c.review_cadence_days:
-            msg = "no review on record" if last is None else f"review overdue (last {last.isoformat()})"
-            out.append(SimpleFinding(c.id, "review_overdue", "medium", msg, fix="hold the business review",
-                                     why="promised reviews that did not happen decided lawsuits against MSPs"))
-        pols = policies.get(c.id, [])
-        current = [p for p in pols if p.period_start <= today <= p.period_end]
-        if not current:
-            msg = "client insurance expired" if pols else "no client insurance on record"
-            out.append(SimpleFinding(c.id, "insurance_expired", "high", msg, fix="record the current policy"))
-        elif all((p.period_end - today).days <= EXPIRING_DAYS for p in current):
-            end = max(p.period_end for p in current)
-            out.append(SimpleFinding(c.id, "insurance_expiring", "medium", f"client insurance ends {end.isoformat()}",
-                                     fix="confirm the renewal"))
-        for inc in incidents.get(c.id, []):
-            out.append(SimpleFinding(c.id, "open_incident", "critical", f"open incident {inc.id} ({inc.category})",
-                                     evidence=inc.id))
-    return out
-
-
-_BADGE = {
-    "no_signed_msa": "NO-MSA",
-    "scope_silent": "SILENT",
-    "declined_unsigned": "DECL-UNSIGNED",
-    "review_overdue": "REVIEW",
-    "insurance_expired": "INS-EXPIRED",
-    "insurance_expiring": "INS-EXPIRING",
-    "open_incident": "INCIDENT",
-}
-
-
-def builtin_badges(findings: Iterable[SimpleFinding]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    for f in findings:
-        badge = _BADGE.get(f.code, f.code.upper()[:12])
-        if badge not in out[f.client_id]:
-            out[f.client_id].append(badge)
-    return dict(out)
-
-
 def posture(store: Store, now: datetime | None = None) -> tuple[list[Any], dict[str, list[str]], str]:
-    """(findings, badges per client, source) from msptui.posture, else the built-in checks.
+    """(findings, badges per client, source) from msptui.posture.
 
-    "open incident" is always added from the incident table (a posture engine
-    judges readiness; an open incident is a fact of the day).
+    "open incident" is added from the incident table: posture judges
+    readiness; an open incident is a fact of the day.
     """
-    now = now or now_utc()
-    try:
-        from msptui import posture as engine  # noqa: PLC0415 - optional, written concurrently
-    except ImportError:
-        engine = None
-    if engine is not None:
-        findings = list(engine.assess(store, now=now))
-        badges = {k: list(v) for k, v in engine.badges(findings).items()}
-        source = "msptui.posture"
-    else:
-        findings = builtin_findings(store, now.date())
-        badges = builtin_badges(findings)
-        return findings, badges, "built-in checks (msptui.posture not installed)"
+    from msptui import posture as engine
+
+    findings = list(engine.assess(store, now=now or now_utc()))
+    badges = {k: list(v) for k, v in engine.badges(findings).items()}
     for cid, n in open_incident_counts(store).items():
         tag = "INCIDENT" if n == 1 else f"INCIDENTx{n}"
         if not any(b.upper().startswith("INCIDENT") for b in badges.get(cid, [])):
             badges.setdefault(cid, []).append(tag)
-    return findings, badges, source
+    return findings, badges, "msptui.posture"
 
 
 def severity_rank(severity: Any) -> int:
@@ -259,19 +142,11 @@ def finding_section(finding: Any) -> tuple[str, str | None]:
 
 
 def relevant_items(category: str) -> tuple[list[str], str]:
-    """Scope items relevant to an incident category, and where that list came from."""
-    catalog = load_catalog()
-    path = DATA_DIR / "veris-scope-map.json"
-    veris = CATEGORY_TO_VERIS.get(category)
-    if veris and path.exists():
-        try:
-            types = json.loads(path.read_text(encoding="utf-8")).get("incident_types", {})
-            primary = [i for i in types.get(veris, {}).get("primary", []) if isinstance(i, str)]
-        except (OSError, ValueError):
-            primary = []
-        if primary:
-            return primary, f"veris-scope-map.json incident type '{veris}'"
-    return [i.id for i in catalog.security_items()], "all security-relevant scope items (no specific map for this category)"
+    """Scope items relevant to an incident category, and where that list came from (msptui.coverage)."""
+    from msptui.coverage import relevant_items as core
+
+    basis, items = core(category)
+    return items, basis
 
 
 def _fmt(dt: datetime | None, tz: str) -> str:
@@ -282,37 +157,7 @@ def _fmt(dt: datetime | None, tz: str) -> str:
     return fmt_local_and_utc(dt, tz)
 
 
-def span(seconds: float) -> str:
-    """Compact duration: 45m, 5h, 5h30m, 3d4h."""
-    seconds = abs(int(seconds))
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h{minutes:02d}m" if minutes and hours < 10 else f"{hours}h"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours}h" if hours else f"{days}d"
-
-
-SOON_SECONDS = 6 * 3600
-
-
-def countdown(due: datetime | None, status: str, now: datetime) -> tuple[str, str]:
-    """(label, kind): words, never colour alone. kind in done/na/blocked/overdue/soon/due/none."""
-    if status == "done":
-        return "done", "done"
-    if status == "not_applicable":
-        return "n/a", "na"
-    prefix = "BLOCKED " if status == "blocked" else ""
-    if due is None:
-        return prefix + "no fixed due", "blocked" if prefix else "none"
-    left = (due - now).total_seconds()
-    if left < 0:
-        return f"{prefix}OVERDUE {span(left)}", "overdue"
-    if left <= SOON_SECONDS:
-        return f"{prefix}DUE SOON {span(left)}", "soon"
-    return f"{prefix}due {span(left)}", "blocked" if prefix else "due"
+from msptui.countdown import countdown, item_countdown, span  # noqa: E402,F401  (re-exported for the screens)
 
 
 @dataclass
@@ -349,37 +194,19 @@ class IncidentBundle:
     head: int
 
 
-def _review_refs(reviews: list[Review], acceptances: list[RiskAcceptance]) -> dict[str, list[str]]:
-    refs: dict[str, list[str]] = defaultdict(list)
-    for r in sorted(reviews, key=lambda r: r.held_on):
-        for rec in r.recommendations:
-            if rec.item:
-                when = f" {rec.decided_on.isoformat()}" if rec.decided_on else ""
-                refs[rec.item].append(f"review {r.id} ({r.held_on.isoformat()}): recommended, {rec.decision}{when}")
-    for a in acceptances:
-        if a.review_id is None:
-            signed = "signed" if a.acknowledgement else "NOT signed"
-            refs[a.item].append(f"risk acceptance {a.id}: {a.decision} ({signed})")
-    return refs
-
-
 def coverage(store: Store, client: Client, incident: Incident) -> tuple[list[CoverageRow], str]:
+    """The incident's coverage panel: msptui.coverage rows as of discovery, shaped for the list widget."""
+    from msptui.coverage import coverage_rows
     from msptui.models import Agreement, Review, RiskAcceptance
     from msptui.scope import scope_as_of
 
-    items, source = relevant_items(incident.category)
     acceptances = store.all(RiskAcceptance, client_id=client.id)
     scope = scope_as_of(client, store.all(Agreement, client_id=client.id), incident.discovered.at, acceptances=acceptances)
-    refs = _review_refs(store.all(Review, client_id=client.id), acceptances)
-    catalog = load_catalog()
-    rows = []
-    for item in items:
-        entry = scope.get(item)
-        if entry is None:
-            rows.append(CoverageRow(item, catalog.label(item), "not_addressed", "-", "not in the scope catalogue", refs.get(item, [])))
-            continue
-        rows.append(CoverageRow(item, entry.label, entry.state, entry.clause or "-", entry.describe(), refs.get(item, [])))
-    return rows, source
+    basis, rows = coverage_rows(incident.category, scope, store.all(Review, client_id=client.id), acceptances)
+    return [
+        CoverageRow(r["item"], r["label"], r["state"], r.get("clause") or "-", r["basis"], [x["text"] for x in r["reviews"]])
+        for r in rows
+    ], basis
 
 
 def policy_clocks(store: Store, client: Client, incident: Incident) -> list[PolicyClock]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
 from typing import Any
 
 from rich.console import Group
@@ -212,7 +211,7 @@ class IncidentScreen(DbMixin, Screen):
         now = data.now_utc()
         counts = {"overdue": 0, "soon": 0, "done": 0}
         for it in b.items:
-            _label, kind = data.countdown(it.due, it.status, now)
+            _label, kind = data.item_countdown(it, now)
             if kind in counts:
                 counts[kind] += 1
         open_n = sum(1 for it in b.items if it.status in ("open", "blocked"))
@@ -228,7 +227,7 @@ class IncidentScreen(DbMixin, Screen):
 
     # -- formatters ------------------------------------------------------------
     def format_item(self, it, width: int) -> Text:
-        label, kind = data.countdown(it.due, it.status, data.now_utc())
+        label, kind = data.item_countdown(it, data.now_utc())
         box = {"done": "[x]", "not_applicable": "[-]", "blocked": "[!]"}.get(it.status, "[ ]")
         line = Text(box + " ", no_wrap=True)
         line.append(fit(label, 16), style=KIND_STYLE.get(kind, ""))
@@ -271,7 +270,7 @@ class IncidentScreen(DbMixin, Screen):
         tz = self.bundle.incident.discovered.tz
         it = self.query_one("#items", RowList).current
         if it is not None:
-            label, _ = data.countdown(it.due, it.status, data.now_utc())
+            label, _ = data.item_countdown(it, data.now_utc())
             t = Text()
             t.append(clean(it.title, limit=200) + "\n", style="bold")
             t.append(f"{label} | due {data.fmt_at(it.due, tz)} | section {clean(it.section, limit=30)}" + (f" | rule {clean(it.rule, limit=40)}" if it.rule else "") + "\n")
@@ -489,12 +488,6 @@ class IncidentScreen(DbMixin, Screen):
             self._cancel.set()
 
     def action_export(self) -> None:
-        try:
-            from msptui.dossier import export_in_child  # noqa: F401, PLC0415
-        except ImportError:
-            self.app.say("Dossier export is not available yet (msptui.dossier is not installed). Nothing was exported.",  # type: ignore[attr-defined]
-                         severity="warning", timeout=8)
-            return
         self.app.say("exporting the dossier in a separate process...")  # type: ignore[attr-defined]
         self._export()
 
@@ -503,8 +496,11 @@ class IncidentScreen(DbMixin, Screen):
         try:
             from msptui.dossier import export_in_child
 
-            result = export_in_child(self.app.db_path, self.incident_id)
-            self.app.call_from_thread(self.app.say, f"dossier written: {result}")  # type: ignore[attr-defined]
+            def progress(stage: str) -> None:
+                self.app.call_from_thread(self.app.say, f"export: {stage}...", timeout=3)  # type: ignore[attr-defined]
+
+            result = export_in_child(self.app.db_path, self.incident_id, progress=progress)
+            self.app.call_from_thread(self.app.say, f"dossier written: {result}", timeout=15)  # type: ignore[attr-defined]
         except Exception as exc:
             self.app.call_from_thread(self.app.say, f"export failed: {exc}", severity="error", timeout=10)  # type: ignore[attr-defined]
 

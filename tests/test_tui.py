@@ -9,6 +9,8 @@ engine; one test uses the real msptui.plan when it imports.
 
 from __future__ import annotations
 
+import json
+
 import asyncio
 import shutil
 import time
@@ -17,10 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from msptui.paths import DATA_DIR
 from msptui.models import ChecklistItem, Evidence, Incident, Note
 from msptui.store import Store
 from screens import data
 from screens.testing import demo_db, screen_text, small_plan
+
+
+#: the demo portfolio's size, read from the data file so a new demo client does not break the tests
+N_DEMO = len(json.loads((DATA_DIR / "demo.json").read_text(encoding="utf-8"))["clients"])
 
 SIZE = (80, 24)
 
@@ -92,7 +99,7 @@ def test_home_lists_every_client_with_db_and_operator(db):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            text = await wait_text(pilot, "of 14 clients")
+            text = await wait_text(pilot, f"of {N_DEMO} clients")
             assert "tui.db" in text and str(db)[-30:] in text
             assert f"msptui | {app.operator} | DB" in text
             assert "Lakeshore CPA Group" in text
@@ -118,12 +125,12 @@ def test_filter_narrows_instantly_and_esc_clears(db):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             await pilot.press("slash", "l", "a", "k", "e")
-            text = await wait_text(pilot, "1 of 14 clients")
+            text = await wait_text(pilot, f"1 of {N_DEMO} clients")
             assert "Lakeshore CPA Group" in text and "Bayview" not in text
             await pilot.press("escape")
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             # q quits from home once the filter is not focused
             await pilot.press("q")
             await pilot.pause(0.1)
@@ -135,12 +142,12 @@ def test_home_keys_move_and_top_bottom(db):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             rows = app.screen.query_one("#clients")
             await pilot.press("j", "j")
             assert rows.cursor == 2
             await pilot.press("G")
-            assert rows.cursor == 13
+            assert rows.cursor == N_DEMO - 1
             await pilot.press("g")
             assert rows.cursor == 0
             await pilot.press("down")
@@ -157,7 +164,7 @@ def test_client_screen_shows_liability_picture(db):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             await pilot.press("slash", *"lakeshore", "enter")
             text = await wait_text(pilot, "AGREEMENTS IN FORCE")
             assert "Lakeshore CPA Group" in text and "picture now" in text
@@ -175,7 +182,7 @@ def test_client_screen_shows_liability_picture(db):
             await pilot.press("G")
             await wait_text(pilot, "INCIDENTS")
             await pilot.press("escape")
-            await wait_text(pilot, "of 14 clients")
+            await wait_text(pilot, f"of {N_DEMO} clients")
     run(go())
 
 
@@ -183,7 +190,7 @@ def test_client_picture_as_of_a_date(db):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             app.open_client("lakeshore-cpa")
             await wait_text(pilot, "picture now")
             await pilot.press("d")
@@ -204,7 +211,7 @@ def test_posture_screen_sorts_and_opens_gap(db):
 
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             await pilot.press("p")
             text = await wait_text(pilot, "sorted by severity")
             assert "CRITICAL" in text or "HIGH" in text
@@ -231,7 +238,7 @@ def test_whole_flow_filter_open_report_tick_note_evidence(db, tmp_path):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             await pilot.press("slash", *"bayview", "enter")
             await wait_text(pilot, "AGREEMENTS IN FORCE")
             await pilot.press("escape")  # back home, then breach from the client screen
@@ -285,7 +292,7 @@ def test_breach_form_validates_and_writes_nothing(db):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             await pilot.press("f2")
             await wait_text(pilot, "Discovered at")
             await wait_for(pilot, lambda: app.screen.client is not None)
@@ -303,7 +310,7 @@ def test_breach_form_validates_and_writes_nothing(db):
             await pilot.press("escape")
             await wait_text(pilot, "Discard this breach report")
             await pilot.press("y")
-            await wait_text(pilot, "of 14 clients")
+            await wait_text(pilot, f"of {N_DEMO} clients")
         with Store.open(db) as store:
             assert store.all(Incident) == []
     run(go())
@@ -315,7 +322,7 @@ def test_real_planner_when_present(db):
     async def go():
         app = make_app(db, plan=None)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             app.open_client("lakeshore-cpa")
             await wait_text(pilot, "AGREEMENTS IN FORCE")
             incident_id = await open_breach_and_submit(pilot)
@@ -332,7 +339,7 @@ def test_evidence_hashing_can_be_cancelled(db, tmp_path):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             app.open_client("summit-outdoor")
             await wait_text(pilot, "AGREEMENTS IN FORCE")
             incident_id = await open_breach_and_submit(pilot)
@@ -349,24 +356,21 @@ def test_evidence_hashing_can_be_cancelled(db, tmp_path):
     run(go())
 
 
-def test_export_is_honest_when_dossier_missing(db):
-    try:
-        import msptui.dossier  # noqa: F401
-        pytest.skip("msptui.dossier exists")
-    except ImportError:
-        pass
+def test_export_key_writes_a_dossier_in_a_child_process(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("MSPTUI_EXPORT_DIR", str(tmp_path / "out"))
 
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             app.open_client("lakeshore-cpa")
             await wait_text(pilot, "AGREEMENTS IN FORCE")
             await open_breach_and_submit(pilot)
             await pilot.press("e")
-            text = await wait_text(pilot, "not available yet")
-            assert "written" not in text
+            await wait_text(pilot, "dossier written", timeout=60)
     run(go())
+    written = list((tmp_path / "out").glob("*/*/*/dossier.pdf"))
+    assert len(written) == 1 and (written[0].parent / "manifest.json").exists()
 
 
 def test_other_engineers_change_appears(db):
@@ -380,7 +384,7 @@ def test_other_engineers_change_appears(db):
     async def go():
         app = make_app(db, poll=True)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             app.open_incident(inc.id)
             await wait_for(pilot, lambda: app.screen.bundle is not None, what="incident loaded")
             await pilot.press("4")
@@ -405,7 +409,7 @@ def test_help_lists_keys_for_the_screen(db, where):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             if where == "client":
                 app.open_client("lakeshore-cpa")
                 await wait_text(pilot, "AGREEMENTS IN FORCE")
@@ -426,7 +430,7 @@ def test_help_on_incident_screen(db):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             await open_breach_and_submit(pilot)
             await pilot.press("question_mark")
             text = await wait_text(pilot, "Keys: Incident")
@@ -441,7 +445,7 @@ def test_command_palette_offers_main_actions(db):
 
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             await pilot.press("ctrl+p")
             await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
             await pilot.press(*"posture")
@@ -455,7 +459,7 @@ def test_ctrl_q_quits_from_any_screen(db):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_text(pilot, "14 of 14 clients")
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             app.open_client("lakeshore-cpa")
             await wait_text(pilot, "AGREEMENTS IN FORCE")
             await pilot.press("ctrl+q")
@@ -497,6 +501,9 @@ def test_countdown_words_not_colour():
     assert data.countdown(now, "done", now)[0] == "done"
     assert data.countdown(None, "open", now)[0] == "no fixed due"
     assert data.countdown(now - timedelta(minutes=30), "blocked", now)[0] == "BLOCKED OVERDUE 30m"
+    assert data.countdown(None, "open", now, target=now + timedelta(hours=20)) == ("target in 20h", "target")
+    assert data.countdown(None, "open", now, target=now - timedelta(hours=1))[0] == "TARGET PASSED 1h ago"
+    assert data.countdown(None, "open", now, waiting=True)[0] == "waits on submission"
 
 
 def test_relevant_items_from_veris_map_or_all_security_items():

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from ..countdown import item_countdown
 from ..incidents import STATUSES, add_evidence, add_note, checklist, get_incident, open_incident, set_item
 from ..models import INCIDENT_CATEGORIES, Incident
 from ..obligations import DISCLAIMER
@@ -85,26 +86,6 @@ def incidents(ctx: Context, as_json: bool) -> None:
         click.echo("(no incidents)")
 
 
-def _span(seconds: float) -> str:
-    hours = abs(seconds) / 3600
-    return f"{hours:.0f}h" if hours < 72 else f"{hours / 24:.1f}d"
-
-
-def countdown(item, now: datetime) -> str:
-    """Words, not colour: OVERDUE / due in / target in / waits on / DONE."""
-    if item.status not in ("open", "blocked"):
-        return item.status.upper().replace("_", " ")
-    if item.due is not None:
-        left = (item.due - now).total_seconds()
-        return f"OVERDUE by {_span(left)}" if left < 0 else f"due in {_span(left)}"
-    if item.target is not None:
-        left = (item.target - now).total_seconds()
-        return f"target passed {_span(left)} ago" if left < 0 else f"target in {_span(left)}"
-    if "starts when" in item.basis:
-        return "waits on submission"
-    return "no fixed deadline"
-
-
 @main.command("checklist")
 @click.argument("incident_id", metavar="INCIDENT")
 @click.option("--json", "as_json", is_flag=True)
@@ -137,7 +118,7 @@ def checklist_cmd(ctx: Context, incident_id: str, as_json: bool) -> None:
             click.echo(f"\n{section.upper()}")
         when = it.due or it.target
         due = fmt_local_and_utc(when, inc.discovered.tz) if when else ""
-        echo_text(f"  [{'x' if it.status == 'done' else ' '}] {it.step:<34} {countdown(it, now):<20} {due}")
+        echo_text(f"  [{'x' if it.status == 'done' else ' '}] {it.step:<34} {item_countdown(it, now)[0]:<20} {due}")
         echo_text(f"      {it.title}")
     click.echo(f"\n{DISCLAIMER}")
 
