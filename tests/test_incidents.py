@@ -136,6 +136,12 @@ def test_cli_incident_flow(cli, tmp_path, db_path):
     assert cli("check", inc, nydfs["id"].split(":")[1], "--status", "done").exit_code == 0
     assert cli("note", inc, "Called carrier hotline 09:40").stdout.strip() == f"{inc}:note-1"
     assert json.loads(cli("incidents", "--json").stdout)[0]["id"] == inc
+    verdicts = json.loads(cli("obligations", inc, "--all", "--json").stdout)
+    nydfs_verdict = next(v for v in verdicts if v["rule_id"] == "us.nydfs.500_17a")
+    assert nydfs_verdict["applies"] and nydfs_verdict["reason"] and nydfs_verdict["party"] == "client"
+    assert any(not v["applies"] for v in verdicts)
+    assert all(v["applies"] for v in json.loads(cli("obligations", inc, "--json").stdout))
+    assert "Not legal advice" in cli("obligations", inc).stdout
     bad = cli("check", inc, "ghost-step", "--status", "done")
     assert bad.exit_code == 1 and "no checklist item" in bad.stderr
     gap = cli("incident", "open", "--client", "meridian-insurance", "--discovered", "2026-03-08T02:30",

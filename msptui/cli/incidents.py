@@ -125,6 +125,28 @@ def checklist_cmd(ctx: Context, incident_id: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("incident_id", metavar="INCIDENT")
+@click.option("--all", "show_all", is_flag=True, help="Also list the rules that do not apply, with the reason.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -> None:
+    """Which obligations apply to the incident and why (decided when it was opened)."""
+    with ctx.open() as store:
+        inc = get_incident(store, incident_id)
+    rows = [a for a in inc.assessment if a.applies or show_all]
+    if as_json:
+        emit_json([a.model_dump(mode="json") for a in rows])
+        return
+    for a in sorted(rows, key=lambda a: (not a.applies, a.party, (a.due or a.target) is None, a.due or a.target or inc.discovered.at)):
+        when = a.due or a.target
+        clock = fmt_local_and_utc(when, inc.discovered.tz) if when else (a.basis or "no fixed period")
+        flag = f" [{a.label}]" if a.label else ""
+        verdict = "APPLIES" if a.applies else "does not apply"
+        echo_text(f"{verdict:<15} {a.party:<6} {a.rule_id}{flag}\n    {'due ' if a.due else ('target ' if a.target else '')}{clock}\n    why: {a.reason}")
+    click.echo(DISCLAIMER)
+
+
+@main.command()
+@click.argument("incident_id", metavar="INCIDENT")
 @click.argument("item", metavar="ITEM")
 @click.option("--status", type=click.Choice(STATUSES))
 @click.option("--note", metavar="TEXT", help="A note; required with --status not_applicable (the rationale).")
