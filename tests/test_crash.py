@@ -111,3 +111,24 @@ def test_kill_during_checklist_updates(incident_db):
             if acked:
                 assert acked[-1].split(" ", 2)[2] in item.notes, "the last acknowledged change is present"
     assert total > 0
+
+
+def test_kill_during_export_leaves_no_half_written_dossier(incident_db, tmp_path):
+    db, incident, _ = incident_db
+    out = tmp_path / "exports"
+    rng = random.Random(3)
+    for _ in range(3):
+        _run_and_kill(db, "export", f"{incident}|{out}", rng.uniform(0.0, 2.0))
+        with _assert_intact(db):
+            pass
+        # every visible dossier folder is complete; temporary folders are hidden (dot-named) and never mistaken for one
+        for folder in out.glob("*/*/*"):
+            if folder.name.startswith("."):
+                continue
+            assert (folder / "manifest.json").exists() and (folder / "dossier.pdf").exists(), folder
+            from click.testing import CliRunner
+
+            from msptui.cli import main
+
+            check = CliRunner().invoke(main, ["--db", str(db), "verify-dossier", str(folder)])
+            assert check.exit_code == 0, check.stderr
