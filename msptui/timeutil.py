@@ -198,5 +198,7 @@ def fmt_local_and_utc(dt: datetime, tz: str | None = None) -> str:
     local = dt.astimezone(get_zone(tz)) if tz else dt
     utc = dt.astimezone(UTC)
     abbrev = local.tzname() or _fmt_offset(local.utcoffset())
+    if local.utcoffset() == timedelta(0) and abbrev in ("UTC", "GMT", "Z", "+00:00"):
+        return f"{utc:%Y-%m-%d} {_clock(utc)} UTC"  # the local time is UTC: say it once
     utc_part = _clock(utc) if utc.date() == local.date() else f"{utc:%Y-%m-%d} {_clock(utc)}"
     return f"{local:%Y-%m-%d} {_clock(local)} {abbrev} ({utc_part} UTC)"
