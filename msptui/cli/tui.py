@@ -1,14 +1,13 @@
-"""Start the Textual UI (screens/) without importing Textual until asked."""
+"""Start the Textual UI (screens/) without importing Textual until asked.
+
+The import lives inside the function so that every other command, and the
+headless core, never pays for (or depends on) Textual.
+"""
 
 from __future__ import annotations
 
-import click
-
 
 def run_tui(ctx) -> int:
-    try:
-        from screens.app import run  # noqa: PLC0415 - the UI is loaded only when wanted
-    except ImportError:
-        click.echo("The TUI is not built yet; use 'msptui clients' and 'msptui show CLIENT'.", err=True)
-        return 1
+    from screens.app import run  # noqa: PLC0415 - the UI is loaded only when wanted
+
     return run(ctx.db_path)
