@@ -187,3 +187,22 @@ def refresh_chained(store: Store, done: ChecklistItem) -> list[ChecklistItem]:
         store.put_in_transaction(updated)
         changed.append(updated)
     return changed
+
+
+def warm() -> None:
+    """Load what the first incident needs (rules, template, closures, the holiday tables).
+
+    The first ``holidays`` lookup imports every country module (~0.1 s): the TUI
+    calls this in a worker while the engineer reads the client list, so
+    report-breach -> incident does not pay it.
+    """
+    from datetime import date as _date
+
+    from .coverage import relevant_items
+    from .deadlines import business_day_checker
+
+    load_rules()
+    load_template()
+    load_closures()
+    relevant_items("ransomware")
+    business_day_checker("us_federal")(_date.today())

@@ -39,10 +39,9 @@ def warm_up() -> None:
         except Exception:
             pass
     try:
-        importlib.import_module("msptui.plan")
-        from msptui.obligations import load_rules
+        from msptui.plan import warm
 
-        load_rules()
+        warm()
     except Exception:
         pass
 
