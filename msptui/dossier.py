@@ -680,8 +680,6 @@ def export_in_child(
     "done") as the child reaches them. On timeout or cancellation the child is
     killed and its temporary folder removed; the target never appears.
     """
-    import selectors
-
     request = {
         "db": str(Path(db_path).resolve()),
         "incident_id": incident_id,
@@ -689,6 +687,36 @@ def export_in_child(
         "privileged": privileged,
         "generated_at": utc_text(generated_at) if generated_at else None,
     }
+    result = run_child(request, progress=progress, timeout=timeout, cancelled=cancelled)
+    return Path(result["path"])
+
+
+def _remove_tmp(tmp: str) -> None:
+    """Remove a temporary folder or file the child announced."""
+    path = Path(tmp)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def run_child(
+    request: dict,
+    *,
+    progress: Progress | None = None,
+    timeout: float = 300,
+    cancelled: Callable[[], bool] | None = None,
+) -> dict:
+    """Send ``request`` to ``python -m msptui.dossier_render`` and return its final ``{"path": ...}`` message.
+
+    Stage names go to ``progress``; on timeout, cancellation or failure the
+    child is killed and every temporary folder or file it announced removed.
+    """
+    import selectors
+
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(paths.ROOT), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -747,7 +775,7 @@ def export_in_child(
             proc.stdout.close()
             if failure is not None or result is None or "error" in result:
                 for tmp in tmp_dirs:
-                    shutil.rmtree(tmp, ignore_errors=True)
+                    _remove_tmp(tmp)
         if failure is not None:
             raise ExportFailed(failure)
         if result is None:
@@ -756,7 +784,7 @@ def export_in_child(
             raise ExportFailed(f"the export process ended with status {proc.returncode}: {tail[0]}")
         if "error" in result:
             raise ExportFailed(result["error"]) if result.get("user") else RuntimeError(result["error"])
-        return Path(result["path"])
+        return result
 
 
 # ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Only this module touches WeasyPrint, and only inside functions: importing it
 stays cheap and headless (tests/test_layout.py imports every msptui module).
 ``python -m msptui.dossier_render`` is the child process ``dossier.export_in_child``
-starts: it reads one JSON request on stdin and writes JSON lines on stdout
+(and ``review_pack.print_in_child``) starts: it reads one JSON request on stdin
+(``kind`` "dossier" or "review_pack") and writes JSON lines on stdout
 (``{"stage": ...}``, ``{"tmp": ...}``, then ``{"path": ...}`` or ``{"error": ...}``).
 
 Safety: record text may come from an attacker. Every value reaches the HTML
@@ -34,9 +35,16 @@ STYLESHEET = TEMPLATES_DIR / "dossier.css"
 LOG = logging.getLogger("msptui.dossier_render")
 
 
+def stylesheet_for(template: str) -> Path:
+    """The bundled stylesheet of a template: ``dossier.html.j2`` -> ``dossier.css``."""
+    return TEMPLATES_DIR / (template.split(".", 1)[0] + ".css")
+
+
 def bundled_assets() -> dict[Path, str]:
     """The only files the PDF engine may read, with their media types."""
     assets = {STYLESHEET.resolve(): "text/css"}
+    for sheet in sorted(TEMPLATES_DIR.glob("*.css")):
+        assets[sheet.resolve()] = "text/css"
     for font in sorted(FONTS_DIR.glob("*.ttf")):
         assets[font.resolve()] = "font/ttf"
     return assets
@@ -78,14 +86,13 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(data: dict) -> str:
-    """The dossier as HTML. Assets are referenced by file: URL (served only by SafeFetcher)."""
+def render_html(data: dict, template: str = TEMPLATE) -> str:
+    """The dossier (or another bundled template) as HTML. Assets are referenced by file: URL (served only by SafeFetcher)."""
     from .dossier import CLAUSE_ORDER
 
-    template = _environment().get_template(TEMPLATE)
-    return template.render(
+    return _environment().get_template(template).render(
         d=data,
-        stylesheet_url=STYLESHEET.resolve().as_uri(),
+        stylesheet_url=stylesheet_for(template).resolve().as_uri(),
         clause_order=CLAUSE_ORDER,
     )
 
@@ -137,18 +144,22 @@ def make_fetcher():
     return SafeFetcher()
 
 
-def render_pdf(data: dict, *, fetcher=None) -> tuple[bytes, dict]:
-    """PDF bytes and a report of what the fetcher served and refused."""
+def render_pdf(data: dict, *, fetcher=None, template: str = TEMPLATE, identifier: bytes | None = None) -> tuple[bytes, dict]:
+    """PDF bytes and a report of what the fetcher served and refused.
+
+    ``identifier`` is the PDF /ID (default: derived from the dossier's incident,
+    timestamp and chain head); pass one for other templates.
+    """
     import weasyprint
 
-    html = render_html(data)
+    html = render_html(data, template)
     fetcher = fetcher or make_fetcher()
     document = weasyprint.HTML(string=html, base_url=TEMPLATES_DIR.resolve().as_uri() + "/", url_fetcher=fetcher)
     pdf = document.write_pdf(
         uncompressed_pdf=False,
         presentational_hints=False,
         attachments=[],
-        pdf_identifier=_identifier(data),
+        pdf_identifier=identifier if identifier is not None else _identifier(data),
     )
     return pdf, {"served": list(fetcher.served), "refused": list(fetcher.refused)}
 
@@ -172,25 +183,44 @@ def _say(message: dict) -> None:
 
 
 def child_main() -> int:
+    """Run one request: ``kind`` "dossier" (the default) or "review_pack"."""
     from datetime import datetime
 
     from .dossier import export
     from .errors import UserError
     from .store import Store
 
+    extra: dict = {}
     try:
         request = json.loads(sys.stdin.read())
         generated_at = datetime.fromisoformat(request["generated_at"].replace("Z", "+00:00")) if request.get("generated_at") else None
+        kind = request.get("kind", "dossier")
         with Store.open(request["db"]) as store:
-            path = export(
-                store,
-                request["incident_id"],
-                out_dir=request.get("out_dir"),
-                generated_at=generated_at,
-                privileged=bool(request.get("privileged")),
-                progress=lambda stage: _say({"stage": stage}),
-                on_tmp=lambda tmp: _say({"tmp": str(tmp)}),
-            )
+            if kind == "dossier":
+                path = export(
+                    store,
+                    request["incident_id"],
+                    out_dir=request.get("out_dir"),
+                    generated_at=generated_at,
+                    privileged=bool(request.get("privileged")),
+                    progress=lambda stage: _say({"stage": stage}),
+                    on_tmp=lambda tmp: _say({"tmp": str(tmp)}),
+                )
+            elif kind == "review_pack":
+                from .review_pack import write
+
+                printed = write(
+                    store,
+                    request["client_id"],
+                    out_dir=request.get("out_dir"),
+                    generated_at=generated_at,
+                    msp_name=request.get("msp_name"),
+                    progress=lambda stage: _say({"stage": stage}),
+                    on_tmp=lambda tmp: _say({"tmp": str(tmp)}),
+                )
+                path, extra = printed.path, {"sha256": printed.sha256}
+            else:
+                raise ValueError(f"unknown request kind {kind!r}")
     except UserError as exc:
         _say({"error": str(exc), "user": True})
         return 1
@@ -200,7 +230,7 @@ def child_main() -> int:
         traceback.print_exc()
         _say({"error": f"{type(exc).__name__}: {exc}", "user": False})
         return 2
-    _say({"path": str(path)})
+    _say({"path": str(path), **extra})
     return 0
 
 

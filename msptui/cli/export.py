@@ -1,4 +1,4 @@
-"""Dossier commands: export, verify-dossier, keys init / keys show."""
+"""Dossier commands: export, verify-dossier, keys init / keys show; and review-pack."""
 
 from __future__ import annotations
 
@@ -107,3 +107,37 @@ def keys_show(as_json: bool) -> None:
         return
     echo_text(f"public key {info.public_path}")
     click.echo(f"fingerprint {info.fingerprint}")
+
+
+@main.command("review-pack")
+@click.argument("client_id", metavar="CLIENT")
+@click.option("--out", "out_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Folder for the PDF (default: the project's exports/<client>/); the file is review-pack-<UTC timestamp>.pdf.")
+@click.option("--msp-name", "msp_name", metavar="NAME",
+              help="How the pack names the MSP (default: $MSPTUI_MSP_NAME, else 'your MSP').")
+@click.option("--generated-at", "generated_at", metavar="ISO8601",
+              help="Use this generation instant instead of now (the same data and instant give identical bytes).")
+@click.option("--timeout", default=300.0, show_default=True, metavar="SECONDS", help="Give up (and write nothing) after this long.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output: {\"path\": ..., \"sha256\": ...}.")
+@pass_ctx
+def review_pack_cmd(ctx: Context, client_id: str, out_dir: str | None, msp_name: str | None, generated_at: str | None,
+                    timeout: float, as_json: bool) -> None:
+    """Print the client-facing review pack PDF (covered, excluded, declined, open recommendations, insurance, signature block).
+
+    Printing it is recorded in the history as a review_pack.printed event with the file's SHA-256.
+    """
+    from ..picture import load_client
+    from ..review_pack import print_in_child
+    from ..timeutil import parse_local
+
+    at = parse_local(generated_at, "UTC") if generated_at else None
+    with ctx.open() as store:
+        load_client(store, client_id)
+    path, sha256 = print_in_child(
+        ctx.db_path, client_id, out_dir=out_dir, generated_at=at, msp_name=msp_name, timeout=timeout,
+        progress=lambda stage: click.echo(f"review-pack: {stage}", err=True),
+    )
+    if as_json:
+        emit_json({"path": str(path), "sha256": sha256})
+    else:
+        echo_text(str(path))
