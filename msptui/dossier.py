@@ -225,6 +225,8 @@ def _slice(store: Store, incident_id: str, client_id: str, policy_ids: set[str])
                 take = record_id in policy_ids
         elif table is None and payload.get("incident_id") == incident_id:
             take = True
+        elif event.kind == "review_pack.printed" and payload.get("client_id") == client_id:
+            take = True  # written education handed to the client: part of the review history
         if take:
             if table is not None:
                 wanted.add((table, record_id))
@@ -365,6 +367,11 @@ def _collect(store: Store, incident_id: str, *, generated_at: datetime, privileg
     reviews_rows = []
     for r in sorted(reviews, key=lambda r: (r.held_on, r.id)):
         reviews_rows.append(r.model_dump(mode="json"))
+    review_packs = [
+        {"event_id": e.id, "at_text": _when(_parse_at(e.at), e.tz), "actor": e.actor,
+         "file_name": e.payload.get("file_name"), "sha256": e.payload.get("sha256")}
+        for e in events if e.kind == "review_pack.printed"
+    ]
     acceptance_rows = []
     for a in sorted(acceptances, key=lambda a: (a.recommended_on, a.id)):
         row = a.model_dump(mode="json")
@@ -408,6 +415,7 @@ def _collect(store: Store, incident_id: str, *, generated_at: datetime, privileg
             "consents": consents,
         },
         "reviews": reviews_rows,
+        "review_packs": review_packs,
         "risk_acceptances": acceptance_rows,
         "checklist": item_rows,
         "obligations": assessment,

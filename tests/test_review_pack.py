@@ -321,3 +321,30 @@ def test_hostile_text_is_literal_and_nothing_is_fetched(store, tmp_path):
         assert squash(needle) in flat, f"not shown literally: {needle}"
     assert squash("\\u202eevil\\u202c & <b>bold</b>") in flat  # bidi overrides made visible, markup literal
     assert "PWNED" in flat and squash("<h1>PWNED</h1>") in flat
+
+
+def test_printed_review_pack_appears_in_a_later_dossier(tmp_path):
+    """The written education is evidence: the incident dossier lists the pack and its hash."""
+    import json as _json
+    from datetime import date as _date, datetime as _dt, timedelta as _td, timezone as _tz
+
+    from click.testing import CliRunner as _Runner
+
+    from msptui.cli import main as _main
+    from msptui.demo import load_demo as _load
+    from msptui.incidents import open_incident as _open
+    from msptui.store import Store as _Store
+
+    db = tmp_path / "rp.db"
+    with _Store.open(db, create=True) as store:
+        _load(store, today=_date(2026, 11, 27))
+    packed = _Runner().invoke(_main, ["--db", str(db), "review-pack", "bayview-logistics", "--out", str(tmp_path / "rp"), "--json"])
+    assert packed.exit_code == 0, packed.stderr
+    sha = _json.loads(packed.stdout)["sha256"]
+    with _Store.open(db) as store:
+        inc, _ = _open(store, client_id="bayview-logistics", discovered=_dt.now(_tz.utc) - _td(hours=1),
+                       tz="Australia/Sydney", category="ransomware", summary="x")
+    out = _Runner().invoke(_main, ["--db", str(db), "export", inc.id, "--out", str(tmp_path / "dossier"), "--json"])
+    assert out.exit_code == 0, out.stderr
+    data = _json.loads((Path(_json.loads(out.stdout)["path"]) / "dossier.json").read_text())
+    assert [p["sha256"] for p in data["review_packs"]] == [sha]
