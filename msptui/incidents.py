@@ -149,6 +149,11 @@ def set_item(
     with store.transaction():
         get_incident(store, incident_id)
         item = _find_item(store, incident_id, ref)
+        if evidence_id is not None:
+            evidence = store.get(Evidence, evidence_id) or store.get(Evidence, f"{incident_id}:{evidence_id}")
+            if evidence is None or evidence.incident_id != incident_id:
+                raise UserError(f"incident {incident_id!r} has no evidence item {evidence_id!r}")
+            evidence_id = evidence.id
         update: dict = {"updated_by": environment.actor(), "updated_at": at or _now()}
         if status is not None:
             update["status"] = status

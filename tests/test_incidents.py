@@ -106,6 +106,10 @@ def test_notes_and_evidence(demo, ransomware, tmp_path):
 
     assert ev.sha256 == hashlib.sha256(image.read_bytes()).hexdigest() and ev.size == 5_000_000
     assert ev.custody and ev.custody[0].action == "acquired and hashed"
+    linked = set_item(demo, incident.id, "ev-memory", status="done", evidence_id="ev-1")
+    assert linked.evidence_ids == [ev.id]
+    with pytest.raises(UserError, match="no evidence item"):
+        set_item(demo, incident.id, "ev-memory", evidence_id="ev-99")
     assert verify(demo).ok
 
 

@@ -150,11 +150,12 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
 @click.argument("item", metavar="ITEM")
 @click.option("--status", type=click.Choice(STATUSES))
 @click.option("--note", metavar="TEXT", help="A note; required with --status not_applicable (the rationale).")
+@click.option("--evidence", "evidence_id", metavar="ID", help="Link an evidence item (see 'evidence add') to this step.")
 @pass_ctx
-def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None) -> None:
+def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None, evidence_id: str | None) -> None:
     """Change a checklist item (ITEM is its step id or full id)."""
     with ctx.open() as store:
-        changed = set_item(store, incident_id, item, status=status, note=note)
+        changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id)
     echo_text(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
 
 
