@@ -42,13 +42,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, get_args
 
 from . import __version__, environment, paths
 from .coverage import coverage_rows, state_text
 from .chain import Event
 from .errors import UserError
 from .models import (
+    ClauseKind,
     Agreement,
     ChecklistItem,
     Client,
@@ -74,16 +75,8 @@ MARKING = "Confidential"
 MARKING_PRIVILEGED = "Privileged & confidential \u2014 prepared at the direction of counsel"
 
 
-CLAUSE_ORDER = [
-    "limitation_of_liability",
-    "security_disclaimer",
-    "cyber_exclusion",
-    "client_insurance_required",
-    "indemnity",
-    "breach_notification",
-    "data_processing",
-    "other",
-]
+#: clauses are quoted in the order the ClauseKind vocabulary lists them (liability cap first)
+CLAUSE_ORDER = list(get_args(ClauseKind))
 
 TYPE_LABEL = {
     "clients": "client record",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -137,20 +137,6 @@ Decision = Literal["accepted", "declined", "deferred", "pending"]
 PolicyKind = Literal["cyber", "tech_eo", "cyber_eo", "crime", "general_liability"]
 ReviewKind = Literal["qbr", "annual", "security", "onboarding", "ad_hoc"]
 
-INCIDENT_CATEGORIES = (
-    "ransomware",
-    "bec",
-    "phishing",
-    "credential_compromise",
-    "data_exfiltration",
-    "lost_device",
-    "insider_misuse",
-    "third_party",
-    "exploited_vulnerability",
-    "misconfiguration",
-    "ddos",
-    "other",
-)
 IncidentCategory = Literal[
     "ransomware",
     "bec",
@@ -165,6 +151,8 @@ IncidentCategory = Literal[
     "ddos",
     "other",
 ]
+#: the categories ``incident open --category`` accepts, in the order shown to users
+INCIDENT_CATEGORIES: tuple[str, ...] = get_args(IncidentCategory)
 ChecklistStatus = Literal["open", "done", "not_applicable", "blocked"]
 
 
