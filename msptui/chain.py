@@ -88,20 +88,33 @@ class ChainProblem:
         return f"{where}: {self.message}"
 
 
-def check_chain(events: Iterable[Event], *, start_prev: str = GENESIS, start_id: int = 1) -> tuple[ChainProblem | None, Event | None]:
-    """Walk events in id order; return the first problem (or None) and the last good event.
+class ChainWalk:
+    """Checks events one at a time, in id order (so a caller can do other work in the same pass).
 
     Ids must run 1, 2, 3 ... without gaps (a deleted event leaves a gap or a
     broken link), each prev_hash must equal the previous event's hash
     (reordering or deletion) and each hash must match the content (editing).
     """
-    prev_hash, expected_id, last = start_prev, start_id, None
-    for event in events:
-        if event.id != expected_id:
-            return ChainProblem(event.id, f"expected event id {expected_id} here: events are missing or reordered"), last
-        if event.prev_hash != prev_hash:
-            return ChainProblem(event.id, "prev_hash does not match the previous event's hash: an event before it was deleted, reordered or edited"), last
+
+    def __init__(self, start_prev: str = GENESIS, start_id: int = 1):
+        self.prev_hash, self.expected_id, self.last = start_prev, start_id, None
+
+    def feed(self, event: Event) -> ChainProblem | None:
+        if event.id != self.expected_id:
+            return ChainProblem(event.id, f"expected event id {self.expected_id} here: events are missing or reordered")
+        if event.prev_hash != self.prev_hash:
+            return ChainProblem(event.id, "prev_hash does not match the previous event's hash: an event before it was deleted, reordered or edited")
         if event.compute_hash() != event.hash:
-            return ChainProblem(event.id, "content does not match its hash: the event was edited"), last
-        prev_hash, expected_id, last = event.hash, expected_id + 1, event
-    return None, last
+            return ChainProblem(event.id, "content does not match its hash: the event was edited")
+        self.prev_hash, self.expected_id, self.last = event.hash, self.expected_id + 1, event
+        return None
+
+
+def check_chain(events: Iterable[Event], *, start_prev: str = GENESIS, start_id: int = 1) -> tuple[ChainProblem | None, Event | None]:
+    """Walk events in id order; return the first problem (or None) and the last good event."""
+    walk = ChainWalk(start_prev, start_id)
+    for event in events:
+        problem = walk.feed(event)
+        if problem:
+            return problem, walk.last
+    return None, walk.last

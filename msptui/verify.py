@@ -1,6 +1,7 @@
 """``msptui verify``: prove the records still match their history.
 
-Three checks, in order, stopping at the first discrepancy:
+Three checks, stopping at the first discrepancy (1 and the replay of 3 share
+one pass over the events):
 1. the chain: ids contiguous, each prev_hash links, each hash matches content;
 2. the head: the last event is the one the chain_head row recorded at the last
    append, so cutting events off the end is noticed;
@@ -15,7 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from . import migrations
-from .chain import ChainProblem, check_chain
+from .chain import ChainProblem, ChainWalk
 from .models import RECORD_TYPES
 from .projection import apply
 from .store import Store
@@ -29,15 +30,11 @@ class VerifyResult:
     problem: str | None = None
 
 
-def _replay(store: Store) -> sqlite3.Connection:
+def _scratch() -> sqlite3.Connection:
     scratch = sqlite3.connect(":memory:", isolation_level=None)
     scratch.row_factory = sqlite3.Row
     migrations.migrate(scratch)
     scratch.execute("PRAGMA foreign_keys = OFF")
-    scratch.execute("BEGIN")
-    for event in store.events():
-        apply(scratch, event)
-    scratch.execute("COMMIT")
     return scratch
 
 
@@ -61,7 +58,17 @@ def _compare_tables(store: Store, scratch: sqlite3.Connection) -> str | None:
 
 
 def verify(store: Store) -> VerifyResult:
-    problem, last = check_chain(store.events())
+    # one pass over the events: check each link and replay it into a scratch DB
+    walk, scratch = ChainWalk(), _scratch()
+    scratch.execute("BEGIN")
+    problem = None
+    for event in store.events():
+        problem = walk.feed(event)
+        if problem:
+            break
+        apply(scratch, event)
+    scratch.execute("COMMIT")
+    last = walk.last
     count = last.id if last else 0
     head_hash = last.hash if last else ""
     if problem:
@@ -77,7 +84,7 @@ def verify(store: Store) -> VerifyResult:
         )
     if recorded is None and count:
         return VerifyResult(False, count, head_hash, "chain: the recorded chain head is missing")
-    diff = _compare_tables(store, _replay(store))
+    diff = _compare_tables(store, scratch)
     if diff:
         return VerifyResult(False, count, head_hash, diff)
     return VerifyResult(True, count, head_hash)
