@@ -18,12 +18,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from msptui.environment import actor
 from msptui.models import INCIDENT_CATEGORIES
 from screens.home import topbar
-from screens.widgets import ConfirmScreen, DbMixin, SafeStatic, clean
+from screens.widgets import ConfirmScreen, DbMixin, Footer, SafeStatic, clean
 
 DATA_KINDS = ("pii", "phi", "pci", "financial", "cui", "credentials", "biometric", "children", "employee")
 
@@ -104,7 +104,7 @@ class BreachScreen(DbMixin, Screen):
     ]
     DEFAULT_CSS = """
     BreachScreen #form { height: 1fr; padding: 0 1; }
-    BreachScreen Label { margin-top: 0; text-style: bold; }
+    BreachScreen Label { margin-top: 0; text-style: bold; width: 100%; }
     BreachScreen Input { height: 1; background: $boost; }
     BreachScreen Input:focus { text-style: bold; background: $boost; }
     BreachScreen .row { height: auto; }

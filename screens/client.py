@@ -14,17 +14,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Digits, Footer
+from textual.widgets import Digits
 
 from screens import data
 from screens.home import topbar
-from screens.widgets import DbMixin, PromptScreen, SafeStatic, clean
+from screens.widgets import DbMixin, Footer, PromptScreen, SafeStatic, clean
 
 SECTIONS = ("agreements", "scope", "insurance", "reviews", "declined", "incidents")
 STATE_WORDS = {
@@ -41,6 +42,17 @@ DIGIT_CHARS = set(" 0123456789+-")
 
 def _t(value: Any, style: str = "", limit: int | None = 300) -> Text:
     return Text(clean(value, limit=limit), style=style)
+
+
+def hang(line: Any) -> Any:
+    """A line indented with spaces, as a block: when it wraps at 80 columns the rest keeps the indent."""
+    if not isinstance(line, Text):
+        return line
+    plain = line.plain
+    n = len(plain) - len(plain.lstrip(" "))
+    if n == 0 or n == len(plain):
+        return line
+    return Padding(line[n:], (0, 0, 0, n))
 
 
 def load_picture(store, client_id: str, at: datetime | None) -> dict:
@@ -97,6 +109,7 @@ class ClientScreen(DbMixin, Screen):
     PALETTE = [("as_of", ("Show the picture as of a date", "d, F3")), ("incidents", ("Open an incident of this client", "i, F4"))]
 
     DEFAULT_CSS = """
+    ClientScreen #title { text-wrap: nowrap; text-overflow: ellipsis; }
     ClientScreen #body { height: 1fr; }
     ClientScreen .section { height: auto; }
     ClientScreen Digits { width: auto; }
@@ -138,9 +151,9 @@ class ClientScreen(DbMixin, Screen):
         c = picture["client"]
         when = "now" if self.at is None else f"as of {picture['as_of_local_date']} (local date)"
         self.query_one("#topbar", SafeStatic).update(topbar(self.app, c["id"]))
-        title = Text(" ")
+        title = Text(" ", no_wrap=True, overflow="ellipsis")  # one line: the date first, the zone may be cut
         title.append(clean(c["name"], limit=60), style="bold")
-        title.append(f"  {c['engagement'].replace('_', ' ')}  {c['home_tz']}  picture {when}")
+        title.append(f"  picture {when}  {c['engagement'].replace('_', ' ')}  {c['home_tz']}")
         self.query_one("#title", SafeStatic).update(title)
         body = self.query_one("#body", VerticalScroll)
         y = body.scroll_y
@@ -164,7 +177,7 @@ class ClientScreen(DbMixin, Screen):
 
     def _block(self, section: str, lines: list[Text]) -> SafeStatic:
         gap = self.highlight is not None and self.highlight[0] == section
-        return SafeStatic(Group(*lines) if lines else Text("(none)"), classes="section" + (" gap" if gap else ""))
+        return SafeStatic(Group(*map(hang, lines)) if lines else Text("(none)"), classes="section" + (" gap" if gap else ""))
 
     def section_agreements(self, p: dict) -> list:
         lines: list[Text] = []
@@ -236,7 +249,7 @@ class ClientScreen(DbMixin, Screen):
             lines.append(Text("       claims email ") + _t(pol["claims_email"]))
         if pol.get("panel_vendors"):
             lines.append(Text("       panel: ") + _t("; ".join(pol["panel_vendors"]), limit=200))
-        out: list = [SafeStatic(Group(*lines), classes="section")]
+        out: list = [SafeStatic(Group(*map(hang, lines)), classes="section")]
         hotline = pol.get("hotline")
         if hotline:
             out.append(hotline_widget(hotline, pol["carrier"]))

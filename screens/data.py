@@ -55,11 +55,20 @@ class ClientRow:
 
 
 def client_rows(store: Store) -> list[ClientRow]:
-    """Every client, by name: one SQL query, no model validation (10k rows in ~10 ms)."""
-    rows = store.conn.execute(
-        "SELECT id, json_extract(data, '$.name') AS name, json_extract(data, '$.engagement') AS eng FROM clients"
-    ).fetchall()
-    out = [ClientRow(r["id"], r["name"] or r["id"], r["eng"] or "") for r in rows]
+    """Every client, by name: one SQL query, no model validation (10k rows in ~25 ms).
+
+    The rows come back as ONE JSON array (json_group_array), not one Python row
+    per client. At start-up this runs in a worker beside a busy UI thread, and
+    sqlite3 gives up and re-takes the GIL around every step: one step per client
+    made the worker wait on the UI thread 10,000 times (cold start at 10,000
+    clients: ~0.42 s with per-row fetching, ~0.37 s with one JSON array).
+    """
+    import json
+
+    (packed,) = store.conn.execute(
+        "SELECT json_group_array(json_array(id, json_extract(data, '$.name'), json_extract(data, '$.engagement'))) FROM clients"
+    ).fetchone()
+    out = [ClientRow(cid, name or cid, eng or "") for cid, name, eng in json.loads(packed or "[]")]
     out.sort(key=lambda r: (r.name.casefold(), r.id))
     return out
 

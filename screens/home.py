@@ -15,10 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from screens import data
-from screens.widgets import DbMixin, RowList, SafeStatic, clean, fit
+from screens.widgets import DbMixin, Footer, RowList, SafeStatic, clean, fit
 
 BADGE_HELP = (
     "Badges: NO-MSA no signed MSA in force; SILENT scope silent on security items; "
@@ -46,6 +46,11 @@ def warm_up() -> None:
         pass
 
 
+def home_rows(store: Any) -> tuple[list[data.ClientRow], int]:
+    """Every client row and the chain head they were read at (over a read-only connection)."""
+    return data.client_rows(store), store.head()[0]
+
+
 def topbar(app: Any, extra: str = "") -> Content:
     """operator first, then the DB path (its end, which names the file), then context."""
     path = clean(str(app.db_path), limit=None)
@@ -60,6 +65,7 @@ def topbar(app: Any, extra: str = "") -> Content:
 class HomeScreen(DbMixin, Screen):
     """All clients. Type / to filter, Enter to open."""
 
+    AUTO_FOCUS = "#clients"  # the list, not the filter: focusing the Input first and then moving away costs a footer rebuild
     HELP = "Type / then part of a client's name or id; the list narrows as you type. " + BADGE_HELP
     BINDINGS = [
         Binding("f1,question_mark", "app.help", "Help", key_display="? F1"),
@@ -97,7 +103,7 @@ class HomeScreen(DbMixin, Screen):
     # -- data ------------------------------------------------------------------
     def action_refresh(self) -> None:
         self._badges_pending = True
-        self.db("rows", lambda store: (data.client_rows(store), store.head()[0]), raw=True)
+        self.db("rows", home_rows, raw=True)
 
     def load_badges(self) -> None:
         """After the list is on screen: posture in a worker, then warm the other screens' imports."""
@@ -148,7 +154,7 @@ class HomeScreen(DbMixin, Screen):
     def update_status(self) -> None:
         shown = len(self.query_one("#clients", RowList).rows)
         total = len(self.all_rows)
-        text = f" {shown:,} of {total:,} clients | badges: {self.badge_source} | Enter open, b breach, p posture, ? help"
+        text = f" {shown:,} of {total:,} clients | badges: {self.badge_source} | Enter open, ? help"
         self.query_one("#status", SafeStatic).update(Content(text))
 
     def format_row(self, row: data.ClientRow, width: int) -> Text:

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -27,11 +28,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, TabbedContent, TabPane
+from textual.widgets import ProgressBar, TabbedContent, TabPane
 
 from screens import data
 from screens.home import topbar
-from screens.widgets import ConfirmScreen, DbMixin, PromptScreen, RowList, SafeStatic, clean, fit, run_job
+from screens.widgets import ConfirmScreen, DbMixin, Footer, PromptScreen, RowList, SafeStatic, clean, fit, run_job
 
 TABS = ("checklist", "coverage", "insurance", "timeline", "evidence")
 KIND_STYLE = {"overdue": "bold reverse", "soon": "bold", "done": "dim", "na": "dim", "blocked": "bold underline", "due": "", "none": ""}
@@ -113,7 +114,7 @@ class IncidentScreen(DbMixin, Screen):
         ("toggle", ("Tick / untick the highlighted checklist item", "space")),
     ]
     DEFAULT_CSS = """
-    IncidentScreen #summary { height: 2; }
+    IncidentScreen #summary { height: 3; text-wrap: nowrap; text-overflow: ellipsis; }
     IncidentScreen TabbedContent { height: 1fr; }
     IncidentScreen TabPane { padding: 0; }
     IncidentScreen .detail { height: 4; border-top: solid $primary; }
@@ -215,15 +216,18 @@ class IncidentScreen(DbMixin, Screen):
             if kind in counts:
                 counts[kind] += 1
         open_n = sum(1 for it in b.items if it.status in ("open", "blocked"))
-        line1 = Text(" ")
+        line1 = Text(" ", no_wrap=True, overflow="ellipsis")
         line1.append(f"{inc.status.upper()} ", style="bold reverse")
         line1.append(f" {inc.category.replace('_', ' ')} ", style="bold")
         line1.append(clean(b.client.name, limit=40))
         line1.append(f"  {'RANSOM PAID' if inc.ransom_paid else 'ransom not paid'}")
-        line2 = Text(f" discovered {data.fmt_at(inc.discovered.at, inc.discovered.tz)}, {data.span((now - inc.discovered.at).total_seconds())} ago | ")
-        line2.append(f"{counts['overdue']} OVERDUE", style="bold reverse" if counts["overdue"] else "")
-        line2.append(f", {counts['soon']} due soon, {open_n} open, {counts['done']} done")
-        self.query_one("#summary", SafeStatic).update(Group(line1, line2))
+        # three short lines: at 80 columns "discovered ... | counts" on one line was cut after the OVERDUE count
+        line2 = Text(f" discovered {data.fmt_at(inc.discovered.at, inc.discovered.tz)}, {data.span((now - inc.discovered.at).total_seconds())} ago",
+                     no_wrap=True, overflow="ellipsis")
+        line3 = Text(" checklist: ", no_wrap=True, overflow="ellipsis")
+        line3.append(f"{counts['overdue']} OVERDUE", style="bold reverse" if counts["overdue"] else "")
+        line3.append(f", {counts['soon']} due soon, {open_n} open, {counts['done']} done")
+        self.query_one("#summary", SafeStatic).update(Group(line1, line2, line3))
 
     # -- formatters ------------------------------------------------------------
     def format_item(self, it, width: int) -> Text:
@@ -331,28 +335,32 @@ class IncidentScreen(DbMixin, Screen):
             widgets.append(SafeStatic(Text("CLIENT: NO CYBER POLICY ON RECORD", style="bold reverse")))
         for c in b.clocks:
             p = c.policy
-            t = Text()
-            t.append(f"{c.side.upper()} {p.type.replace('_', ' ')}  ", style="bold")
-            t.append(clean(p.carrier, limit=50) + "  #" + clean(p.policy_number, limit=40) + "\n")
-            t.append(f"  {c.status}\n", style="bold reverse" if c.status.startswith("EXPIRED") else "")
+            head = Text()
+            head.append(f"{c.side.upper()} {p.type.replace('_', ' ')}  ", style="bold")
+            head.append(clean(p.carrier, limit=50) + "  #" + clean(p.policy_number, limit=40))
+            body: list[Text] = [Text(c.status, style="bold reverse" if c.status.startswith("EXPIRED") else "")]
             if c.due is not None:
                 label, _ = data.countdown(c.due, "open", now)
-                t.append(f"  INSURER NOTICE {label.upper()}  ", style="bold reverse" if "OVERDUE" in label else "bold")
-                t.append(f"by {data.fmt_at(c.due, tz)}\n")
+                t = Text()
+                t.append(f"INSURER NOTICE {label.upper()}  ", style="bold reverse" if "OVERDUE" in label else "bold")
+                t.append(f"by {data.fmt_at(c.due, tz)}")
+                body.append(t)
             elif c.target is not None:
                 label, _ = data.countdown(c.target, "open", now)
-                t.append(f"  as soon as practicable; internal target {label}  ", style="bold")
-                t.append(f"({data.fmt_at(c.target, tz)})\n")
-            t.append("  " + clean(c.notice, limit=300) + "\n")
-            t.append(f"  limit {data.money(p.currency, p.limit_aggregate)}  retention {data.money(p.currency, p.retention)}")
+                t = Text()
+                t.append(f"as soon as practicable; internal target {label}  ", style="bold")
+                t.append(f"({data.fmt_at(c.target, tz)})")
+                body.append(t)
+            body.append(Text(clean(c.notice, limit=300)))
+            t = Text(f"limit {data.money(p.currency, p.limit_aggregate)}  retention {data.money(p.currency, p.retention)}")
             if b.incident.category in p.sublimits:
                 t.append(f"  {b.incident.category} sublimit {data.money(p.currency, p.sublimits[b.incident.category])}")
-            t.append("\n")
-            for w in c.warnings:
-                t.append("  ! " + clean(w, limit=200) + "\n")
+            body.append(t)
+            body.extend(Text("! " + clean(w, limit=200)) for w in c.warnings)
             if p.claims_email:
-                t.append("  claims email " + clean(p.claims_email, limit=80) + "\n")
-            widgets.append(SafeStatic(t))
+                body.append(Text("claims email " + clean(p.claims_email, limit=80)))
+            # each line indented as a block, so a line that wraps at 80 columns keeps its indent
+            widgets.append(SafeStatic(Group(head, *(Padding(line, (0, 0, 0, 2)) for line in body))))
             if p.hotline:
                 widgets.append(hotline_widget(p.hotline, p.carrier))
         await box.mount_all(widgets)

@@ -14,11 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer
+
 
 from screens import data
 from screens.home import topbar
-from screens.widgets import DbMixin, RowList, SafeStatic, clean, fit
+from screens.widgets import DbMixin, Footer, RowList, SafeStatic, clean, fit
 
 
 def load_findings(store) -> tuple[list[Any], dict[str, str], str, int]:

@@ -108,6 +108,8 @@ class MspApp(App):
     .section-title { text-style: bold reverse; margin-top: 1; }
     .gap { border-left: thick $error; }
     .hotline { border: heavy $warning; height: auto; padding: 0 1; }
+    /* DIALOG_CSS's "ModalScreen { align: ... }" is scoped to each dialog class by Textual, so it never matched */
+    HelpScreen, ConfirmScreen, PromptScreen, ErrorScreen, PickScreen { align: center middle; }
     """
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", key_display="? F1", show=False),

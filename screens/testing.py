@@ -13,6 +13,26 @@ def screen_text(app: Any) -> str:
     return "\n".join("".join(seg.text for seg in strip) for strip in strips)
 
 
+def screen_grid(app: Any) -> str:
+    """The terminal as an exact width x height grid of characters (what a text snapshot compares).
+
+    Unlike screen_text, screens below a modal (help, dialogs) are composed in
+    as they are on the terminal, and every line is padded to the full width.
+    """
+    from rich.cells import cell_len
+    from textual._context import visible_screen_stack
+
+    width, height = app.size
+    token = visible_screen_stack.set(list(app._background_screens))  # Screen.render pops from it: a copy
+    try:
+        strips = app.screen._compositor.render_strips()
+    finally:
+        visible_screen_stack.reset(token)
+    lines = ["".join(seg.text for seg in strip) for strip in strips][:height]
+    lines += [""] * (height - len(lines))
+    return "\n".join(line + " " * max(0, width - cell_len(line)) for line in lines)
+
+
 def demo_db(path: Path) -> Path:
     from msptui.demo import load_demo
     from msptui.store import Store

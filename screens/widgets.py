@@ -34,6 +34,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Footer as _Footer
 from textual.widgets import Input, Static
 
 from msptui.literal import visible
@@ -81,6 +82,41 @@ class SafeStatic(Static):
 
     def __init__(self, content: Any = "", **kwargs: Any) -> None:
         super().__init__(content, markup=False, **kwargs)
+
+
+class Footer(_Footer):
+    """Textual's Footer, recomposed only when the keys it shows change.
+
+    The stock Footer rebuilds all its keys on every ``bindings_updated``
+    signal (every focus change, every mount that touches focus): five times
+    before the home list is drawn, each rebuild mounting and styling six
+    FooterKey widgets. Here a rebuild is scheduled only when what the footer
+    would show (key, label, enabled, tooltip, the palette key) differs from
+    what it last scheduled.
+    """
+
+    _shown: tuple | None = None
+
+    def _signature(self, screen: Any) -> tuple:
+        try:
+            active = screen.active_bindings
+        except Exception:  # pragma: no cover - a screen being torn down
+            return ()
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+        return (
+            tuple((b.key, b.action, b.description, b.key_display, id(b.group), enabled, tooltip)
+                  for (_, b, enabled, tooltip) in active.values() if b.show),
+            (palette.enabled, palette.tooltip) if palette is not None else None,
+        )
+
+    def bindings_changed(self, screen: Any) -> None:
+        will_recompose = screen.app.app_focus and self.is_attached and screen is self.screen
+        if will_recompose:
+            signature = self._signature(screen)
+            if self._bindings_ready and signature == self._shown:
+                return
+            self._shown = signature
+        super().bindings_changed(screen)
 
 
 class RowList(ScrollView, can_focus=True):
