@@ -166,12 +166,20 @@ def _check_flags(a: Applies, client: Client, c: _Check) -> None:
 
 
 def _check_industry(a: Applies, client: Client, c: _Check) -> None:
+    """Recorded sectors decide; only without them is the free-text industry matched (and said to be)."""
+    if client.sectors and a.sectors_any:
+        hit = next((s for s in client.sectors if s in a.sectors_any), None)
+        if hit:
+            c.ok(f"client sector {hit.replace('_', ' ')} is covered")
+        else:
+            c.fail(f"client sectors ({', '.join(client.sectors)}) are not among {', '.join(a.sectors_any)}")
+        return
     industry = (client.industry or "").lower()
     hit = next((w for w in a.industries_any if w in industry), None)
     if hit:
-        c.ok(f"client industry '{client.industry}' is in a listed sector ({hit})")
+        c.ok(f"client industry '{client.industry}' suggests a listed sector ({hit}; no sector recorded: confirm)")
     else:
-        c.fail(f"client industry '{client.industry or 'not recorded'}' is not in a listed sector")
+        c.fail(f"client industry '{client.industry or 'not recorded'}' is not in a listed sector (no sector recorded)")
 
 
 def _affected(incident: Incident, key: str) -> int | None:
@@ -236,7 +244,7 @@ def _decide(rule: Rule, client: Client, incident: Incident, msp_policies: list[I
         (c.ok if incident.category in a.categories_any else c.fail)(
             f"incident category is {incident.category}" if incident.category in a.categories_any
             else f"incident category {incident.category} is not {' or '.join(a.categories_any)}")
-    if a.industries_any:
+    if a.industries_any or a.sectors_any:
         _check_industry(a, client, c)
     if a.ransom_paid:
         c.ok("a ransom payment is recorded") if incident.ransom_paid else c.fail("no ransom payment recorded")

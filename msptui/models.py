@@ -118,6 +118,16 @@ class ScopeState(str, Enum):
 
 NOT_ADDRESSED = "not_addressed"  # a catalogue item no agreement in force mentions
 
+#: regulatory sectors that decide sector-specific rules (bank regulators' 36 h, FTC Safeguards, CIRCIA)
+Sector = Literal[
+    "bank",
+    "credit_union",
+    "non_bank_financial",
+    "critical_infrastructure",
+    "healthcare",
+    "defense_industrial_base",
+    "government",
+]
 ContactRole = Literal["primary", "emergency", "technical", "billing", "counsel", "insurer", "broker", "executive"]
 DataKind = Literal["pii", "phi", "pci", "financial", "cui", "credentials", "biometric", "children", "employee"]
 AgreementKind = Literal["msa", "schedule", "sow", "sla", "amendment", "dpa", "baa"]
@@ -182,6 +192,10 @@ class Client(Record):
         default_factory=list, description="USPS codes of states whose residents' data the client holds"
     )
     data_held: list[DataKind] = Field(default_factory=list)
+    sectors: list[Sector] = Field(
+        default_factory=list,
+        description="regulatory sectors; when recorded they decide sector rules instead of the free-text industry",
+    )
     public_company: bool = False
     nydfs_regulated: bool = False
     hipaa_role: Literal["covered_entity", "business_associate"] | None = None

@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .models import INCIDENT_CATEGORIES, DataKind, PolicyKind
+from .models import INCIDENT_CATEGORIES, DataKind, PolicyKind, Sector
 from .timeutil import TimeError, get_zone
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -125,6 +125,7 @@ class Applies(_Strict):
     requires: list[str] = Field(default_factory=list)
     unless: list[str] = Field(default_factory=list)
     industries_any: list[str] = Field(default_factory=list)
+    sectors_any: list[Sector] = Field(default_factory=list)
     ransom_paid: bool | None = None
     count_key: str | None = None
     affected_min: int | None = Field(default=None, ge=0)

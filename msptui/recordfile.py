@@ -93,7 +93,7 @@ def _parse_json(path: Path, text: str) -> dict:
     return data
 
 
-_CSV_LISTS = {"countries", "us_states", "data_held"}
+_CSV_LISTS = {"countries", "us_states", "data_held", "sectors"}
 _CSV_BOOLS = {"public_company", "nydfs_regulated"}
 
 

@@ -240,3 +240,26 @@ def test_policy_trigger_outside_the_period_is_warned():
 def test_policy_deadline_refuses_naive_trigger():
     with pytest.raises(TimeError):
         policy_deadline(policy(), datetime(2026, 6, 1, 9, 0), "UTC")
+
+
+# -- sectors: a recorded sector decides; the free-text industry is only a fallback ------------
+
+
+def test_recorded_sector_decides_bank_rule():
+    lender = client(industry="Lending co-operative", sectors=["credit_union"], countries=["US"])
+    v = verdicts(lender, incident())
+    assert v["us.bank.csinr.bank"].applies and "credit union" in v["us.bank.csinr.bank"].reason
+
+
+def test_recorded_sector_overrides_misleading_industry_text():
+    # "Food bank" contains "bank", but the recorded sector says this is a non-profit in healthcare
+    pantry = client(industry="Food bank and community clinic", sectors=["healthcare"], countries=["US"])
+    v = verdicts(pantry, incident())
+    assert not v["us.bank.csinr.bank"].applies
+    assert v["us.circia.incident"].applies and "healthcare" in v["us.circia.incident"].reason
+
+
+def test_industry_text_is_a_flagged_fallback_without_sectors():
+    v = verdicts(client(industry="Community bank", countries=["US"]), incident())
+    assert v["us.bank.csinr.bank"].applies and "confirm" in v["us.bank.csinr.bank"].reason
+    assert not verdicts(client(industry="Dental practice", countries=["US"]), incident())["us.bank.csinr.bank"].applies

@@ -1,5 +1,7 @@
 """Import is all-or-nothing with one clear line per problem; dump round-trips."""
 
+import csv
+import io
 import json
 
 import pytest
@@ -114,3 +116,15 @@ def test_dump_import_dump_round_trips(tmp_path):
     one, two = (json.loads((tmp_path / f"dump{i}.json").read_text()) for i in (1, 2))
     assert one == two and len(one["clients"]) >= 8
     assert (tmp_path / "dump1.json").read_bytes() == (tmp_path / "dump2.json").read_bytes()
+
+
+def test_clients_csv_sectors_round_trip(store, tmp_path, cli):
+    path = tmp_path / "psa.csv"
+    path.write_text("id,name,engagement,home_tz,sectors\nbank1,First Bank,managed,America/New_York,bank;critical_infrastructure\n")
+    assert cli("import", str(path)).exit_code == 0
+    row = next(csv.DictReader(io.StringIO(cli("clients", "--csv").stdout)))
+    assert row["sectors"] == "bank;critical_infrastructure"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name,engagement,home_tz,sectors\nx,X,managed,UTC,casino\n")
+    result = cli("import", str(bad))
+    assert result.exit_code == 1 and "field 'sectors.0'" in result.stderr

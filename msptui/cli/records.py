@@ -33,11 +33,11 @@ def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
     if as_csv:
         from ..csvout import to_csv
 
-        header = ["id", "name", "engagement", "home_tz", "industry", "countries", "us_states", "data_held",
+        header = ["id", "name", "engagement", "home_tz", "industry", "countries", "us_states", "data_held", "sectors",
                   "public_company", "nydfs_regulated"]
         click.echo(to_csv(header, [
             [c.id, c.name, c.engagement.value, c.home_tz, c.industry or "", ";".join(c.countries), ";".join(c.us_states),
-             ";".join(c.data_held), str(c.public_company).lower(), str(c.nydfs_regulated).lower()]
+             ";".join(c.data_held), ";".join(c.sectors), str(c.public_company).lower(), str(c.nydfs_regulated).lower()]
             for c in rows
         ]), nl=False)
         return
