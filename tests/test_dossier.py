@@ -21,29 +21,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import msptui.cli.export  # noqa: F401  (registers export, verify-dossier, keys until cli/__init__ does)
 from benchmarks.export_bench import populate
 from msptui import dossier, keys
 from msptui.chain import Event
 from msptui.cli import main
 from msptui.store import Store
 
+from .pdftools import pdf_text
+
 GENERATED = datetime(2025, 7, 1, 12, 0, tzinfo=timezone.utc)
-NAUGHTY = Path("/work/shared/reference/naughty-strings.json")
+NAUGHTY = Path(__file__).with_name("data") / "naughty-strings.json"
 FAKE_PDF = b"%PDF-1.7\n% stand-in renderer for tests that do not need a real PDF\n%%EOF\n"
 
 
 def fake_renderer(data: dict) -> bytes:
     return FAKE_PDF
-
-
-def pdf_text(path: Path) -> str:
-    """Text of a PDF, pages separated by form feeds: pdftotext (fast), else pypdf."""
-    if shutil.which("pdftotext"):
-        return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    from pypdf import PdfReader
-
-    return "\f".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
 
 
 def squash(text: str) -> str:
@@ -338,8 +330,6 @@ INJECTIONS = [
 
 
 def _naughty_sample() -> list[str]:
-    if not NAUGHTY.exists():
-        return []
     strings = json.loads(NAUGHTY.read_text(encoding="utf-8"))
     usable = [s for s in strings if s and "\x00" not in s and len(s) <= 120]
     return usable[::9]

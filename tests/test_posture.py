@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-import msptui.cli.posture  # noqa: F401  (registers the command until cli/__init__ imports it)
 from msptui.catalog import load_catalog
 from msptui.demo import demo_data, load_demo
 from msptui.errors import UserError

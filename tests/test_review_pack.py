@@ -10,21 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import socket
-import subprocess
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from msptui import review_pack
-from msptui.cli import main
 from msptui.demo import load_demo
 from msptui.models import Client, Recommendation, Review, RiskAcceptance
 from msptui.store import Store
 from msptui.verify import verify
+
+from .pdftools import pdf_text
 
 TODAY = date(2026, 11, 27)
 GENERATED = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
@@ -33,14 +31,6 @@ FAKE_PDF = b"%PDF-1.7\n% stand-in renderer\n%%EOF\n"
 
 def fake_renderer(data: dict) -> bytes:
     return FAKE_PDF
-
-
-def pdf_text(path: Path) -> str:
-    if shutil.which("pdftotext"):
-        return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    from pypdf import PdfReader
-
-    return "\f".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
 
 
 def pages(path: Path) -> int:
