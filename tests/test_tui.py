@@ -110,8 +110,6 @@ def test_home_lists_every_client_with_db_and_operator(db):
 
 
 def test_home_shows_posture_badges(db):
-
-
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
@@ -317,8 +315,6 @@ def test_breach_form_validates_and_writes_nothing(db):
 
 
 def test_real_planner_when_present(db):
-
-
     async def go():
         app = make_app(db, plan=None)
         async with app.run_test(size=SIZE) as pilot:
