@@ -491,6 +491,10 @@ class IncidentScreen(DbMixin, Screen):
             self.app.say(f"evidence recorded: {message.evidence_id}")  # type: ignore[attr-defined]
         self.action_refresh()
 
+    def cancel_background_work(self) -> None:
+        """Called by the app on SIGHUP/SIGTERM: stop hashing (nothing is recorded for a cancelled hash)."""
+        self._cancel.set()
+
     def action_cancel_hash(self) -> None:
         if self.hashing:
             self._cancel.set()

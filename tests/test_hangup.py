@@ -53,7 +53,7 @@ def test_sighup_mid_evidence_hash_records_all_or_nothing(tmp_path):
                                tz="America/Chicago", category="ransomware", summary="hup")
     image = tmp_path / "disk.img"
     with open(image, "wb") as handle:
-        for _ in range(768):
+        for _ in range(1024):
             handle.write(os.urandom(1024 * 1024))
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-c", SCRIPT, str(db), inc.id, str(image)],
@@ -64,6 +64,6 @@ def test_sighup_mid_evidence_hash_records_all_or_nothing(tmp_path):
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     with Store.open(db) as store:
         assert verify(store).ok
-        recorded = store.all(Evidence, incident_id=inc.id)
-        assert recorded == [] or (len(recorded) == 1 and recorded[0].size == image.stat().st_size)
+        # the hangup cancels the hash in progress: nothing half-recorded, and no minutes-long lingering
+        assert store.all(Evidence, incident_id=inc.id) == []
     assert elapsed < 60
