@@ -8,7 +8,7 @@ from ..models import Client
 from ..picture import liability_picture, render_text
 from ..recordfile import dump_file, import_file
 from ..verify import verify
-from . import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, echo_text, emit_json, main, pass_ctx
 
 
 @main.command()
@@ -17,7 +17,7 @@ def demo(ctx: Context) -> None:
     """Load the fictional demo portfolio (creates the database if needed)."""
     from ..demo import load_demo
 
-    with ctx.open(create=True) as store:
+    with ctx.open(create=True, writes=True) as store:
         events = load_demo(store)
         click.echo(f"demo portfolio loaded: {len(events)} records changed, {store.count('clients')} clients in the database")
 
@@ -76,7 +76,7 @@ def show(ctx: Context, client_id: str, at_text: str | None, as_json: bool) -> No
 @pass_ctx
 def import_(ctx: Context, path: str) -> None:
     """Import records from a JSON record file (or a CSV of clients). All or nothing."""
-    with ctx.open(create=True) as store:
+    with ctx.open(create=True, writes=True) as store:
         events = import_file(store, path)
     click.echo(f"imported {path}: {len(events)} records changed")
 
