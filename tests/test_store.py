@@ -12,6 +12,7 @@ import pytest
 from msptui import migrations
 from msptui.chain import Event, utc_stamp
 from msptui.errors import UserError
+from msptui.models import Client
 from msptui.store import Store
 from msptui.verify import verify
 
