@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -79,6 +79,23 @@ ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500), Afte
 Money = Annotated[int, Field(ge=0)]
 
 
+def validated(model: type["R"], data: dict[str, Any]) -> "R":
+    """``model.model_validate(data)`` with the first problem as a one-line UserError naming the field."""
+    from pydantic import ValidationError
+
+    from .errors import UserError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(record)"
+        raise UserError(f"{model.LABEL or model.__name__} field '{loc}': {err['msg'].removeprefix('Value error, ')}") from None
+
+
+R = TypeVar("R", bound="Record")
+
+
 class Record(BaseModel):
     """Base of every stored record: unknown fields are errors, not silently dropped.
 
@@ -101,6 +118,11 @@ class Record(BaseModel):
     @classmethod
     def subject_of(cls, data: dict[str, Any]) -> str | None:
         return data.get("client_id")
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        """What a timeline says after "created <label> <id>" (record text, shown literally)."""
+        return ""
 
 
 
@@ -511,11 +533,19 @@ class Assessment(Part):
     basis: Text = ""
     uncertain: bool = False
     label: ShortText | None = None
+    #: the insurance policy whose own notice condition sets this clock
+    policy_id: Slug | None = None
+    #: the trigger this clock still waits for (e.g. "submitted:us.ca.1798_82.ag"); None once it runs
+    waits_for: ShortText | None = None
 
 
 class Incident(Record):
     TABLE: ClassVar[str] = "incidents"
     LABEL: ClassVar[str] = "incident"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"{data.get('category')} \u2014 {str(data.get('summary', ''))[:300]}"
 
     id: Slug
     client_id: Slug
@@ -539,6 +569,10 @@ class ChecklistItem(Record):
     TABLE: ClassVar[str] = "checklist_items"
     LABEL: ClassVar[str] = "checklist item"
 
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"{data.get('title', '')} (status {data.get('status')})"
+
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     incident_id: Slug
     client_id: Slug
@@ -553,6 +587,10 @@ class ChecklistItem(Record):
     target: UTCInstant | None = None
     basis: Text = ""
     reason: Text = ""
+    #: the insurance policy this step is about (its notice clock is that policy's)
+    policy_id: Slug | None = None
+    #: the trigger this item's clock still waits for (a chained submission ...); None once it runs
+    waits_for: ShortText | None = None
     updated_by: ShortText | None = None
     updated_at: UTCInstant | None = None
     notes: list[Text] = Field(default_factory=list)
@@ -569,6 +607,10 @@ class CustodyEntry(Part):
 class Evidence(Record):
     TABLE: ClassVar[str] = "evidence"
     LABEL: ClassVar[str] = "evidence item"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"{data.get('name', '')} sha256 {data.get('sha256', '')}"
 
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     incident_id: Slug
@@ -587,6 +629,10 @@ class Evidence(Record):
 class Note(Record):
     TABLE: ClassVar[str] = "notes"
     LABEL: ClassVar[str] = "note"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"by {data.get('author', '')}"
 
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     incident_id: Slug

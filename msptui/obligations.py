@@ -196,6 +196,8 @@ class Rule(_Strict):
     offset_by_licence: dict[str, int] | None = None
     contract_override: str | None = None
     internal_target_hours: int | None = Field(default=None, ge=1)
+    #: the actual insurance policy's notice condition sets this clock (the rule only says such a duty exists)
+    from_policy: bool = False
     strictness: Strictness
     standard: str
     recipient: str
