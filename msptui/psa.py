@@ -26,6 +26,7 @@ changed by an import.
 
 from __future__ import annotations
 
+import json
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -709,18 +710,7 @@ class _Builder:
         self._finish_agreements()
 
     def _record_change(self, table: str, record: Record, label: str, origin: str) -> None:
-        existing = self.store.conn.execute(f"SELECT data FROM {table} WHERE id = ?", (record.id,)).fetchone()
-        data = record.model_dump(mode="json")
-        if existing is None:
-            self.plan.changes.append(Change("create", table, record.id, label))
-        elif existing["data"] == canonical(data):
-            self.plan.changes.append(Change("unchanged", table, record.id, label))
-        else:
-            import json
-
-            old = json.loads(existing["data"])
-            changed = sorted(k for k in set(old) | set(data) if old.get(k) != data.get(k))
-            self.plan.changes.append(Change("change", table, record.id, label, changed))
+        self.plan.changes += changes_for(self.store, [record])
         self.plan.records.append(record)
 
     def _finish_clients(self) -> None:
@@ -974,15 +964,34 @@ def import_exports(store: Store, paths: list[Path | str], *, dry_run: bool = Fal
     return plan, events
 
 
+def changes_for(store: Store, records: Iterable[Record]) -> list[Change]:
+    """What writing ``records`` would do to the database (for a dry run of a JSON record file)."""
+    from .store import table_of
+
+    out = []
+    for record in records:
+        table = table_of(record)
+        label = getattr(record, "name", None) or getattr(record, "title", None) or record.id
+        existing = store.conn.execute(f"SELECT data FROM {table} WHERE id = ?", (record.id,)).fetchone()
+        data = record.model_dump(mode="json")
+        if existing is None:
+            out.append(Change("create", table, record.id, label))
+        elif existing["data"] == canonical(data):
+            out.append(Change("unchanged", table, record.id, label))
+        else:
+            old = json.loads(existing["data"])
+            out.append(Change("change", table, record.id, label, sorted(k for k in set(old) | set(data) if old.get(k) != data.get(k))))
+    return out
+
+
 def describe_plan(plan: Plan) -> list[str]:
     """Lines for a person: what was read, what is created or changed, what was left alone."""
     out = []
     for f in plan.files:
         blank = f", {f.blank} blank rows skipped" if f.blank else ""
         out.append(f"read {f.path}: {f.title}, {f.encoding}, {f.rows} rows{blank}")
-    singular = {"clients": "client", "agreements": "agreement"}
     for c in plan.changes:
-        kind = singular.get(c.table, c.table)
+        kind = c.table.removesuffix("s").replace("_", " ").replace("policie", "policy")
         if c.action == "create":
             out.append(f"create {kind} {c.id}: {c.label}")
         elif c.action == "change":
