@@ -830,7 +830,8 @@ class _Builder:
                         "kept", "agreements", aid, existing.title, changed,
                         "signed in msptui: an import never changes a signed agreement (record an amendment)"))
                 continue
-            self._record_change("agreements", record, record.title, "")
+            lines = len(record.scope)
+            self._record_change("agreements", record, f"{record.title} ({lines} scope line{'s' if lines != 1 else ''})", "")
 
     def _agreement_type(self, label: str | None, existing: Agreement | None) -> str:
         services = self.services
@@ -871,7 +872,7 @@ class _Builder:
             if line_to and end and date.fromisoformat(line_to) >= end:
                 line_to = None
             ident = values.get("line_id")
-            note = f"imported from the PSA: {labels[0]}" + (f" (line {ident})" if ident else "")
+            note = f"imported from the PSA: {labels[0]}" + (f" (PSA line id {ident})" if ident else "")
             for item in entry.items:
                 by_item.setdefault(item, []).append({
                     "item": item, "state": state, "notes": note[:20_000],
@@ -988,7 +989,7 @@ def describe_plan(plan: Plan) -> list[str]:
     """Lines for a person: what was read, what is created or changed, what was left alone."""
     out = []
     for f in plan.files:
-        blank = f", {f.blank} blank rows skipped" if f.blank else ""
+        blank = f", {f.blank} blank row{'s' if f.blank != 1 else ''} skipped" if f.blank else ""
         out.append(f"read {f.path}: {f.title}, {f.encoding}, {f.rows} rows{blank}")
     for c in plan.changes:
         kind = c.table.removesuffix("s").replace("_", " ").replace("policie", "policy")

@@ -151,25 +151,31 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
             raise UserError(f"{given[0]} applies to CSV exports, not to a JSON record file")
     defaults = Defaults(engagement=engagement, home_tz=_zone_option(home_tz),
                         countries=tuple(_country_option(c) for c in countries), date_format=date_format)
-    with _import_store(ctx, dry_run) as store:
-        _warn_if_demo(ctx, store)
+
+    def run(store: Store, dry: bool) -> tuple[list, list[str], list]:
         try:
-            if not tables:
-                path = paths[0]
-                records = validate(path, read_file(path), store)
-                changes = changes_for(store, records)
-                events = [] if dry_run else store.put_many(records)
-                lines = [_change_line(c) for c in changes if c.action in ("create", "change")]
-                unchanged = sum(1 for c in changes if c.action == "unchanged")
-                lines += [f"unchanged: {unchanged} records"] if unchanged else []
-            else:
-                plan, events = import_exports(store, list(paths), dry_run=dry_run, mappings=list(mappings),
+            if tables:
+                plan, events = import_exports(store, list(paths), dry_run=dry, mappings=list(mappings),
                                               services=services, defaults=defaults, encoding=encoding)
-                changes, lines = plan.changes, describe_plan(plan)
+                return plan.changes, describe_plan(plan), events
+            records = validate(paths[0], read_file(paths[0]), store)
+            changes = changes_for(store, records)
+            events = [] if dry else store.put_many(records)
+            lines = [_change_line(c) for c in changes if c.action in ("create", "change")]
+            unchanged = sum(1 for c in changes if c.action == "unchanged")
+            return changes, lines + ([f"unchanged: {unchanged} records"] if unchanged else []), events
         except ImportProblems as exc:
             for line in exc.problems:
                 click.echo(visible(line, keep_newlines=False), err=True)
             raise UserError(exc.summary()) from None
+
+    if not dry_run and not ctx.db_path.exists():
+        # check first, so a refused import leaves no empty database behind
+        with _scratch_store() as scratch:
+            run(scratch, True)
+    with _import_store(ctx, dry_run) as store:
+        _warn_if_demo(ctx, store)
+        changes, lines, events = run(store, dry_run)
     for line in lines:
         echo_text(line)
     creates = sum(1 for c in changes if c.action == "create")
@@ -209,13 +215,19 @@ def _country_option(value: str) -> str:
 
 
 @contextmanager
+def _scratch_store() -> Iterator[Store]:
+    with tempfile.TemporaryDirectory() as scratch:
+        with Store.open(Path(scratch) / "check.db", create=True) as store:
+            yield store
+
+
+@contextmanager
 def _import_store(ctx: Context, dry_run: bool) -> Iterator[Store]:
-    """The database to import into; a dry run with no database yet checks against an empty scratch one."""
+    """The database to import into; with none yet, a dry run checks against an empty scratch one."""
     if dry_run and not ctx.db_path.exists():
         click.echo(f"msptui: no database at {ctx.db_path} yet: dry run against an empty one", err=True)
-        with tempfile.TemporaryDirectory() as scratch:
-            with Store.open(Path(scratch) / "dry-run.db", create=True) as store:
-                yield store
+        with _scratch_store() as store:
+            yield store
         return
     with ctx.open(create=not dry_run) as store:
         yield store
