@@ -594,7 +594,7 @@ class _Builder:
             self.ids[(table_name, rid)] = origin
             return True
         at = f"line {seen.line}" if seen.path == origin.path else f"{seen.path} line {seen.line}"
-        if normalise(seen.raw_id) == normalise(origin.raw_id):
+        if seen.raw_id.strip() == origin.raw_id.strip():
             self.problem(f"{where}: {origin.raw_id!r} appears again (first on {at})")
         else:
             self.problem(
@@ -693,7 +693,7 @@ class _Builder:
             return
         values = dict(cells.values)
         values["_fmt"], values["_headers"], values["_where"] = fmt, cells.headers, where
-        values["_at"] = f"line {cells.row.line}" if len(self.file_keys) == 1 else f"{table.path} line {cells.row.line}"
+        values["_path"], values["_line"] = table.path, cells.row.line
         self.lines.setdefault(values["agreement"], []).append((values, _Origin(table.path, cells.row.line)))
 
     # -- assembling ----------------------------------------------------------------
@@ -876,25 +876,26 @@ class _Builder:
             for item in entry.items:
                 by_item.setdefault(item, []).append({
                     "item": item, "state": state, "notes": note[:20_000],
-                    "effective_from": line_from, "effective_to": line_to, "_where": values["_where"], "_at": values["_at"],
+                    "effective_from": line_from, "effective_to": line_to, "_where": values["_where"], "_path": values["_path"], "_line": values["_line"],
                 })
         if not ok:
             return None
         scope: list[dict] = []
         for item, lines in by_item.items():
-            dated = all(ln["effective_from"] or ln["effective_to"] for ln in lines)
-            if dated and len(lines) > 1:
-                chosen = lines
+            undated = [ln for ln in lines if not (ln["effective_from"] or ln["effective_to"])]
+            if not undated:
+                chosen = lines  # each line dated: the item is in scope for those periods
             else:
-                undated = [ln for ln in lines if not (ln["effective_from"] or ln["effective_to"])] or lines
-                states = {ln["state"] for ln in undated}
-                if len(states) > 1:
-                    first, other = undated[0], next(ln for ln in undated if ln["state"] != undated[0]["state"])
-                    self.problem(f"{other['_where']}: maps {item!r} as {other['state']} but {first['_at']} "
+                # an undated line covers the whole agreement; dated lines for the same item add nothing
+                first = undated[0]
+                other = next((ln for ln in undated if ln["state"] != first["state"]), None)
+                if other is not None:
+                    at = f"line {first['_line']}" if first["_path"] == other["_path"] else f"{first['_path']} line {first['_line']}"
+                    self.problem(f"{other['_where']}: maps {item!r} as {other['state']} but {at} "
                                  f"maps it as {first['state']} in the same agreement; fix the service mapping")
                     ok = False
                     continue
-                chosen = [dict(undated[0], effective_from=None, effective_to=None)]
+                chosen = [first]
             for ln in chosen:
                 scope.append({k: v for k, v in ln.items() if not k.startswith("_") and v is not None})
         if not ok:
