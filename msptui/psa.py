@@ -507,6 +507,8 @@ class _Builder:
         self.client_formats: dict[str, Format] = {}
         self.agreement_headers: dict[str, tuple[Format, dict[str, str]]] = {}
         self.file_keys: dict[Path, dict[str, str]] = {}
+        #: records whose own row was reported: references to them are not reported again
+        self.failed: set[tuple[str, str]] = set()
         self.plan = Plan()
 
     # -- helpers ---------------------------------------------------------------
@@ -516,6 +518,13 @@ class _Builder:
 
     def where(self, table: Table, row: Row, rid: str | None = None) -> str:
         return f"{table.path}: line {row.line}" + (f" (id {rid!r})" if rid else "")
+
+    @staticmethod
+    def _header_of(fmt: Format, table: Table, target: str) -> str:
+        """The file's column for a field (or the first one the format names, if the file has none)."""
+        columns = fmt.fields[target].columns
+        present = next((c for c in columns if c.key in table.keys), None)
+        return table.header(present.key) if present else columns[0].name
 
     @staticmethod
     def _field_label(fmt: Format, target: str, header: str | None) -> str:
@@ -631,8 +640,8 @@ class _Builder:
         rid = values.get("id")
         where = self.where(table, cells.row, rid)
         if rid is None:
-            if not errors:
-                errors.append(f"{self._field_label(fmt, 'id', fmt.fields['id'].columns[0].name)}: empty")
+            if not any(e.startswith("field 'id'") for e in errors):
+                errors.insert(0, f"{self._field_label(fmt, 'id', self._header_of(fmt, table, 'id'))}: empty")
             self.problem(f"{where}: " + "; ".join(errors))
             return
         raw_id = cells.row.cells[normalise(cells.headers["id"])]
@@ -640,6 +649,7 @@ class _Builder:
             return
         if errors:
             self.problem(f"{where}: " + "; ".join(errors))
+            self.failed.add(("clients", rid))
             return
         record: dict[str, Any] = {k: v for k, v in values.items() if k not in ("countries", "us_states")}
         countries = values.get("countries", [])
@@ -651,6 +661,7 @@ class _Builder:
             elif "US" in countries:
                 label = self._field_label(fmt, "us_states", cells.headers.get("us_states"))
                 self.problem(f"{where}: {label}: {state!r} is not a US state name or USPS code")
+                self.failed.add(("clients", rid))
                 return
             # otherwise a province or region outside the US: not a US state
         if countries and "US" not in countries:
@@ -667,7 +678,7 @@ class _Builder:
         rid = values.get("id")
         where = self.where(table, cells.row, rid)
         if rid is None:
-            errors.insert(0, f"{self._field_label(fmt, 'id', fmt.fields['id'].columns[0].name)}: empty")
+            errors.insert(0, f"{self._field_label(fmt, 'id', self._header_of(fmt, table, 'id'))}: empty")
             self.problem(f"{where}: " + "; ".join(errors))
             return
         raw_id = cells.row.cells[normalise(cells.headers["id"])]
@@ -675,11 +686,11 @@ class _Builder:
             return
         for target in ("client", "effective_from"):
             if target not in values and not any(e.startswith(f"field '{target}'") for e in errors):
-                spec = fmt.fields.get(target)
-                header = spec.columns[0].name if spec else None
+                header = self._header_of(fmt, table, target) if target in fmt.fields else None
                 errors.append(f"{self._field_label(fmt, target, header)}: empty")
         if errors:
             self.problem(f"{where}: " + "; ".join(errors))
+            self.failed.add(("agreements", rid))
             return
         self.agreements[rid] = (dict(values), _Origin(table.path, cells.row.line, raw_id), fmt.title)
         self.agreement_headers[rid] = (fmt, cells.headers)
@@ -687,7 +698,7 @@ class _Builder:
     def _row_agreement_lines(self, fmt: Format, table: Table, cells: _Cells, errors: list[str]) -> None:
         where = self.where(table, cells.row)
         if "agreement" not in cells.values and not errors:
-            errors.append(f"{self._field_label(fmt, 'agreement', fmt.fields['agreement'].columns[0].name)}: empty")
+            errors.append(f"{self._field_label(fmt, 'agreement', self._header_of(fmt, table, 'agreement'))}: empty")
         if errors:
             self.problem(f"{where}: " + "; ".join(errors))
             return
@@ -743,16 +754,19 @@ class _Builder:
             if no_column:
                 # the export has no such column at all: one line for the file, not one per row
                 missing.setdefault(str(origin.path), set()).update(no_column)
+                self.failed.add(("clients", rid))
                 continue
             if absent:
                 option = {"engagement": "--engagement", "home_tz": "--tz"}
                 self.problem(f"{origin.path}: line {origin.line} (id {rid!r}): " + "; ".join(
                     f"{self._field_label(fmt, f, headers[f])}: empty (give {option[f]} for rows without one)" for f in absent))
+                self.failed.add(("clients", rid))
                 continue
             try:
                 record = Client.model_validate(base)
             except ValidationError as exc:
                 self.problem(f"{origin.path}: line {origin.line} (id {rid!r}): " + _describe_all(exc, fmt, headers))
+                self.failed.add(("clients", rid))
                 continue
             self._record_change("clients", record, record.name, title)
         for path, fields in sorted(missing.items()):
@@ -776,6 +790,8 @@ class _Builder:
         for aid in sorted(ids, key=lambda a: (self.agreements[a][1].line if a in self.agreements else 0, a)):
             existing = self.store.get(Agreement, aid)
             row = self.agreements.get(aid)
+            if ("agreements", aid) in self.failed:
+                continue  # its own row is reported; its lines are not reported again
             if row is None and existing is None:
                 for values, _ in self.lines[aid]:
                     label = self._field_label(values["_fmt"], "agreement", values["_headers"].get("agreement"))
@@ -787,6 +803,8 @@ class _Builder:
                 values, origin, title = row
                 fmt, headers = self.agreement_headers[aid]
                 client_id = values["client"]
+                if ("clients", client_id) in self.failed:
+                    continue
                 if client_id not in self.clients and not self.store.exists("clients", client_id):
                     label = self._field_label(fmt, "client", headers.get("client"))
                     self.problem(f"{where}: {label}: no client {client_id!r} in these files or the database "
@@ -806,6 +824,8 @@ class _Builder:
                 base["type"] = self._agreement_type(values.get("type"), existing)
                 if values.get("parent"):
                     parent = values["parent"]
+                    if ("agreements", parent) in self.failed:
+                        continue
                     if parent not in self.agreements and not self.store.exists("agreements", parent):
                         label = self._field_label(fmt, "parent", headers.get("parent"))
                         self.problem(f"{where}: {label}: no agreement {parent!r} in these files or the database")
@@ -949,8 +969,7 @@ def build_plan(
         for fmt, table in tables:
             if fmt.record == kind:
                 builder.add_table(fmt, table)
-    if not builder.problems:
-        builder.finish()
+    builder.finish()
     if builder.problems:
         raise ImportProblems(builder.problems)
     return builder.plan

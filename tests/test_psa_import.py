@@ -226,6 +226,25 @@ def test_every_bad_row_is_reported_with_its_physical_line_and_nothing_is_written
     assert head(store) == before and store.count("clients") == 0
 
 
+def test_cell_problems_and_record_problems_are_reported_in_one_run(store, tmp_path):
+    text = ("id,name,engagement,home_tz,public_company\n\n"
+            "acme,Acme,managed,UTC,maybe\n"          # 3: a cell that cannot be read
+            "beta,Beta,managed,Mars/Base,no\n"       # 4: a record that does not validate
+            "gamma,Gamma,managed,UTC,yes\n")
+    path = write(tmp_path, "clients.csv", text)
+    agreements = write(tmp_path, "agreements.csv", "id,name,company.identifier,startDate,agreementStatus\n"
+                                                   "1,For Acme,acme,2025-01-01,Active\n2,For Nobody,nobody,2025-01-01,Active\n")
+    with pytest.raises(ImportProblems) as exc:
+        import_exports(store, [path, agreements])
+    assert exc.value.problems == [
+        f"{path}: line 3 (id 'acme'): field 'public_company': expected true or false, got 'maybe'",
+        f"{path}: line 4 (id 'beta'): field 'home_tz': unknown IANA time zone 'Mars/Base'",
+        f"{agreements}: line 3 (id 'cw-agreement-2'): field 'client' (column 'company.identifier'): no client 'nobody' "
+        "in these files or the database (import the companies export in the same command, or first)",
+    ], "the agreement of a client whose own row failed is not reported twice"
+    assert head(store) == 0
+
+
 def test_at_most_fifty_problems_are_listed_with_the_total(cli, store, tmp_path):
     rows = [[f"c{i}", f"Client {i}", "Mars/Base"] for i in range(120)]
     path = write(tmp_path, "m.csv", rows_csv(["id", "name", "home_tz"], rows))
