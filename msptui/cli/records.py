@@ -137,7 +137,7 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
     recognised by their headers; several files (companies, agreements and
     their lines) can be imported together.
     """
-    from ..psa import Defaults, ImportProblems, changes_for, describe_plan, import_exports
+    from ..psa import Defaults, ImportProblems, Plan, changes_for, describe_plan, import_exports
     from ..recordfile import TABLE_SUFFIXES, read_file, validate
 
     tables = [p for p in paths if Path(p).suffix.lower() in TABLE_SUFFIXES]
@@ -161,9 +161,7 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
             records = validate(paths[0], read_file(paths[0]), store)
             changes = changes_for(store, records)
             events = [] if dry else store.put_many(records)
-            lines = [_change_line(c) for c in changes if c.action in ("create", "change")]
-            unchanged = sum(1 for c in changes if c.action == "unchanged")
-            return changes, lines + ([f"unchanged: {unchanged} records"] if unchanged else []), events
+            return changes, describe_plan(Plan(changes=changes)), events
         except ImportProblems as exc:
             for line in exc.problems:
                 click.echo(visible(line, keep_newlines=False), err=True)
@@ -184,13 +182,6 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
         click.echo(f"dry run: nothing written ({creates} to create, {updates} to change)")
     else:
         click.echo(f"imported {', '.join(paths)}: {len(events)} records changed")
-
-
-def _change_line(change) -> str:
-    kind = change.table.removesuffix("s").replace("_", " ")
-    if change.action == "create":
-        return f"create {kind} {change.id}: {change.label}"
-    return f"change {kind} {change.id}: {', '.join(change.fields)}"
 
 
 def _zone_option(value: str | None) -> str | None:
