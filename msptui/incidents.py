@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from . import environment
+from . import environment, identity
 from .errors import UserError
 from .evidence import hash_file
 from .models import (
@@ -96,7 +96,7 @@ def open_incident(
                 "category": category,
                 "summary": summary,
                 "discovered": {"at": discovered, "tz": tz},
-                "reported_by": reported_by or environment.actor(),
+                "reported_by": reported_by or identity.person(),
                 "data_types": list(data_types) if data_types is not None else list(client.data_held),
                 "countries": list(countries) if countries is not None else list(client.countries),
                 "us_states": list(us_states) if us_states is not None else list(client.us_states),
@@ -154,7 +154,7 @@ def set_item(
             if evidence is None or evidence.incident_id != incident_id:
                 raise UserError(f"incident {incident_id!r} has no evidence item {evidence_id!r}")
             evidence_id = evidence.id
-        update: dict = {"updated_by": environment.actor(), "updated_at": at or _now()}
+        update: dict = {"updated_by": identity.person(), "updated_at": at or _now()}
         if status is not None:
             update["status"] = status
             if status == "not_applicable":
@@ -185,7 +185,7 @@ def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None
                 "incident_id": incident_id,
                 "client_id": incident.client_id,
                 "at": {"at": _now(), "tz": tz or environment.local_zone()},
-                "author": environment.actor(),
+                "author": identity.person(),
                 "text": text,
             }
         )
@@ -209,7 +209,7 @@ def add_evidence(
     get_incident(store, incident_id)
     digest = hash_file(path, progress=progress, cancelled=cancelled)
     now = _now()
-    actor = environment.actor()
+    actor = identity.person()
     with store.transaction():
         incident = get_incident(store, incident_id)
         prefix = f"{incident_id}:ev-"

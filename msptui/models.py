@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -80,9 +80,27 @@ Money = Annotated[int, Field(ge=0)]
 
 
 class Record(BaseModel):
-    """Base of every stored record: unknown fields are errors, not silently dropped."""
+    """Base of every stored record: unknown fields are errors, not silently dropped.
+
+    Each record type describes itself (so adding one touches a handful of
+    files, see README "Adding a record type"):
+
+    - ``TABLE``: its projection table, the key in the record file and the
+      ``<table>.put`` event kind;
+    - ``LABEL``: how timelines and dossiers name one ("checklist item");
+    - ``subject_of(data)``: the client the record belongs to (None for the
+      MSP's own records): it names the event's subject in the hash chain and
+      decides which dossier carries it.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=False)
+
+    TABLE: ClassVar[str] = ""
+    LABEL: ClassVar[str] = ""
+
+    @classmethod
+    def subject_of(cls, data: dict[str, Any]) -> str | None:
+        return data.get("client_id")
 
 
 
@@ -180,6 +198,13 @@ class Contact(Part):
 
 
 class Client(Record):
+    TABLE: ClassVar[str] = "clients"
+    LABEL: ClassVar[str] = "client record"
+
+    @classmethod
+    def subject_of(cls, data: dict[str, Any]) -> str | None:
+        return data.get("id")
+
     id: Slug
     name: ShortText
     industry: ShortText | None = None
@@ -272,6 +297,10 @@ class Agreement(Record):
     from this one's effective_from, the replaced one is no longer in force.
     """
 
+    TABLE: ClassVar[str] = "agreements"
+    LABEL: ClassVar[str] = "agreement"
+
+
     id: Slug
     client_id: Slug
     type: AgreementKind
@@ -320,6 +349,10 @@ class Reaffirmation(Part):
 
 class RiskAcceptance(Record):
     """A recommendation, the client's decision and its signed acknowledgement."""
+
+    TABLE: ClassVar[str] = "risk_acceptances"
+    LABEL: ClassVar[str] = "risk acceptance"
+
 
     id: Slug
     client_id: Slug
@@ -373,6 +406,9 @@ class NoticeCondition(Part):
 
 
 class InsurancePolicy(Record):
+    TABLE: ClassVar[str] = "policies"
+    LABEL: ClassVar[str] = "insurance policy"
+
     id: Slug
     owner: Literal["msp", "client"]
     client_id: Slug | None = None
@@ -420,6 +456,9 @@ class Recommendation(Part):
 
 
 class Review(Record):
+    TABLE: ClassVar[str] = "reviews"
+    LABEL: ClassVar[str] = "business review"
+
     id: Slug
     client_id: Slug
     held_on: date
@@ -475,6 +514,9 @@ class Assessment(Part):
 
 
 class Incident(Record):
+    TABLE: ClassVar[str] = "incidents"
+    LABEL: ClassVar[str] = "incident"
+
     id: Slug
     client_id: Slug
     category: IncidentCategory
@@ -494,6 +536,9 @@ class Incident(Record):
 
 
 class ChecklistItem(Record):
+    TABLE: ClassVar[str] = "checklist_items"
+    LABEL: ClassVar[str] = "checklist item"
+
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     incident_id: Slug
     client_id: Slug
@@ -522,6 +567,9 @@ class CustodyEntry(Part):
 
 
 class Evidence(Record):
+    TABLE: ClassVar[str] = "evidence"
+    LABEL: ClassVar[str] = "evidence item"
+
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     incident_id: Slug
     client_id: Slug
@@ -537,6 +585,9 @@ class Evidence(Record):
 
 
 class Note(Record):
+    TABLE: ClassVar[str] = "notes"
+    LABEL: ClassVar[str] = "note"
+
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     incident_id: Slug
     client_id: Slug
@@ -548,13 +599,6 @@ class Note(Record):
 #: every record type, in dependency order (clients first): the import file's
 #: keys, the store's projection tables and the event payload "type" all use these names
 RECORD_TYPES: dict[str, type[Record]] = {
-    "clients": Client,
-    "agreements": Agreement,
-    "risk_acceptances": RiskAcceptance,
-    "policies": InsurancePolicy,
-    "reviews": Review,
-    "incidents": Incident,
-    "checklist_items": ChecklistItem,
-    "evidence": Evidence,
-    "notes": Note,
+    model.TABLE: model
+    for model in (Client, Agreement, RiskAcceptance, InsurancePolicy, Review, Incident, ChecklistItem, Evidence, Note)
 }

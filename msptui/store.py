@@ -23,19 +23,20 @@ from typing import Iterator, TypeVar
 
 import sqlite_utils
 
-from . import environment, migrations, paths
-from .chain import GENESIS, Event, canonical, utc_stamp
+from . import environment, identity, migrations, paths
+from .chain import CURRENT_VERSION, GENESIS, Event, canonical, parse_stamp, utc_stamp
 from .errors import UserError
-from .models import RECORD_TYPES, Record
-from .projection import apply, record_event_kind
+from .models import Record
+from .projection import apply, record_event_kind, subject_of_payload
 
 R = TypeVar("R", bound=Record)
-TABLE_OF: dict[type, str] = {model: table for table, model in RECORD_TYPES.items()}
 BUSY_TIMEOUT_S = 60.0
+#: how far this machine's clock may be behind the last event before a write is refused
+CLOCK_SKEW_TOLERANCE_S = 300.0
 
 
 def table_of(record: Record) -> str:
-    return TABLE_OF[type(record)]
+    return type(record).TABLE
 
 
 def _create_private(path: Path) -> None:
@@ -134,21 +135,40 @@ class Store:
             self.conn.execute("COMMIT")
 
     def append_in_transaction(self, kind: str, payload: dict) -> Event:
-        """Append inside an open transaction: read head, seal, insert, project."""
-        row = self.conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        """Append inside an open transaction: read head, seal, insert, project.
+
+        The recorded time comes from this machine's clock, so a clock set
+        days back would write history out of order (a back-dated note before
+        the incident it belongs to): a write whose clock reads earlier than
+        the last event by more than CLOCK_SKEW_TOLERANCE_S is refused.
+        When something *happened* is the act's own ``at``, never this.
+        """
+        row = self.conn.execute("SELECT id, hash, at FROM events ORDER BY id DESC LIMIT 1").fetchone()
         prev_id, prev_hash = (row["id"], row["hash"]) if row else (0, GENESIS)
+        now = utc_stamp()
+        if row is not None:
+            behind = (parse_stamp(row["at"]) - parse_stamp(now)).total_seconds()
+            if behind > CLOCK_SKEW_TOLERANCE_S:
+                raise UserError(
+                    f"this machine's clock reads {now[:19]}Z, {behind / 3600:.1f} h before the last recorded event "
+                    f"({row['at'][:19]}Z): fix the clock (NTP) and try again; nothing was written"
+                )
+        payload = json.loads(canonical(payload))
         event = Event(
             id=prev_id + 1,
-            at=utc_stamp(),
+            at=now,
             tz=environment.local_zone(),
             actor=environment.actor(),
             kind=kind,
-            payload=json.loads(canonical(payload)),
+            payload=payload,
             prev_hash=prev_hash,
+            v=CURRENT_VERSION,
+            operator=identity.event_operator(),
+            subject=subject_of_payload(kind, payload),
         ).sealed()
         self.conn.execute(
-            "INSERT INTO events (id, at, tz, actor, kind, payload, prev_hash, hash) "
-            "VALUES (:id, :at, :tz, :actor, :kind, :payload, :prev_hash, :hash)",
+            "INSERT INTO events (id, at, tz, actor, kind, payload, prev_hash, hash, v, operator, subject, body_sha256) "
+            "VALUES (:id, :at, :tz, :actor, :kind, :payload, :prev_hash, :hash, :v, :operator, :subject, :body_sha256)",
             event.as_row(),
         )
         apply(self.conn, event)
@@ -185,12 +205,12 @@ class Store:
     # -- reading ---------------------------------------------------------------
 
     def get(self, model: type[R], record_id: str) -> R | None:
-        table = TABLE_OF[model]
+        table = model.TABLE
         row = self.conn.execute(f"SELECT data FROM {table} WHERE id = ?", (record_id,)).fetchone()
         return model.model_validate_json(row["data"]) if row else None
 
     def all(self, model: type[R], *, client_id: str | None = None, incident_id: str | None = None) -> list[R]:
-        table = TABLE_OF[model]
+        table = model.TABLE
         where, args = [], []
         if client_id is not None:
             where.append("client_id = ?")

@@ -12,7 +12,7 @@ from ..incidents import STATUSES, add_evidence, add_note, checklist, get_inciden
 from ..models import INCIDENT_CATEGORIES, Incident
 from ..obligations import DISCLAIMER
 from ..timeutil import fmt_local_and_utc, iso, parse_local
-from . import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, echo_text, emit_json, main, pass_ctx
 
 
 def _csv_list(value: str | None) -> list[str] | None:
@@ -48,7 +48,7 @@ def incident_open(ctx: Context, client_id, discovered, tz, category, summary, re
         if not key or not number.isdigit():
             raise click.BadParameter(f"expected JUR=N, got {pair!r}", param_hint="--affected")
         counts[key.strip()] = int(number)
-    with ctx.open() as store:
+    with ctx.open(writes=True) as store:
         from ..picture import load_client
 
         client = load_client(store, client_id)
@@ -154,7 +154,7 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
 @pass_ctx
 def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None, evidence_id: str | None) -> None:
     """Change a checklist item (ITEM is its step id or full id)."""
-    with ctx.open() as store:
+    with ctx.open(writes=True) as store:
         changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id)
     echo_text(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
 
@@ -165,7 +165,7 @@ def check(ctx: Context, incident_id: str, item: str, status: str | None, note: s
 @pass_ctx
 def note(ctx: Context, incident_id: str, text: str) -> None:
     """Add a note to the incident's timeline."""
-    with ctx.open() as store:
+    with ctx.open(writes=True) as store:
         added = add_note(store, incident_id, text)
     click.echo(added.id)
 
@@ -185,7 +185,7 @@ def evidence() -> None:
 @pass_ctx
 def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method, as_json: bool) -> None:
     """Hash FILE (streamed) and record it as evidence."""
-    with ctx.open() as store:
+    with ctx.open(writes=True) as store:
         item = add_evidence(store, incident_id, path, name=name, source=source, method=method)
     if as_json:
         emit_json({"id": item.id, "sha256": item.sha256, "size": item.size})

@@ -16,7 +16,7 @@ from ..picture import liability_picture, render_text
 from ..recordfile import dump_file
 from ..store import Store
 from ..verify import verify
-from . import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, echo_text, emit_json, main, pass_ctx
 
 
 @main.command()
@@ -36,7 +36,7 @@ def demo(ctx: Context) -> None:
     elif ctx.db_path.expanduser().resolve() == default_db().resolve():
         raise UserError(f"{ctx.db_path} is the default database, where real records go: the demo has its own "
                         "(run 'msptui demo' without --db)")
-    with ctx.open(create=True) as store:
+    with ctx.open(create=True, writes=True) as store:
         events = load_demo(store)
         click.echo(f"demo portfolio loaded into {ctx.db_path}: {len(events)} records changed, "
                    f"{store.count('clients')} clients")
@@ -220,7 +220,7 @@ def _import_store(ctx: Context, dry_run: bool) -> Iterator[Store]:
         with _scratch_store() as store:
             yield store
         return
-    with ctx.open(create=not dry_run) as store:
+    with ctx.open(create=not dry_run, writes=not dry_run) as store:
         yield store
 
 
