@@ -199,7 +199,9 @@ class _Clock:
 
 def _wall_time(due_time: str, trigger_local: datetime) -> time:
     if due_time == "exact":
-        return trigger_local.time().replace(tzinfo=None, fold=0)
+        # to the second: a fraction of a second kept from the trigger would put the due date after
+        # a reading that ends at 23:59:59 (the earliest defensible reading must be the headline)
+        return trigger_local.time().replace(tzinfo=None, fold=0, microsecond=0)
     if due_time == "end_of_day":
         return END_OF_DAY
     hours, minutes = due_time.split(":")
