@@ -225,7 +225,7 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 data = json.loads(Path(sys.argv[1]).read_text())
-from msptui.dossier_render import render_html, make_fetcher, TEMPLATES_DIR
+from msptui.export.pdf import render_html, make_fetcher, TEMPLATES_DIR
 html = render_html(data)
 t0 = time.perf_counter()
 import weasyprint
@@ -240,7 +240,7 @@ def _peak_children_mib() -> float:
 
 
 def run_case(name: str, spec: dict, workdir: Path) -> dict:
-    from msptui.dossier import export_in_child
+    from msptui.export import export_in_child
 
     db = workdir / f"{name}.db"
     with Store.open(db, create=True) as store:

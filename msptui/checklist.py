@@ -33,7 +33,7 @@ import hashlib
 import re
 import string
 import tomllib
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Literal, Protocol, Sequence, get_args
 

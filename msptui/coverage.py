@@ -115,7 +115,13 @@ def review_history(reviews: Iterable[Review], acceptances: Iterable[RiskAcceptan
 
 def coverage_rows(category: str, scope: dict[str, ResolvedScope], reviews: list[Review],
                   acceptances: list[RiskAcceptance]) -> tuple[str, list[dict]]:
-    """(basis of the item list, one row per relevant item) for an incident of ``category``."""
+    """(basis of the item list, one row per item) for an incident of ``category``.
+
+    The rows are the items relevant to the category (``relevant: True``), then
+    every other item the client declined or kept as its own responsibility
+    (``relevant: False``): a decline or a client-owned control is part of the
+    answer to "what were you responsible for?" whatever the incident type.
+    """
     basis, item_ids = relevant_items(category)
     catalog = load_catalog()
     rows = []
@@ -125,8 +131,16 @@ def coverage_rows(category: str, scope: dict[str, ResolvedScope], reviews: list[
             rows.append({"item": item_id, "label": catalog.label(item_id), "state": NOT_ADDRESSED,
                          "state_text": STATE_LABEL[NOT_ADDRESSED],
                          "basis": "not in the scope catalogue and not named by any agreement in force",
-                         "clause": None, "reviews": []})
+                         "clause": None, "reviews": [], "relevant": True})
             continue
-        rows.append({**entry.as_dict(), "state_text": state_text(entry), "basis": entry.describe(),
-                     "reviews": review_history(reviews, acceptances, item_id)})
+        rows.append(_row(entry, reviews, acceptances, relevant=True))
+    shown = set(item_ids)
+    for entry in sorted(scope.values(), key=lambda e: (e.state, e.category, e.label)):
+        if entry.item not in shown and entry.state in ("declined", "client_responsibility"):
+            rows.append(_row(entry, reviews, acceptances, relevant=False))
     return basis, rows
+
+
+def _row(entry: ResolvedScope, reviews: list[Review], acceptances: list[RiskAcceptance], *, relevant: bool) -> dict:
+    return {**entry.as_dict(), "state_text": state_text(entry), "basis": entry.describe(),
+            "reviews": review_history(reviews, acceptances, entry.item), "relevant": relevant}

@@ -22,7 +22,6 @@ from .models import (
     CustodyEntry,
     Evidence,
     Incident,
-    Instant,
     Note,
     validated,
 )

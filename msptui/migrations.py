@@ -106,7 +106,7 @@ def _v3_event_envelope(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE events ADD COLUMN body_sha256 TEXT")
     conn.execute("DROP TRIGGER events_no_update")
     conn.execute(
-        f"""UPDATE events SET subject = CASE
+        """UPDATE events SET subject = CASE
               WHEN json_extract(payload, '$.type') = 'clients' THEN json_extract(payload, '$.id')
               WHEN json_type(payload, '$.record') = 'object' THEN json_extract(payload, '$.record.client_id')
               ELSE json_extract(payload, '$.client_id') END"""

@@ -24,17 +24,17 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__, environment, insurance, paths
+from . import __version__, insurance, paths
 from .catalog import load_catalog
 from .coverage import STATE_LABEL
 from .errors import UserError
-from .models import NOT_ADDRESSED, Agreement, InsurancePolicy, Review, RiskAcceptance
+from .export.files import write_file_atomically
+from .models import NOT_ADDRESSED, InsurancePolicy, Review, RiskAcceptance
 from .picture import liability_picture
 from .store import Store
 
@@ -369,7 +369,7 @@ def identifier(data: dict) -> bytes:
 
 def render(data: dict) -> bytes:
     """The PDF bytes (imports WeasyPrint: call only in the child or in tests)."""
-    from .dossier_render import render_pdf
+    from .export.pdf import render_pdf
 
     pdf, _report = render_pdf(data, template=TEMPLATE, identifier=identifier(data))
     return pdf
@@ -386,42 +386,6 @@ class Printed:
 def target_path(client_id: str, generated_at: datetime, out_dir: Path | str | None = None) -> Path:
     base = Path(out_dir) if out_dir is not None else paths.exports_dir() / client_id
     return base / file_name(generated_at)
-
-
-def _write_atomically(target: Path, body: bytes, on_tmp: Callable[[Path], None] | None) -> None:
-    from .dossier import _fsync_dir, _mkdirs
-
-    _mkdirs(target.parent)
-    if target.exists():
-        raise UserError(f"{target} already exists: a review pack with this timestamp was already written")
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
-    tmp = Path(name)
-    if on_tmp:
-        on_tmp(tmp)
-    try:
-        os.fchmod(fd, paths.file_mode())
-        view = memoryview(body)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-        os.close(fd)
-        fd = -1
-        try:
-            os.link(tmp, target)  # never replaces an existing file
-        except FileExistsError:
-            raise UserError(f"{target} already exists: a review pack with this timestamp was already written") from None
-        except OSError:
-            if target.exists():
-                raise UserError(f"{target} already exists: a review pack with this timestamp was already written") from None
-            os.rename(tmp, target)
-    finally:
-        if fd >= 0:
-            os.close(fd)
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
-    _fsync_dir(target.parent)
 
 
 def write(
@@ -446,7 +410,7 @@ def write(
     progress("render")
     pdf = (renderer or render)(data)
     progress("write")
-    _write_atomically(target, pdf, on_tmp)
+    write_file_atomically(target, pdf, on_tmp)
     digest = hashlib.sha256(pdf).hexdigest()
     progress("record")
     try:
@@ -480,8 +444,8 @@ def print_in_child(
     timeout: float = 300,
     cancelled: Callable[[], bool] | None = None,
 ) -> tuple[Path, str]:
-    """Run ``write`` in ``python -m msptui.dossier_render``; returns (path, sha256)."""
-    from .dossier import run_child
+    """Run ``write`` in ``python -m msptui.export.child``; returns (path, sha256)."""
+    from .export.runner import run_child
 
     request = {
         "kind": "review_pack",

@@ -9,9 +9,8 @@ screen, the section of the gap is scrolled to and marked ("GAP >>>").
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rich.console import Group
 from rich.padding import Padding
@@ -21,7 +20,6 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Digits
 
 from screens.messages import OpenIncident, ReportBreach
 from screens.widgets import DbMixin, Footer, PickScreen, PromptScreen, SafeStatic, clean, hotline_widget, money, topbar

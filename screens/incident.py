@@ -239,9 +239,12 @@ class IncidentScreen(DbMixin, Screen):
         self.data_head = view.head
         self.update_summary()
         self.query_one("#items", RowList).set_rows(self.checklist_rows(), keep=True)
+        relevant = sum(1 for c in view.coverage if c.relevant)
+        others = len(view.coverage) - relevant
         self.query_one("#coverage-source", SafeStatic).update(Content(
-            f" {len(view.coverage)} scope items relevant to {view.incident.category.replace('_', ' ')}, "
-            f"state as of discovery ({clean(view.coverage_basis, limit=120)})"))
+            f" {relevant} scope items relevant to {view.incident.category.replace('_', ' ')}"
+            + (f" + {others} other(s) the client declined or owns" if others else "")
+            + f", state as of discovery ({clean(view.coverage_basis, limit=120)})"))
         self.query_one("#cov", RowList).set_rows(view.coverage, keep=True)
         self.query_one("#events", RowList).set_rows(list(reversed(view.timeline)), keep=not first)
         self.query_one("#ev", RowList).set_rows(view.evidence, keep=True)
@@ -600,7 +603,7 @@ class IncidentScreen(DbMixin, Screen):
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self) -> None:
         try:
-            from msptui.dossier import export_in_child
+            from msptui.export import export_in_child
 
             def progress(stage: str) -> None:
                 self.app.call_from_thread(self.app.say, f"export: {stage}...", timeout=3)  # type: ignore[attr-defined]

@@ -34,7 +34,7 @@ def main() -> None:
             item = set_item(store, incident, step, note=f"tick {n}")
             print(f"ACK note {item.id} tick {n}", flush=True)
         elif op == "export":
-            from msptui.dossier import export_in_child
+            from msptui.export import export_in_child
 
             path = export_in_child(Path(db), arg.split("|")[0], out_dir=Path(arg.split("|")[1]))
             print(f"ACK export {path}", flush=True)

@@ -23,7 +23,8 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.export_bench import populate
-from msptui import dossier, keys
+from msptui import export as dossier, keys
+from msptui.export import files as export_files
 from msptui.chain import Event
 from msptui.cli import main
 from msptui.store import Store
@@ -354,7 +355,7 @@ def _no_attachments(pdf_path: Path) -> None:
 
 
 def test_hostile_record_text_is_literal_and_fetches_nothing(tmp_path, key_env):
-    from msptui.dossier_render import make_fetcher, render_pdf
+    from msptui.export.pdf import make_fetcher, render_pdf
 
     sample = _naughty_sample()
     chunks = [sample[i::5] for i in range(5)]
@@ -414,7 +415,7 @@ def test_fetcher_refuses_every_route_when_markup_reaches_weasyprint():
     """Defence in depth: even raw attacker HTML (bypassing autoescape) reaches nothing."""
     import weasyprint
 
-    from msptui.dossier_render import STYLESHEET, TEMPLATES_DIR, make_fetcher
+    from msptui.export.pdf import STYLESHEET, TEMPLATES_DIR, make_fetcher
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -480,7 +481,7 @@ def test_render_failure_leaves_no_folder(tmp_path, key_env):
 
 
 def test_write_failure_midway_leaves_no_folder(tmp_path, key_env, monkeypatch):
-    real_write = dossier._write_file
+    real_write = export_files.write_file
     calls = []
 
     def flaky(folder, name, body):
@@ -489,7 +490,7 @@ def test_write_failure_midway_leaves_no_folder(tmp_path, key_env, monkeypatch):
             raise OSError(28, "No space left on device")
         real_write(folder, name, body)
 
-    monkeypatch.setattr(dossier, "_write_file", flaky)
+    monkeypatch.setattr(export_files, "write_file", flaky)
     out = tmp_path / "out"
     with Store.open(tmp_path / "db", create=True) as store:
         incident_id = populate(store, events=10, evidence=1, reviews=1)
@@ -567,7 +568,7 @@ def test_export_unknown_incident_is_a_user_error(exported, tmp_path):
 
 def test_dossier_modules_stay_headless():
     code = (
-        "import sys, msptui.dossier, msptui.dossier_render, msptui.keys, msptui.cli.export\n"
+        "import sys, msptui.export, msptui.export.pdf, msptui.keys, msptui.cli.export\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('weasyprint', 'textual'))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(Path(__file__).parent.parent))

@@ -146,7 +146,7 @@ def test_collected_data_is_json_and_msp_name_is_configurable(demo, monkeypatch):
         assert review_pack.collect(store, "bayview-logistics", generated_at=GENERATED)["msp"]["signer"] == "Northwind Managed IT"
         named = review_pack.collect(store, "bayview-logistics", generated_at=GENERATED, msp_name="Acme IT")
         assert named["msp"]["name"] == "Acme IT"
-        html = __import__("msptui.dossier_render", fromlist=["render_html"]).render_html(named, review_pack.TEMPLATE)
+        html = __import__("msptui.export.pdf", fromlist=["render_html"]).render_html(named, review_pack.TEMPLATE)
         assert "declined the following services recommended by Acme IT" in " ".join(html.split())
 
 
@@ -270,7 +270,7 @@ INJECTIONS = [
 
 
 def test_hostile_text_is_literal_and_nothing_is_fetched(store, tmp_path):
-    from msptui.dossier_render import make_fetcher, render_pdf
+    from msptui.export.pdf import make_fetcher, render_pdf
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

@@ -22,7 +22,7 @@ from .base import Context, echo_text, emit_json, main, pass_ctx
 def export_cmd(ctx: Context, incident_id: str, out_dir: str | None, privileged: bool, generated_at: str | None,
                timeout: float, as_json: bool) -> None:
     """Write the incident dossier folder (PDF, JSON, chain slice, manifest, signature) and print its path."""
-    from ..dossier import export_in_child
+    from ..export import export_in_child
     from ..incidents import get_incident
     from ..timeutil import parse_local
 
@@ -49,7 +49,7 @@ def verify_dossier_cmd(ctx: Context, folder: str, no_db: bool, as_json: bool) ->
 
     Exit 0 when intact, 1 with the first discrepancy.
     """
-    from ..dossier import verify_dossier
+    from ..export import verify_dossier
 
     if no_db:
         report = verify_dossier(folder, db_note="database check not run (--no-db)")

@@ -97,6 +97,8 @@ class CoverageEntry(BaseModel):
     acceptance_id: str | None = None
     acceptance_signed: bool | None = None
     reviews: list[dict[str, Any]] = []
+    #: relevant to this incident's category (False: another item the client declined or kept as its own)
+    relevant: bool = True
 
 
 class Counts(BaseModel):

@@ -1,11 +1,8 @@
-"""Dossier HTML (Jinja2, autoescaped) and PDF (WeasyPrint), and the export child process.
+"""HTML (Jinja2, autoescaped) and PDF (WeasyPrint) for the dossier and the review pack: the render stage.
 
 Only this module touches WeasyPrint, and only inside functions: importing it
 stays cheap and headless (tests/test_layout.py imports every msptui module).
-``python -m msptui.dossier_render`` is the child process ``dossier.export_in_child``
-(and ``review_pack.print_in_child``) starts: it reads one JSON request on stdin
-(``kind`` "dossier" or "review_pack") and writes JSON lines on stdout
-(``{"stage": ...}``, ``{"tmp": ...}``, then ``{"path": ...}`` or ``{"error": ...}``).
+It runs in the export child process (``msptui.export.child``), never in the TUI.
 
 Safety: record text may come from an attacker. Every value reaches the HTML
 through Jinja2 autoescaping, after control, format and bidi-override
@@ -16,23 +13,21 @@ every other URL (file:, http:, data:, ...), logging each refusal.
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
 
-from .literal import visible
-from .paths import DATA_DIR
+from ..literal import visible
+from ..paths import DATA_DIR
 
 TEMPLATES_DIR = DATA_DIR / "templates"
 FONTS_DIR = DATA_DIR / "fonts"
 TEMPLATE = "dossier.html.j2"
 STYLESHEET = TEMPLATES_DIR / "dossier.css"
-LOG = logging.getLogger("msptui.dossier_render")
+LOG = logging.getLogger("msptui.export.pdf")
 
 
 def stylesheet_for(template: str) -> Path:
@@ -88,13 +83,7 @@ def _environment() -> jinja2.Environment:
 
 def render_html(data: dict, template: str = TEMPLATE) -> str:
     """The dossier (or another bundled template) as HTML. Assets are referenced by file: URL (served only by SafeFetcher)."""
-    from .dossier import CLAUSE_ORDER
-
-    return _environment().get_template(template).render(
-        d=data,
-        stylesheet_url=stylesheet_for(template).resolve().as_uri(),
-        clause_order=CLAUSE_ORDER,
-    )
+    return _environment().get_template(template).render(d=data, stylesheet_url=stylesheet_for(template).resolve().as_uri())
 
 
 def make_fetcher():
@@ -170,69 +159,3 @@ def _identifier(data: dict) -> bytes:
 
     seed = f"{data['incident']['id']}|{data['generated_at']}|{data['chain_head']['hash']}"
     return hashlib.md5(seed.encode("utf-8")).hexdigest().encode("ascii")
-
-
-# ---------------------------------------------------------------------------
-# the child process
-# ---------------------------------------------------------------------------
-
-
-def _say(message: dict) -> None:
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
-
-
-def child_main() -> int:
-    """Run one request: ``kind`` "dossier" (the default) or "review_pack"."""
-    from datetime import datetime
-
-    from .dossier import export
-    from .errors import UserError
-    from .store import Store
-
-    extra: dict = {}
-    try:
-        request = json.loads(sys.stdin.read())
-        generated_at = datetime.fromisoformat(request["generated_at"].replace("Z", "+00:00")) if request.get("generated_at") else None
-        kind = request.get("kind", "dossier")
-        with Store.open(request["db"]) as store:
-            if kind == "dossier":
-                path = export(
-                    store,
-                    request["incident_id"],
-                    out_dir=request.get("out_dir"),
-                    generated_at=generated_at,
-                    privileged=bool(request.get("privileged")),
-                    progress=lambda stage: _say({"stage": stage}),
-                    on_tmp=lambda tmp: _say({"tmp": str(tmp)}),
-                )
-            elif kind == "review_pack":
-                from .review_pack import write
-
-                printed = write(
-                    store,
-                    request["client_id"],
-                    out_dir=request.get("out_dir"),
-                    generated_at=generated_at,
-                    msp_name=request.get("msp_name"),
-                    progress=lambda stage: _say({"stage": stage}),
-                    on_tmp=lambda tmp: _say({"tmp": str(tmp)}),
-                )
-                path, extra = printed.path, {"sha256": printed.sha256}
-            else:
-                raise ValueError(f"unknown request kind {kind!r}")
-    except UserError as exc:
-        _say({"error": str(exc), "user": True})
-        return 1
-    except Exception as exc:  # a bug: keep the traceback on stderr, one line to the parent
-        import traceback
-
-        traceback.print_exc()
-        _say({"error": f"{type(exc).__name__}: {exc}", "user": False})
-        return 2
-    _say({"path": str(path), **extra})
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(child_main())

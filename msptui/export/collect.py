@@ -1,0 +1,219 @@
+"""The collect stage: everything the dossier says, as data (``dossier.json``), and the chain slice behind it.
+
+It renders the same read models the CLI and the TUI show: the incident view
+(checklist with its clocks, obligations, coverage, policies judged at
+discovery, timeline) and the client's liability picture as of discovery. It
+computes no clock, coverage line or "in force" decision of its own; it only
+adds text for a reader (instants in local time and UTC) and the order counsel
+reads in (applicable obligations first, the rest in an appendix).
+
+Everything is read inside one SQLite read transaction, so the chain head on
+the cover is exactly the state the dossier describes. No wall clock reaches
+the output: ``generated_at`` is passed in, so the same data and timestamp
+give the same dossier.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, get_args
+
+from .. import __version__, environment
+from ..chain import Event
+from ..coverage import state_text
+from ..models import Agreement, ClauseKind, Review, RiskAcceptance
+from ..picture import STATE_ORDER, liability_picture
+from ..scope import scope_as_of
+from ..store import Store
+from ..timeutil import fmt_local_and_utc
+from ..views.incident import IncidentView, incident_view
+from .files import FILE_EVENTS, utc_text
+
+FORMAT = "msptui-dossier"
+FORMAT_VERSION = 1
+MARKING = "Confidential"
+MARKING_PRIVILEGED = "Privileged & confidential \u2014 prepared at the direction of counsel"
+
+#: clauses are quoted in the order the ClauseKind vocabulary lists them (liability cap first)
+CLAUSE_ORDER = list(get_args(ClauseKind))
+#: checklist steps that record an insurer's consent (template step ids: codes, not words)
+CONSENT_STEPS = ("ins-consent", "ins-ransom-consent")
+
+
+def when(dt: datetime | None, tz: str | None) -> str:
+    if dt is None:
+        return ""
+    try:
+        return fmt_local_and_utc(dt, tz)
+    except ValueError:
+        return fmt_local_and_utc(dt, "UTC")
+
+
+def chain_slice(store: Store, client_id: str) -> list[Event]:
+    """Every event about this client and every event about the MSP's own records, in chain order.
+
+    Indexed by subject: other clients' events are never read, never exported.
+    """
+    rows = store.conn.execute(
+        "SELECT * FROM events WHERE subject = ? OR subject IS NULL ORDER BY id", (client_id,))
+    return [Event.from_row(dict(r)) for r in rows]
+
+
+def _item_row(entry, created: Event | None, tz: str) -> dict:
+    item = entry.item
+    row = item.model_dump(mode="json")
+    row["countdown"] = entry.clock.label
+    row["clock"] = entry.clock.kind
+    row["due_text"] = when(item.due, tz)
+    row["target_text"] = when(item.target, tz)
+    row["updated_text"] = when(item.updated_at, tz)
+    row["created_by"] = created.operator_name() if created else None
+    row["created_text"] = when(created.recorded_at, tz) if created else ""
+    if item.updated_by and item.updated_at:
+        row["who_when"] = f"{item.updated_by}, {row['updated_text']}"
+    elif created:
+        row["who_when"] = f"not updated since created by {row['created_by']}, {row['created_text']}"
+    else:
+        row["who_when"] = "no record of who or when"
+    return row
+
+
+def _obligation_row(o, tz: str) -> dict:
+    row = o.assessment.model_dump(mode="json")
+    row.update({"state": o.state, "item_id": o.item_id, "countdown": o.clock.label, "clock": o.clock.kind,
+                "due": utc_text(o.clock.due) if o.clock.due else None,
+                "target": utc_text(o.clock.target) if o.clock.target else None,
+                "due_text": when(o.clock.due, tz), "target_text": when(o.clock.target, tz)})
+    return row
+
+
+def _timeline_row(t, tz: str) -> dict:
+    return {"kind": t.kind, "event_id": t.event_id, "last_event_id": t.last_event_id, "count": t.count,
+            "at": utc_text(t.recorded_at), "at_text": when(t.recorded_at, t.tz),
+            "occurred_at": utc_text(t.occurred_at) if t.occurred_at else None,
+            "occurred_text": when(t.occurred_at, tz) if t.occurred_at else "",
+            "entered_late_seconds": t.entered_late, "actor": t.who, "login": t.login, "text": t.text}
+
+
+def collect(store: Store, incident_id: str, *, generated_at: datetime, privileged: bool = False,
+            local_tz: str | None = None) -> tuple[dict, list[Event]]:
+    """Everything the dossier shows (a JSON-ready dict) and the chain slice, read in one snapshot."""
+    if generated_at.tzinfo is None:
+        raise ValueError("generated_at must be an aware datetime")
+    local_tz = local_tz or environment.local_zone()
+    with store.snapshot():
+        view = incident_view(store, incident_id, as_of=generated_at)
+        return _collect(store, view, generated_at=generated_at, privileged=privileged, local_tz=local_tz)
+
+
+def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privileged: bool, local_tz: str) -> tuple[dict, list[Event]]:
+    incident, client = view.incident, view.client
+    tz = client.home_tz
+    at = incident.discovered.at
+    picture = liability_picture(store, client.id, at)
+    acceptances = store.all(RiskAcceptance, client_id=client.id)
+    reviews = store.all(Review, client_id=client.id)
+    events = chain_slice(store, client.id)
+    created: dict[str, Event] = {}
+    for e in events:
+        if e.payload.get("type") == "checklist_items" and e.payload.get("id") not in created:
+            created[e.payload["id"]] = e
+
+    # -- contractual position ------------------------------------------------
+    in_force_ids = [a["id"] for a in picture["agreements_in_force"]]
+    clauses = []
+    for a in picture["agreements_in_force"]:
+        for c in a["clauses"]:
+            clauses.append({"agreement_id": a["id"], "agreement_title": a["title"], "version": a["version"],
+                            "signature": a["signature"], **c})
+    clauses.sort(key=lambda c: (CLAUSE_ORDER.index(c["kind"]) if c["kind"] in CLAUSE_ORDER else 99,
+                                in_force_ids.index(c["agreement_id"])))
+    full_scope = scope_as_of(client, store.all(Agreement, client_id=client.id), at, acceptances=acceptances)
+    appendix = []
+    for state in STATE_ORDER:
+        for entry in sorted((e for e in full_scope.values() if e.state == state), key=lambda e: (e.category, e.label)):
+            appendix.append({"item": entry.item, "label": entry.label, "category": entry.category,
+                             "security_relevant": entry.security_relevant, "state": entry.state,
+                             "state_text": state_text(entry), "clause": entry.clause, "basis": entry.describe()})
+
+    # -- what was done ---------------------------------------------------------
+    item_rows = [_item_row(e, created.get(e.item.id), tz) for e in view.by_section()]
+    not_done = [
+        {"id": r["id"], "title": r["title"], "rule": r["rule"], "reason": r["reason"], "updated_by": r["updated_by"],
+         "updated_text": r["updated_text"], "section": r["section"]}
+        for r in item_rows if r["status"] == "not_applicable"
+    ]
+    obligations = [_obligation_row(o, tz) for o in view.obligations]
+
+    evidence_rows = []
+    for ev in view.evidence:
+        row = ev.model_dump(mode="json")
+        row["acquired_text"] = when(ev.acquired.at, ev.acquired.tz)
+        row["custody"] = [{**c.model_dump(mode="json"), "at_text": when(c.at, ev.acquired.tz)} for c in ev.custody]
+        evidence_rows.append(row)
+
+    policy_clock = {p.policy.id: p for p in view.policies}
+
+    def policy_row(p: dict) -> dict:
+        entry = policy_clock.get(p["id"])
+        clock = entry.clock if entry else None
+        return {**p, "notice_item_id": entry.item_id if entry else None,
+                "notice_countdown": clock.label if clock else None,
+                "notice_due_text": when(clock.due, tz) if clock and clock.due else "",
+                "notice_target_text": when(clock.target, tz) if clock and clock.target else ""}
+
+    generated_utc = generated_at.astimezone(timezone.utc)
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "generator": {"name": "msptui", "version": __version__},
+        "generated_at": utc_text(generated_utc),
+        "generated_at_text": when(generated_utc, local_tz),
+        "generated_at_client_text": when(generated_utc, tz),
+        "generated_tz": local_tz,
+        "privileged": privileged,
+        "marking": MARKING_PRIVILEGED if privileged else MARKING,
+        "chain_head": {"id": view.head, "hash": view.head_hash},
+        "chain_slice": {"count": len(events), "first_id": events[0].id if events else None,
+                        "last_id": events[-1].id if events else None, "file": FILE_EVENTS},
+        "client": client.model_dump(mode="json"),
+        "incident": {
+            **incident.model_dump(mode="json"),
+            "discovered_text": when(incident.discovered.at, incident.discovered.tz),
+            "discovered_client_text": when(incident.discovered.at, tz),
+        },
+        "counts": view.counts.model_dump(),
+        "contract": {
+            "as_of": picture["as_of"],
+            "as_of_local_date": picture["as_of_local_date"],
+            "agreements_in_force": picture["agreements_in_force"],
+            "agreements": picture["agreements"],
+            "coverage_basis": view.coverage_basis,
+            "coverage": [c.model_dump(mode="json") for c in view.coverage],
+            "clauses": clauses,
+            "scope": appendix,
+        },
+        "insurance": {
+            "client": [policy_row(p) for p in picture["insurance"]["client"]],
+            "msp": [policy_row(p) for p in picture["insurance"]["msp"]],
+            "notifications": [r for r in item_rows if r["section"] == "insurance"],
+            "consents": [r for r in item_rows if r["step"].split(".", 1)[0] in CONSENT_STEPS],
+        },
+        "reviews": [r.model_dump(mode="json") for r in sorted(reviews, key=lambda r: (r.held_on, r.id))],
+        "review_packs": [
+            {"event_id": e.id, "at_text": when(e.recorded_at, e.tz), "actor": e.operator_name(),
+             "file_name": e.payload.get("file_name"), "sha256": e.payload.get("sha256")}
+            for e in events if e.kind == "review_pack.printed" and e.payload.get("client_id") == client.id
+        ],
+        "risk_acceptances": [
+            {**a.model_dump(mode="json"), "signed": a.acknowledgement is not None}
+            for a in sorted(acceptances, key=lambda a: (a.recommended_on, a.id))
+        ],
+        "checklist": item_rows,
+        "obligations": [o for o in obligations if o["state"] == "applies"],
+        "obligations_not_applicable": [o for o in obligations if o["state"] != "applies"],
+        "decisions_not_to_act": not_done,
+        "evidence": evidence_rows,
+        "timeline": [_timeline_row(t, incident.discovered.tz) for t in view.timeline],
+    }
+    return data, events
