@@ -530,3 +530,123 @@ def test_filter_rows_over_ten_thousand_is_fast():
     out = filter_rows(rows, "holdings 99")
     assert time.perf_counter() - t < 0.05
     assert {r.id for r in out} >= {"c99", "c990", "c9999"}
+
+
+# ---------------------------------------------------------------------------
+# fixes found at 80x24 (issue 10)
+# ---------------------------------------------------------------------------
+
+
+def test_back_home_with_a_filter_keeps_typing_into_it(db):
+    """Esc back to home after filtering: letters go on into the filter instead of firing actions (b = breach)."""
+    async def go():
+        from screens.home import HomeScreen
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            await pilot.press("slash", *"bay", "enter")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+            await pilot.press("b")
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, HomeScreen), "b opened the breach form instead of typing"
+            assert app.screen.query_one("#filter").value == "bayb"
+    run(go())
+
+
+def test_expired_policy_gets_no_countdown_and_no_hotline_box(db):
+    async def go():
+        app = make_app(db, plan=None)
+        async with app.run_test(size=(80, 60)) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("ironwood-fabrication")  # its cyber policy expired before today
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await open_breach_and_submit(pilot)
+            view = app.screen.view
+            (expired,) = [p for p in view.policies if p.side == "client"]
+            assert expired.status == "expired" and expired.item_id is None and expired.clock is None
+            await pilot.press("3")
+            text = await wait_text(pilot, "at discovery: EXPIRED")
+            assert "CLIENT: NO CYBER POLICY IN FORCE ON RECORD" in text
+            assert "hotline (policy not in force)" in text
+            assert f"BREACH HOTLINE  {expired.policy.carrier}" not in text
+    run(go())
+
+
+def test_not_applicable_rationale_shows_in_detail_and_timeline(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            await open_breach_and_submit(pilot)
+            await pilot.press("x")
+            await wait_text(pilot, "Not applicable")
+            await pilot.press(*"counsel: no PII on FS01", "enter")
+            await wait_text(pilot, "[-] n/a")
+            await pilot.press("G")  # decided items sort last
+            await wait_text(pilot, "NOT APPLICABLE because: counsel: no PII on FS01")
+            await pilot.press("4")
+            await wait_text(pilot, "counsel: no PII on FS01")
+    run(go())
+
+
+def test_home_help_legend_is_the_badge_table_and_scrolls_with_j_k(db):
+    async def go():
+        from msptui.posture import BADGE_LEGEND
+        from screens.help import HelpScreen
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+            group = app.screen.query_one("#help-text").content
+            text = "\n".join(line.plain for line in group.renderables)
+            for label, meaning in BADGE_LEGEND:
+                assert f"{label}" in text and meaning in text
+            box = app.screen.query_one("VerticalScroll")
+            before = box.scroll_y
+            await pilot.press("j", "j", "j")
+            await wait_for(pilot, lambda: box.scroll_y > before, what="help scrolled down with j")
+            await pilot.press("k")
+            await wait_for(pilot, lambda: box.scroll_y < before + 3, what="help scrolled up with k")
+    run(go())
+
+
+def test_first_start_without_an_identity_asks_who_is_working(db):
+    async def go():
+        from msptui import identity
+
+        app = make_app(db, ask_operator=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, "Who is working?")
+            app.screen.query_one("#f-who").value = "Dana Reyes <dana@example.net>"
+            await pilot.press("ctrl+s")
+            await wait_text(pilot, "msptui | DEMO DATA | Dana Reyes")
+        assert identity.current().email == "dana@example.net"
+    run(go())
+
+
+def test_note_is_confirmed_only_after_it_is_saved(db, monkeypatch):
+    """A failed save says so and reopens the note with its text; nothing typed is lost."""
+    async def go():
+        import msptui.incidents as incidents
+
+        def broken(*args, **kwargs):
+            raise incidents.UserError("disk full")
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            await open_breach_and_submit(pilot)
+            monkeypatch.setattr(incidents, "add_note", broken)
+            await pilot.press("n")
+            await wait_text(pilot, "Add a note")
+            await pilot.press(*"called the hotline", "enter")
+            text = await wait_text(pilot, "the note was NOT saved: disk full")
+            assert "note recorded" not in text
+            await wait_for(pilot, lambda: app.screen.query_one("#prompt-input").value == "called the hotline",
+                           what="the note reopened with its text")
+    run(go())
