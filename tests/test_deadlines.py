@@ -10,9 +10,7 @@ Calendar facts used:
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,10 +26,10 @@ from msptui.deadlines import (
     elapsed,
 )
 from msptui.obligations import (
-    RULES_FILE,
     RulesError,
     UnknownRuleError,
     get_rule,
+    load_document,
     load_rules,
     parse_rules,
     rules_report,
@@ -464,8 +462,8 @@ def test_get_rule_suggests_a_close_id():
 
 
 def _document() -> dict:
-    with Path(RULES_FILE).open("rb") as handle:
-        return tomllib.load(handle)
+    """The whole rule set (index plus every rule file) as one document, to mutate."""
+    return load_document()
 
 
 @pytest.mark.parametrize(
