@@ -219,3 +219,14 @@ def test_bad_codes_are_one_line_errors(call, arg):
     with pytest.raises(ValueError) as err:
         call(arg)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES.values() if r.jurisdiction.startswith("US-")], ids=lambda r: r.id)
+def test_a_state_rule_applies_to_that_states_residents_and_counts_them(rule):
+    state = rule.jurisdiction[3:]
+    if rule.applies.requires:  # a regulated-entity rule (NYDFS): the licence decides, not where residents live
+        assert rule.applies.requires == ["nydfs_regulated"] and rule.id.startswith("us.nydfs.")
+        return
+    assert rule.applies.us_states_any == [state]
+    assert rule.applies.count_key in (None, rule.jurisdiction)
+    assert rule.id.startswith(f"us.{state.lower()}.") or rule.id.startswith("us.nydfs.")
