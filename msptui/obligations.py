@@ -247,13 +247,6 @@ class Rule(_Strict):
             raise ValueError("must be a code such as 'US', 'US-AZ', 'UK', 'EU', 'CA-QC', 'CONTRACT' or 'VENDOR'")
         return value
 
-    @field_validator("checked_on")
-    @classmethod
-    def _checked_on(cls, value: date) -> date:
-        if value > date.today():
-            raise ValueError(f"{value} is in the future: give the date the text was actually checked")
-        return value
-
     @field_validator("due_time")
     @classmethod
     def _due_time(cls, value: str | None) -> str | None:
