@@ -7,7 +7,6 @@ import click
 from ..closures import load_closures
 from ..deadlines import deadline_report
 from ..obligations import DISCLAIMER, rules_report
-from ..rulecoverage import CORE_DUTIES, US_JURISDICTIONS, coverage
 from . import echo_text, emit_json, main
 
 
@@ -67,6 +66,8 @@ def rules(show_coverage: bool, as_json: bool) -> None:
 
 
 def _coverage(as_json: bool) -> None:
+    from ..rulecoverage import CORE_DUTIES, US_JURISDICTIONS, coverage
+
     records = coverage()
     if as_json:
         emit_json([r.as_dict() for r in records])
