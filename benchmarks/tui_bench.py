@@ -73,7 +73,7 @@ prepare_environment()
 assert check_db(Path(sys.argv[1])) is None  # what run() does before the UI
 from screens.shell import MspApp
 async def main():
-    app = MspApp(sys.argv[1], poll=False)
+    app = MspApp(sys.argv[1], poll=False, ask_operator=False)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         while not screen.all_rows:
@@ -134,7 +134,7 @@ async def msptui_interactive(db: Path, plan) -> dict:
     from screens.incident import IncidentScreen
     from screens.shell import MspApp
 
-    app = MspApp(db, poll=False, plan=plan)
+    app = MspApp(db, poll=False, plan=plan, ask_operator=False)
     res: dict = {}
     async with app.run_test(size=(80, 24)) as pilot:
         home = app.screen

@@ -16,17 +16,14 @@ Pure Python: no textual / weasyprint imports.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Iterable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from .deadlines import DEFAULT_INTERNAL_TARGET_HOURS, Deadline, period_due
 from .models import Client, Incident, InsurancePolicy
 from .obligations import Applies, Rule
-from .timeutil import TimeError, get_zone, to_utc, zone_name
 
-__all__ = ["Applicability", "applicable", "policy_deadline"]
+__all__ = ["Applicability", "applicable"]
 
 _DATA_NAMES = {
     "pii": "personal information",
@@ -284,69 +281,3 @@ def applicable(
     values = list(rules.values()) if isinstance(rules, Mapping) else list(rules)
     msp, own = list(msp_policies), list(client_policies)
     return [_decide(rule, client, incident, msp, own) for rule in values]
-
-
-def _notice_basis(policy: InsurancePolicy) -> str:
-    n = policy.notice
-    who = f"policy {policy.policy_number} ({policy.carrier}) notice condition"
-    if n.kind == "asap":
-        target = n.internal_target_hours or DEFAULT_INTERNAL_TARGET_HOURS
-        return f"as soon as practicable after {n.trigger} ({who}); internal target {target} h"
-    if n.hours:
-        return f"{n.hours} elapsed hours from {n.trigger} ({who})"
-    return f"{n.days} calendar days from {n.trigger}, local date in the trigger's zone is day 0, due 23:59:59 ({who})"
-
-
-def _policy_warnings(policy: InsurancePolicy, trigger: datetime, tz: str) -> list[str]:
-    warnings = []
-    if policy.notice.written:
-        warnings.append("written notice required: a breach-hotline call is not notice")
-    if policy.prior_consent_required:
-        warnings.append("insurer consent needed before engaging vendors, remediation or any ransom payment")
-    local_day = trigger.astimezone(get_zone(tz)).date()
-    if not policy.period_start <= local_day <= policy.period_end:
-        warnings.append(
-            f"trigger date {local_day} is outside the policy period {policy.period_start} to {policy.period_end}"
-        )
-    return warnings
-
-
-def policy_deadline(policy: InsurancePolicy, trigger: datetime, tz: str) -> Deadline:
-    """The insurer-notice deadline from the actual policy's NoticeCondition.
-
-    ``fixed`` windows count like statutes: hours are elapsed time; days use the
-    trigger's local date in ``tz`` as day 0 and end at 23:59:59 local on day N.
-    ``asap`` has no due date; the internal target is ``internal_target_hours``
-    (default 24 h) after the trigger.
-    """
-    if trigger.tzinfo is None or trigger.utcoffset() is None:
-        raise TimeError("the trigger must carry a UTC offset (an instant, not a wall-clock time)")
-    zone = get_zone(tz)
-    start = trigger.astimezone(zone)
-    n = policy.notice
-    if n.kind == "fixed" and n.hours:
-        due = period_due(start, tz, "hours", n.hours)
-    elif n.kind == "fixed":
-        due = period_due(start, tz, "calendar_days", n.days or 0, due_time="end_of_day")
-    else:
-        due = None
-    target_hours = n.internal_target_hours or (DEFAULT_INTERNAL_TARGET_HOURS if due is None else None)
-    target = (to_utc(start) + timedelta(hours=target_hours)).astimezone(zone) if target_hours else None
-    if target is not None and due is not None and to_utc(target) > to_utc(due):
-        target = due
-    return Deadline(
-        rule_id=f"policy:{policy.id}",
-        trigger=start,
-        due=due,
-        clock_tz=zone_name(zone),
-        basis=_notice_basis(policy),
-        strict=due is not None,
-        uncertain=False,
-        strictness="contractual",
-        confidence="high",
-        internal_target=target,
-        internal_target_basis=f"{target_hours} h after the trigger (internal target)" if target else None,
-        alternatives=[],
-        warnings=_policy_warnings(policy, start, tz),
-    )
-

@@ -89,6 +89,8 @@ class ObligationLike(Protocol):
     due: datetime | None
     party: str
 
+    # optional (read with getattr): target, basis, policy_id, waits_for, flag, confidence
+
 
 # ---------------------------------------------------------------------------
 # Template models
@@ -318,12 +320,8 @@ def _flags(client: Client, incident: Incident) -> set[str]:
     return {name for name, on in flags.items() if on}
 
 
-def _in_force(policy: InsurancePolicy, day: date) -> bool:
-    return policy.period_start <= day <= policy.period_end
-
-
 def policy_matches(client: Client, incident: Incident, policies: Iterable[InsurancePolicy]) -> dict[str, list[InsurancePolicy]]:
-    """Policies in force on the discovery date (client's home zone), by ``when.policy`` value.
+    """Policies in force at discovery (``insurance.in_force``), by ``when.policy`` value.
 
     ("no_client_cyber" is not a key: it holds when "client_cyber" is empty.)
 
@@ -332,10 +330,9 @@ def policy_matches(client: Client, incident: Incident, policies: Iterable[Insura
     carrier would send the engineer to the wrong insurer. ``cyber_eo`` is a
     combined form, so it counts as both the E&O and the cyber policy.
     """
-    from zoneinfo import ZoneInfo
+    from .insurance import in_force
 
-    day = incident.discovered.at.astimezone(ZoneInfo(client.home_tz)).date()
-    live = sorted((p for p in policies if _in_force(p, day)), key=lambda p: p.id)
+    live = sorted((p for p in policies if in_force(p, client, incident.discovered.at)), key=lambda p: p.id)
     client_cyber = [p for p in live if p.owner == "client" and p.client_id == client.id and p.type in ("cyber", "cyber_eo")]
     return {
         "client_cyber": client_cyber,
@@ -414,17 +411,19 @@ def build_items(
     if incident.client_id != client.id:
         raise ValueError(f"incident {incident.id!r} belongs to client {incident.client_id!r}, not {client.id!r}")
 
-    notices = [
-        (ob.rule_id, ob.title, _utc(ob.due, ob.rule_id), getattr(ob, "party", "client")) for ob in obligations
-    ]
-    by_rule: dict[str, datetime | None] = {}
-    for rule_id, _, due, _ in sorted(notices, key=lambda n: _due_key(n[2])):
-        by_rule.setdefault(rule_id, due)
+    by_key: dict[tuple[str, str | None], ObligationLike] = {}
+    for ob in sorted(obligations, key=lambda o: _due_key(_utc(o.due, o.rule_id))):
+        by_key.setdefault((ob.rule_id, getattr(ob, "policy_id", None)), ob)
+
+    def obligation_for(rule: str | None, policy: InsurancePolicy | None) -> ObligationLike | None:
+        if rule is None:
+            return None
+        return by_key.get((rule, policy.id if policy else None)) or by_key.get((rule, None))
 
     flags = _flags(client, incident)
     matches = policy_matches(client, incident, policies)
-    absorbed: set[str] = set()
-    planned: dict[str, list[tuple[str, str, str | None, datetime | None]]] = {s: [] for s in SECTIONS}
+    absorbed: set[tuple[str, str | None]] = set()
+    planned: dict[str, list[tuple[str, str, str | None, ObligationLike | None]]] = {s: [] for s in SECTIONS}
 
     for step in template.steps:
         if not applies(step, client, incident, flags):
@@ -439,31 +438,35 @@ def build_items(
             targets = list(matches[step.when.policy])
             if not targets:
                 continue
-        due = by_rule.get(step.rule) if step.rule else None
-        if step.rule and step.rule in by_rule:
-            absorbed.add(step.rule)
         several = len(targets) > 1
         for policy in targets:
             step_id = step.id if policy is None else _policy_step_id(step.id, policy, several)
-            planned[step.section].append((step_id, step.render_title(policy), step.rule, due))
+            ob = obligation_for(step.rule, policy)
+            if ob is not None:
+                absorbed.add((ob.rule_id, getattr(ob, "policy_id", None)))
+            planned[step.section].append((step_id, step.render_title(policy), step.rule, ob, policy))
 
-    used: set[str] = {sid for entries in planned.values() for sid, *_ in entries}
-    for rule_id, title, due, party in sorted(
-        (n for n in notices if n[0] not in absorbed), key=lambda n: (*_due_key(n[2]), n[0])
-    ):
-        step_id = notify_step_id(rule_id)
+    used: set[str] = {entry[0] for entries in planned.values() for entry in entries}
+    rest = [ob for key, ob in by_key.items() if key not in absorbed]
+    for ob in sorted(rest, key=lambda o: (*_due_key(_utc(o.due, o.rule_id)), o.rule_id)):
+        step_id = notify_step_id(ob.rule_id)
         base, number = step_id, 2
         while step_id in used:  # the same rule passed twice (e.g. once per party)
             step_id, number = f"{base}-{number}", number + 1
         used.add(step_id)
-        text = (title or rule_id).strip() or rule_id
-        if party == "msp":
+        text = (ob.title or ob.rule_id).strip() or ob.rule_id
+        if getattr(ob, "party", "client") == "msp":
             text = f"MSP: {text}"
-        planned["notification"].append((step_id, text, rule_id, due))
+        planned["notification"].append((step_id, text, ob.rule_id, ob, None))
 
     items: list[ChecklistItem] = []
     for rank, section in enumerate(SECTIONS, start=1):
-        for position, (step_id, title, rule, due) in enumerate(planned[section], start=1):
+        for position, (step_id, title, rule, ob, policy) in enumerate(planned[section], start=1):
+            flag = getattr(ob, "flag", None) if ob is not None else None
+            if flag == "advisory":
+                title = f"ADVISORY (proposed rule, not in force): {title}"
+            elif flag == "uncertain":
+                title = f"{title} [uncertain: confidence {getattr(ob, 'confidence', 'below high')}]"
             items.append(
                 ChecklistItem(
                     id=f"{incident.id}:{step_id}",
@@ -475,7 +478,11 @@ def build_items(
                     order=rank * ORDER_STRIDE + position,
                     status="open",
                     rule=rule,
-                    due=due,
+                    due=_utc(ob.due, ob.rule_id) if ob is not None else None,
+                    target=_utc(getattr(ob, "target", None), ob.rule_id) if ob is not None else None,
+                    basis=getattr(ob, "basis", "") if ob is not None else "",
+                    waits_for=getattr(ob, "waits_for", None) if ob is not None else None,
+                    policy_id=policy.id if policy is not None else getattr(ob, "policy_id", None),
                     reason="",
                 )
             )

@@ -1,17 +1,26 @@
-"""Countdowns in words: how an engineer reads a clock at a glance.
+"""Countdowns in words, and the urgency order of a checklist.
 
 "OVERDUE 2h", "DUE SOON 5h", "due 3d", "target in 20h", "done": the word
 carries the severity, so the CLI, a 16-colour terminal and NO_COLOR all say
-the same thing; colour only repeats it. One implementation for the CLI and
-the TUI.
+the same thing; colour only repeats it. One implementation for the CLI, the
+TUI and the dossier.
+
+Urgency order (``urgency``): what an incident lead must act on first comes
+first: OVERDUE, then DUE SOON, then by due instant, then internal targets
+(passed first), then clocks waiting on a trigger, then items without a clock,
+then done and not-applicable items.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
-#: an open item due within this many seconds is "DUE SOON"
-SOON_SECONDS = 6 * 3600
+#: an open item due within this many seconds is "DUE SOON" (a 23 h clock is due soon)
+SOON_SECONDS = 24 * 3600
+
+#: countdown kinds in urgency order (see module docstring); ties are broken by instant, then checklist order
+URGENCY = ("overdue", "soon", "due", "late", "target", "blocked", "waiting", "dormant", "none", "done", "na")
+_FAR = datetime.max.replace(tzinfo=timezone.utc)
 
 
 def span(seconds: float) -> str:
@@ -28,8 +37,13 @@ def span(seconds: float) -> str:
 
 
 def countdown(due: datetime | None, status: str, now: datetime, *, target: datetime | None = None,
-              waiting: bool = False) -> tuple[str, str]:
-    """(label, kind); kind in done/na/blocked/overdue/soon/due/target/late/waiting/none."""
+              waiting: bool = False, dormant: bool = False) -> tuple[str, str]:
+    """(label, kind); kind is one of ``URGENCY``.
+
+    ``waiting``: the clock starts when an earlier report is recorded as
+    submitted; ``dormant``: it starts only if an event that may never happen is
+    recorded (a ransom payment, a law-enforcement delay request).
+    """
     if status == "done":
         return "done", "done"
     if status == "not_applicable":
@@ -43,6 +57,8 @@ def countdown(due: datetime | None, status: str, now: datetime, *, target: datet
             return f"{prefix}target in {span(left)}", "blocked" if prefix else "target"
         if waiting:
             return f"{prefix}waits on submission", "waiting"
+        if dormant:
+            return f"{prefix}dormant until triggered", "dormant"
         return prefix + "no fixed due", "blocked" if prefix else "none"
     left = (due - now).total_seconds()
     if left < 0:
@@ -53,5 +69,13 @@ def countdown(due: datetime | None, status: str, now: datetime, *, target: datet
 
 
 def item_countdown(item, now: datetime) -> tuple[str, str]:
-    """The countdown of a checklist item (due, internal target, or waiting on a chained submission)."""
-    return countdown(item.due, item.status, now, target=item.target, waiting="starts when" in (item.basis or ""))
+    """The countdown of a checklist item (due, internal target, or waiting on a trigger)."""
+    waits = getattr(item, "waits_for", None)
+    return countdown(item.due, item.status, now, target=item.target,
+                     waiting=bool(waits) and waits.startswith("submitted:"),
+                     dormant=bool(waits) and not waits.startswith("submitted:"))
+
+
+def urgency(kind: str, due: datetime | None, target: datetime | None, order: int = 0) -> tuple:
+    """Sort key: kind rank (``URGENCY``), then the instant that matters, then checklist order."""
+    return (URGENCY.index(kind) if kind in URGENCY else len(URGENCY), due or target or _FAR, order)

@@ -45,3 +45,11 @@ def demo_data(today: date | None = None) -> dict:
 def load_demo(store: Store, today: date | None = None) -> list[Event]:
     data = demo_data(today)
     return store.put_many(validate(DEMO_FILE, data, store))
+
+
+def is_demo(store: Store) -> bool:
+    """Whether this database holds the fictional demo portfolio (every demo client is in it)."""
+    ids = [c["id"] for c in json.loads(DEMO_FILE.read_text(encoding="utf-8"))["clients"]]
+    marks = ",".join("?" * len(ids))
+    (found,) = store.conn.execute(f"SELECT count(*) FROM clients WHERE id IN ({marks})", ids).fetchone()
+    return found == len(ids)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
-from zoneinfo import ZoneInfo
 
-from . import environment
+from . import environment, identity
 from .errors import UserError
 from .evidence import hash_file
 from .models import (
@@ -25,10 +24,14 @@ from .models import (
     Incident,
     Instant,
     Note,
+    validated,
 )
+from .inputs import FUTURE_TOLERANCE, IncidentDraft, OpenIncident
 from .store import Store
+from .timeutil import get_zone
 
 STATUSES = ("open", "done", "not_applicable", "blocked")
+Planner = Callable[[Store, Client, Incident], tuple[Incident, list[ChecklistItem]]]
 
 
 def _now() -> datetime:
@@ -65,9 +68,9 @@ def open_incident(
     affected_counts: dict[str, int] | None = None,
     ransom_paid: bool = False,
     msp_caused: bool = False,
-    plan: Callable[[Store, Client, Incident], tuple[Incident, list[ChecklistItem]]] | None = None,
+    plan: Planner | None = None,
 ) -> tuple[Incident, list[ChecklistItem]]:
-    """Create the incident and its checklist in one transaction.
+    """Create the incident and its checklist in one transaction (typed values; see ``open_from_draft`` for typed-in text).
 
     Jurisdictions and data types default to the client's record (the form
     pre-fills them; the engineer narrows them). ``plan`` returns the incident
@@ -75,40 +78,66 @@ def open_incident(
     by default the obligation-aware planner in ``msptui.plan``.
     """
     if category not in INCIDENT_CATEGORIES:
-        raise UserError(f"unknown category {category!r}; expected one of: {', '.join(INCIDENT_CATEGORIES)}")
+        raise UserError(f"category: unknown category {category!r}; expected one of: {', '.join(INCIDENT_CATEGORIES)}")
     if discovered.tzinfo is None:
-        raise UserError("discovered time needs a zone or offset")
-    if discovered > _now():
-        raise UserError(f"discovered time {discovered.isoformat()} is in the future")
+        raise UserError("discovered: the time needs a zone or offset")
+    if discovered > _now() + FUTURE_TOLERANCE:
+        raise UserError(f"discovered: {discovered.isoformat()} is in the future")
+    if not summary.strip():
+        raise UserError("summary: a summary is needed (one line: what happened, how it was found)")
+    with store.transaction():
+        client = _client(store, client_id)
+        facts = OpenIncident(
+            client_id=client.id, discovered=discovered, tz=tz, category=category, summary=summary.strip(),
+            reported_by=reported_by,
+            data_types=list(data_types) if data_types is not None else list(client.data_held),
+            countries=list(countries) if countries is not None else list(client.countries),
+            us_states=list(us_states) if us_states is not None else list(client.us_states),
+            affected_counts=dict(affected_counts or {}), ransom_paid=ransom_paid, msp_caused=msp_caused,
+        )
+        return _create(store, client, facts, plan)
+
+
+def open_from_draft(store: Store, draft: IncidentDraft, *, plan: Planner | None = None,
+                    now: datetime | None = None) -> tuple[Incident, list[ChecklistItem]]:
+    """Open an incident from what was typed (CLI options or the report-breach form): one validation for both."""
+    with store.transaction():
+        client = _client(store, draft.client_id)
+        return _create(store, client, draft.resolve(client, now=now), plan)
+
+
+def _client(store: Store, client_id: str) -> Client:
+    client = store.get(Client, client_id)
+    if client is None:
+        raise UserError(f"no client with id {client_id!r} (see 'msptui clients')")
+    return client
+
+
+def _create(store: Store, client: Client, facts: OpenIncident, plan: Planner | None) -> tuple[Incident, list[ChecklistItem]]:
+    """Inside the caller's transaction: number the incident, plan it, write it and its checklist."""
     if plan is None:
         from .plan import plan_checklist as plan
-    with store.transaction():
-        client = store.get(Client, client_id)
-        if client is None:
-            raise UserError(f"no client with id {client_id!r} (see 'msptui clients')")
-        local_day = discovered.astimezone(ZoneInfo(tz)).strftime("%Y%m%d")
-        prefix = f"{client.id}-{local_day}-"
-        number = _next_number(store, "incidents", "client_id", prefix)
-        incident = Incident.model_validate(
-            {
-                "id": f"{prefix}{number}",
-                "client_id": client.id,
-                "category": category,
-                "summary": summary,
-                "discovered": {"at": discovered, "tz": tz},
-                "reported_by": reported_by or environment.actor(),
-                "data_types": list(data_types) if data_types is not None else list(client.data_held),
-                "countries": list(countries) if countries is not None else list(client.countries),
-                "us_states": list(us_states) if us_states is not None else list(client.us_states),
-                "affected_counts": affected_counts or {},
-                "ransom_paid": ransom_paid,
-                "msp_caused": msp_caused,
-            }
-        )
-        incident, items = plan(store, client, incident)
-        store.put_in_transaction(incident)
-        for item in items:
-            store.put_in_transaction(item)
+    local_day = facts.discovered.astimezone(get_zone(facts.tz)).strftime("%Y%m%d")
+    prefix = f"{client.id}-{local_day}-"
+    number = _next_number(store, "incidents", "client_id", prefix)
+    incident = validated(Incident, {
+        "id": f"{prefix}{number}",
+        "client_id": client.id,
+        "category": facts.category,
+        "summary": facts.summary,
+        "discovered": {"at": facts.discovered, "tz": facts.tz},
+        "reported_by": facts.reported_by or identity.person(),
+        "data_types": facts.data_types,
+        "countries": facts.countries,
+        "us_states": facts.us_states,
+        "affected_counts": facts.affected_counts,
+        "ransom_paid": facts.ransom_paid,
+        "msp_caused": facts.msp_caused,
+    })
+    incident, items = plan(store, client, incident)
+    store.put_in_transaction(incident)
+    for item in items:
+        store.put_in_transaction(item)
     return incident, items
 
 
@@ -154,7 +183,7 @@ def set_item(
             if evidence is None or evidence.incident_id != incident_id:
                 raise UserError(f"incident {incident_id!r} has no evidence item {evidence_id!r}")
             evidence_id = evidence.id
-        update: dict = {"updated_by": environment.actor(), "updated_at": at or _now()}
+        update: dict = {"updated_by": identity.person(), "updated_at": at or _now()}
         if status is not None:
             update["status"] = status
             if status == "not_applicable":
@@ -185,7 +214,7 @@ def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None
                 "incident_id": incident_id,
                 "client_id": incident.client_id,
                 "at": {"at": _now(), "tz": tz or environment.local_zone()},
-                "author": environment.actor(),
+                "author": identity.person(),
                 "text": text,
             }
         )
@@ -209,7 +238,7 @@ def add_evidence(
     get_incident(store, incident_id)
     digest = hash_file(path, progress=progress, cancelled=cancelled)
     now = _now()
-    actor = environment.actor()
+    actor = identity.person()
     with store.transaction():
         incident = get_incident(store, incident_id)
         prefix = f"{incident_id}:ev-"

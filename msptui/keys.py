@@ -1,7 +1,8 @@
 """The dossier signing key: one Ed25519 key pair per MSP installation.
 
 ``msptui keys init`` creates it in the platform config directory
-(``platformdirs.user_config_dir("msptui")``, or ``$MSPTUI_KEY_DIR``): the
+(``$MSPTUI_KEY_DIR``, else ``$MSPTUI_CONFIG_DIR``, else
+``platformdirs.user_config_dir("msptui")``): the
 folder owner-only (0700), the private key owner-only (0600). A key with looser
 permissions is refused, as ssh does: a signing key others can read proves
 nothing.
@@ -31,9 +32,9 @@ def key_dir() -> Path:
     override = os.environ.get("MSPTUI_KEY_DIR")
     if override:
         return Path(override).expanduser()
-    import platformdirs
+    from .identity import config_dir
 
-    return Path(platformdirs.user_config_dir("msptui", appauthor=False))
+    return config_dir()
 
 
 def private_path() -> Path:

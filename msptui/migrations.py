@@ -2,20 +2,60 @@
 
 A database written by an older msptui upgrades itself on open: each step runs
 once, in order, inside the same transaction that bumps user_version, so a
-crash mid-upgrade leaves the old version intact. Never edit a released step;
-add a new one.
+crash mid-upgrade leaves the old version intact.
+
+Every step is **frozen**: it names the exact tables and indexes of its own
+version and never reads today's models (a step that looped over "the current
+record types" would give a fresh database a new table while an existing one
+failed with "no such table"). Never edit a released step; add a new one, and
+add a database written by the new version to tests/data/schema/.
+
+A new record type gets its table from a new step calling ``record_table``.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable
-
-from .models import RECORD_TYPES
+from typing import Callable, NamedTuple
 
 
-def _v1(conn: sqlite3.Connection) -> None:
-    """The event chain (append-only) and one projection table per record type."""
+def record_table(conn: sqlite3.Connection, table: str) -> None:
+    """One projection table (a record's latest JSON and the event that set it), indexed by client and incident."""
+    conn.execute(
+        f"""CREATE TABLE {table} (
+            id TEXT PRIMARY KEY,
+            client_id TEXT,
+            incident_id TEXT,
+            data TEXT NOT NULL,
+            event_id INTEGER NOT NULL REFERENCES events(id)
+        )"""
+    )
+    _record_indexes(conn, table)
+
+
+def _record_indexes(conn: sqlite3.Connection, table: str) -> None:
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_client ON {table}(client_id)")
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_incident ON {table}(incident_id)")
+
+
+#: the record tables of schema 1 (as released; never changes)
+_V1_TABLES = ("clients", "agreements", "risk_acceptances", "policies", "reviews", "incidents",
+              "checklist_items", "evidence", "notes")
+
+
+def _append_only(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+
+
+def _v1_events_and_records(conn: sqlite3.Connection) -> None:
+    """The event chain (append-only) and one projection table per record type of schema 1."""
     conn.execute(
         """CREATE TABLE events (
             id INTEGER PRIMARY KEY,
@@ -28,15 +68,8 @@ def _v1(conn: sqlite3.Connection) -> None:
             hash TEXT NOT NULL UNIQUE
         )"""
     )
-    conn.execute(
-        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
-        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
-    )
-    conn.execute(
-        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
-        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
-    )
-    for table in RECORD_TYPES:
+    _append_only(conn)
+    for table in _V1_TABLES:
         conn.execute(
             f"""CREATE TABLE {table} (
                 id TEXT PRIMARY KEY,
@@ -48,19 +81,54 @@ def _v1(conn: sqlite3.Connection) -> None:
         )
 
 
-def _v2(conn: sqlite3.Connection) -> None:
+def _v2_chain_head_and_indexes(conn: sqlite3.Connection) -> None:
     """Record the chain head outside the chain, so truncating the tail is detectable,
     and index the projections by client and incident for the TUI's lookups."""
     conn.execute("CREATE TABLE chain_head (one INTEGER PRIMARY KEY CHECK (one = 1), event_id INTEGER NOT NULL, hash TEXT NOT NULL)")
     row = conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
     if row:
         conn.execute("INSERT INTO chain_head (one, event_id, hash) VALUES (1, ?, ?)", (row[0], row[1]))
-    for table in RECORD_TYPES:
-        conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_client ON {table}(client_id)")
-        conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_incident ON {table}(incident_id)")
+    for table in _V1_TABLES:
+        _record_indexes(conn, table)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+def _v3_event_envelope(conn: sqlite3.Connection) -> None:
+    """Event encoding 2: the operator, the event's subject (client) and its body hash.
+
+    Existing events stay version 1 (their hashes cannot change); ``subject``
+    is filled in for them from their payload so one client's events can be
+    found by index. It is not covered by a version-1 hash, so ``verify``
+    re-derives it from the payload and compares.
+    """
+    conn.execute("ALTER TABLE events ADD COLUMN v INTEGER NOT NULL DEFAULT 1")
+    conn.execute("ALTER TABLE events ADD COLUMN operator TEXT")
+    conn.execute("ALTER TABLE events ADD COLUMN subject TEXT")
+    conn.execute("ALTER TABLE events ADD COLUMN body_sha256 TEXT")
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute(
+        f"""UPDATE events SET subject = CASE
+              WHEN json_extract(payload, '$.type') = 'clients' THEN json_extract(payload, '$.id')
+              WHEN json_type(payload, '$.record') = 'object' THEN json_extract(payload, '$.record.client_id')
+              ELSE json_extract(payload, '$.client_id') END"""
+    )
+    conn.execute(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+    conn.execute("CREATE INDEX events_subject ON events(subject, id)")
+
+
+class Migration(NamedTuple):
+    name: str
+    step: Callable[[sqlite3.Connection], None]
+
+
+#: schema version N is reached by running MIGRATIONS[N-1]; never edit a released entry
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_events_and_records", _v1_events_and_records),
+    Migration("0002_chain_head_and_indexes", _v2_chain_head_and_indexes),
+    Migration("0003_event_envelope_v2", _v3_event_envelope),
+)
 LATEST = len(MIGRATIONS)
 
 
@@ -80,7 +148,7 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST) -> list[int]:
             if version >= target:
                 conn.execute("COMMIT")
                 return applied
-            MIGRATIONS[version](conn)
+            MIGRATIONS[version].step(conn)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
             applied.append(version + 1)

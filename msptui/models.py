@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -79,10 +79,50 @@ ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500), Afte
 Money = Annotated[int, Field(ge=0)]
 
 
+def validated(model: type["R"], data: dict[str, Any]) -> "R":
+    """``model.model_validate(data)`` with the first problem as a one-line UserError naming the field."""
+    from pydantic import ValidationError
+
+    from .errors import UserError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(record)"
+        raise UserError(f"{model.LABEL or model.__name__} field '{loc}': {err['msg'].removeprefix('Value error, ')}") from None
+
+
+R = TypeVar("R", bound="Record")
+
+
 class Record(BaseModel):
-    """Base of every stored record: unknown fields are errors, not silently dropped."""
+    """Base of every stored record: unknown fields are errors, not silently dropped.
+
+    Each record type describes itself (so adding one touches a handful of
+    files, see README "Adding a record type"):
+
+    - ``TABLE``: its projection table, the key in the record file and the
+      ``<table>.put`` event kind;
+    - ``LABEL``: how timelines and dossiers name one ("checklist item");
+    - ``subject_of(data)``: the client the record belongs to (None for the
+      MSP's own records): it names the event's subject in the hash chain and
+      decides which dossier carries it.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=False)
+
+    TABLE: ClassVar[str] = ""
+    LABEL: ClassVar[str] = ""
+
+    @classmethod
+    def subject_of(cls, data: dict[str, Any]) -> str | None:
+        return data.get("client_id")
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        """What a timeline says after "created <label> <id>" (record text, shown literally)."""
+        return ""
 
 
 
@@ -193,6 +233,13 @@ class Contact(Part):
 
 
 class Client(Record):
+    TABLE: ClassVar[str] = "clients"
+    LABEL: ClassVar[str] = "client record"
+
+    @classmethod
+    def subject_of(cls, data: dict[str, Any]) -> str | None:
+        return data.get("id")
+
     id: Slug
     name: ShortText
     industry: ShortText | None = None
@@ -285,6 +332,10 @@ class Agreement(Record):
     from this one's effective_from, the replaced one is no longer in force.
     """
 
+    TABLE: ClassVar[str] = "agreements"
+    LABEL: ClassVar[str] = "agreement"
+
+
     id: Slug
     client_id: Slug
     type: AgreementKind
@@ -333,6 +384,10 @@ class Reaffirmation(Part):
 
 class RiskAcceptance(Record):
     """A recommendation, the client's decision and its signed acknowledgement."""
+
+    TABLE: ClassVar[str] = "risk_acceptances"
+    LABEL: ClassVar[str] = "risk acceptance"
+
 
     id: Slug
     client_id: Slug
@@ -386,6 +441,9 @@ class NoticeCondition(Part):
 
 
 class InsurancePolicy(Record):
+    TABLE: ClassVar[str] = "policies"
+    LABEL: ClassVar[str] = "insurance policy"
+
     id: Slug
     owner: Literal["msp", "client"]
     client_id: Slug | None = None
@@ -433,6 +491,9 @@ class Recommendation(Part):
 
 
 class Review(Record):
+    TABLE: ClassVar[str] = "reviews"
+    LABEL: ClassVar[str] = "business review"
+
     id: Slug
     client_id: Slug
     held_on: date
@@ -485,9 +546,20 @@ class Assessment(Part):
     basis: Text = ""
     uncertain: bool = False
     label: ShortText | None = None
+    #: the insurance policy whose own notice condition sets this clock
+    policy_id: Slug | None = None
+    #: the trigger this clock still waits for (e.g. "submitted:us.ca.1798_82.ag"); None once it runs
+    waits_for: ShortText | None = None
 
 
 class Incident(Record):
+    TABLE: ClassVar[str] = "incidents"
+    LABEL: ClassVar[str] = "incident"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"{data.get('category')} \u2014 {str(data.get('summary', ''))[:300]}"
+
     id: Slug
     client_id: Slug
     category: IncidentCategory
@@ -507,6 +579,13 @@ class Incident(Record):
 
 
 class ChecklistItem(Record):
+    TABLE: ClassVar[str] = "checklist_items"
+    LABEL: ClassVar[str] = "checklist item"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"{data.get('title', '')} (status {data.get('status')})"
+
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     incident_id: Slug
     client_id: Slug
@@ -521,6 +600,10 @@ class ChecklistItem(Record):
     target: UTCInstant | None = None
     basis: Text = ""
     reason: Text = ""
+    #: the insurance policy this step is about (its notice clock is that policy's)
+    policy_id: Slug | None = None
+    #: the trigger this item's clock still waits for (a chained submission ...); None once it runs
+    waits_for: ShortText | None = None
     updated_by: ShortText | None = None
     updated_at: UTCInstant | None = None
     notes: list[Text] = Field(default_factory=list)
@@ -535,6 +618,13 @@ class CustodyEntry(Part):
 
 
 class Evidence(Record):
+    TABLE: ClassVar[str] = "evidence"
+    LABEL: ClassVar[str] = "evidence item"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"{data.get('name', '')} sha256 {data.get('sha256', '')}"
+
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     incident_id: Slug
     client_id: Slug
@@ -550,6 +640,13 @@ class Evidence(Record):
 
 
 class Note(Record):
+    TABLE: ClassVar[str] = "notes"
+    LABEL: ClassVar[str] = "note"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"by {data.get('author', '')}"
+
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     incident_id: Slug
     client_id: Slug
@@ -561,13 +658,6 @@ class Note(Record):
 #: every record type, in dependency order (clients first): the import file's
 #: keys, the store's projection tables and the event payload "type" all use these names
 RECORD_TYPES: dict[str, type[Record]] = {
-    "clients": Client,
-    "agreements": Agreement,
-    "risk_acceptances": RiskAcceptance,
-    "policies": InsurancePolicy,
-    "reviews": Review,
-    "incidents": Incident,
-    "checklist_items": ChecklistItem,
-    "evidence": Evidence,
-    "notes": Note,
+    model.TABLE: model
+    for model in (Client, Agreement, RiskAcceptance, InsurancePolicy, Review, Incident, ChecklistItem, Evidence, Note)
 }

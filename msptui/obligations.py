@@ -82,7 +82,7 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _STATE = re.compile(r"^[A-Z]{2}$")
 #: "US", "UK", "EU", "CA" (a country or union), "US-AZ", "CA-QC" (a subdivision), or the
 #: non-statutory families "CONTRACT" (card brands, insurance) and "VENDOR" (product defaults)
-_JURISDICTION = re.compile(r"^(?:[A-Z]{2}(?:-[A-Z]{2})?|CONTRACT|VENDOR)$")
+_JURISDICTION = re.compile(r"^(?:[A-Z]{2}(?:-[A-Z0-9]{1,3})?|CONTRACT|VENDOR)$")
 _RULE_FILE = re.compile(r"^rules/[a-z0-9][a-z0-9_-]*\.toml$")
 
 
@@ -228,6 +228,8 @@ class Rule(_Strict):
     offset_by_licence: dict[str, int] | None = None
     contract_override: str | None = None
     internal_target_hours: int | None = Field(default=None, ge=1)
+    #: the actual insurance policy's notice condition sets this clock (the rule only says such a duty exists)
+    from_policy: bool = False
     strictness: Strictness
     standard: str
     recipient: str

@@ -11,36 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
+from . import insurance
 from .errors import UserError
 from .models import NOT_ADDRESSED, Agreement, Client, Incident, InsurancePolicy, Review, RiskAcceptance, ScopeState
 from .scope import agreements_in_force, local_date, scope_as_of
 from .store import Store
 
 STATE_ORDER = [s.value for s in ScopeState] + [NOT_ADDRESSED]
-
-
-def policy_status(policy: InsurancePolicy, day: date) -> str:
-    if day < policy.period_start:
-        return "not yet in force"
-    if day > policy.period_end:
-        return f"EXPIRED {policy.period_end.isoformat()}"
-    left = (policy.period_end - day).days
-    return f"in force, ends {policy.period_end.isoformat()} ({left} days left)"
-
-
-def notice_text(policy: InsurancePolicy) -> str:
-    n = policy.notice
-    if n.kind == "fixed":
-        window = f"{n.hours} hours" if n.hours else f"{n.days} days"
-        text = f"written notice within {window} of {n.trigger}" if n.written else f"notice within {window} of {n.trigger}"
-    else:
-        target = f" (internal target {n.internal_target_hours} h)" if n.internal_target_hours else ""
-        text = f"notice as soon as practicable after {n.trigger}{target}"
-    if policy.prior_consent_required:
-        text += "; insurer consent before vendors, remediation spend or ransom payment"
-    if policy.panel_vendors_required:
-        text += "; panel vendors required"
-    return text
 
 
 def signature_text(agreement: Agreement) -> str:
@@ -68,7 +45,8 @@ def _agreement_row(a: Agreement) -> dict[str, Any]:
 
 
 def _policy_row(p: InsurancePolicy, day: date) -> dict[str, Any]:
-    return {**p.model_dump(mode="json"), "status": policy_status(p, day), "notice_text": notice_text(p)}
+    return {**p.model_dump(mode="json"), "status": insurance.status_text(p, day),
+            "status_code": insurance.status_on(p, day), "notice_text": insurance.notice_text(p)}
 
 
 def load_client(store: Store, client_id: str) -> Client:
@@ -81,14 +59,14 @@ def load_client(store: Store, client_id: str) -> Client:
 def liability_picture(store: Store, client_id: str, at: datetime | None = None) -> dict[str, Any]:
     client = load_client(store, client_id)
     at = at or datetime.now(timezone.utc)
-    day = local_date(client, at)
+    day = local_date(client, at)  # == insurance.policy_day(client, at): one calendar for scope and policies
     agreements = store.all(Agreement, client_id=client.id)
     acceptances = store.all(RiskAcceptance, client_id=client.id)
     scope = scope_as_of(client, agreements, at, acceptances=acceptances)
     by_state: dict[str, list[dict]] = {state: [] for state in STATE_ORDER}
     for entry in scope.values():
         by_state[entry.state].append({**entry.as_dict(), "basis": entry.describe()})
-    policies = store.all(InsurancePolicy)
+    policies = insurance.relevant(store.all(InsurancePolicy), client)
     reviews = sorted(store.all(Review, client_id=client.id), key=lambda r: r.held_on, reverse=True)
     return {
         "client": client.model_dump(mode="json"),

@@ -1,20 +1,25 @@
-"""From a new incident to its checklist: which obligations apply, their clocks, the steps.
+"""From an incident's facts to its assessment, clocks and checklist: computed once, then recorded.
 
 This is where the rules (data/obligations.toml), the client's and MSP's actual
-insurance policies and the checklist template (data/checklists/) meet:
+insurance policies and the checklist template (data/checklists/) meet, and
+it is the only place a clock is computed for an incident. The result is
+stored (the assessment on the incident, each clock on its checklist item),
+so the CLI, the TUI and the dossier all show the same instants, and the
+dossier can say what the team was told at the time.
 
 1. every rule gets a verdict (applies or not, with a one-line reason) from
-   ``applicability``; the verdicts are kept on the incident as its assessment;
+   ``applicability``; policies count only if ``insurance.in_force`` at
+   discovery (the one definition of "in force");
 2. each applicable rule's clock is computed from the discovery instant in the
    zone it was observed in. Discovery is the earliest trigger any rule uses,
    so counting from it is the conservative reading; the basis says so when the
    rule's own trigger (awareness, determination ...) may come later;
-3. each insurance notice step gets the clock of the actual policy on record
-   (its notice condition), not the generic rule's, because the policy wording
-   is what binds;
+3. a rule marked ``from_policy`` (insurer notice) gets one clock per matching
+   policy, from that policy's own notice condition: the policy wording is what
+   binds. The assessment entry and the checklist item share it;
 4. chained clocks (NIS2 final report, DORA intermediate/final, California AG
-   ...) start only when the earlier report is recorded as submitted (the
-   checklist item marked done): ``refresh_chained`` sets their due then.
+   ...) wait (``waits_for = "submitted:<rule>"``) until the earlier report is
+   recorded as submitted; ``refresh_chained`` starts them then.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .applicability import applicable, policy_deadline
+from . import insurance
+from .applicability import applicable
 from .closures import load_closures
-from .checklist import build_items, load_template, policy_matches
+from .checklist import build_items, load_template
 from .deadlines import Deadline, compute
 from .models import Assessment, ChecklistItem, Client, Incident, InsurancePolicy
 from .obligations import RULES_FILE, Rule, chained_from, get_rule, load_rules, rules_sha256
@@ -44,6 +50,11 @@ class Obligation:
     reason: str
     target: datetime | None = None
     basis: str = ""
+    policy_id: str | None = None
+    waits_for: str | None = None
+    #: "advisory" (proposed rule, not in force) or "uncertain" (confidence below high): said in the item's title
+    flag: str | None = None
+    confidence: str = "high"
 
 
 def _rules_sha256() -> str:
@@ -65,88 +76,69 @@ def _basis(rule: Rule, deadline: Deadline) -> str:
     return text
 
 
-def _policy_clocks(items: list[ChecklistItem], template, client: Client, incident: Incident,
-                   policies: list[InsurancePolicy]) -> list[ChecklistItem]:
-    """Give each per-policy notice step the deadline of that actual policy's notice condition.
-
-    The generic ins.* rules say what insurers usually require; the policy on
-    record says what this insurer requires, so its clock is the one shown.
-    """
-    matches = policy_matches(client, incident, policies)
-    out = []
-    for item in items:
-        step = template.step(item.step)
-        kind = step.when.policy if step is not None else None
-        candidates = matches.get(kind, []) if kind else []
-        policy = next((p for p in candidates if item.step.endswith(f".{p.id}")), None)
-        if policy is None and len(candidates) == 1:
-            policy = candidates[0]
-        if policy is None or item.rule not in _POLICY_NOTICE_RULES:
-            out.append(item)
-            continue
-        deadline = policy_deadline(policy, incident.discovered.at, incident.discovered.tz)
-        basis = "; ".join([f"policy {policy.policy_number} ({policy.carrier}): {deadline.basis}", *deadline.warnings])
-        out.append(item.model_copy(update={"due": deadline.due, "target": deadline.internal_target, "basis": basis}))
-    return out
+def _policy_basis(policy: InsurancePolicy, deadline: Deadline) -> str:
+    return "; ".join([f"policy {policy.policy_number} ({policy.carrier}): {deadline.basis}", *deadline.warnings])
 
 
-#: template rules whose clock comes from the actual policy on record
-_POLICY_NOTICE_RULES = {"ins.cyber.notice_incident", "ins.eo.notice_of_circumstances"}
+def _policy_pool(rule: Rule, live: list[InsurancePolicy], client: Client) -> list[InsurancePolicy]:
+    """The party's in-force policies of the kinds the rule names (the MSP's for an MSP rule)."""
+    kinds = set(rule.applies.policy_kinds_any)
+    if rule.party == "msp":
+        return [p for p in live if p.owner == "msp" and p.type in kinds]
+    return [p for p in live if p.owner == "client" and p.client_id == client.id and p.type in kinds]
 
 
-def _in_force(policy: InsurancePolicy, incident: Incident) -> bool:
-    day = incident.discovered.local().date()
-    return policy.period_start <= day <= policy.period_end
+def _flag(rule: Rule) -> str | None:
+    if rule.proposed:
+        return "advisory"
+    if rule.uncertain and not rule.from_policy:
+        return "uncertain"
+    return None
 
 
 def assess(store: Store, client: Client, incident: Incident) -> tuple[list[Assessment], list[Obligation], list[InsurancePolicy]]:
+    """The verdict for every rule, the obligations that become checklist items, and the policies in force."""
     rules = load_rules()
-    policies = [p for p in store.all(InsurancePolicy) if p.owner == "msp" or p.client_id == client.id]
-    live = [p for p in policies if _in_force(p, incident)]
-    msp_policies = [p for p in live if p.owner == "msp"]
-    client_policies = [p for p in live if p.owner == "client"]
-    verdicts = applicable(rules, client, incident, msp_policies=msp_policies, client_policies=client_policies)
+    at, tz = incident.discovered.at, incident.discovered.tz
+    policies = insurance.relevant(store.all(InsurancePolicy), client)
+    live = [p for p in policies if insurance.in_force(p, client, at)]
+    period_day = insurance.policy_day(client, at)
+    verdicts = applicable(rules, client, incident,
+                          msp_policies=[p for p in live if p.owner == "msp"],
+                          client_policies=[p for p in live if p.owner == "client"])
     assessment: list[Assessment] = []
     obligations: list[Obligation] = []
     for verdict in verdicts:
         rule = rules[verdict.rule_id]
-        due = target = None
-        basis = ""
-        uncertain = rule.uncertain
-        if verdict.applies and chained_from(rule) is None:
-            deadline = compute(rule, incident.discovered.at, incident.discovered.tz, closures=load_closures())
-            due, target, basis = deadline.due, deadline.internal_target, _basis(rule, deadline)
-        elif verdict.applies:
-            basis = f"starts when {chained_from(rule)} is recorded as submitted (its checklist item marked done)"
-        label = "advisory - not in force" if rule.proposed else ("uncertain" if uncertain else None)
-        assessment.append(
-            Assessment(rule_id=rule.id, applies=verdict.applies, party=verdict.party, reason=verdict.reason,
-                       due=due, target=target, basis=basis, uncertain=uncertain, label=label)
-        )
-        if verdict.applies and rule.kind not in ("precondition", "deadline_modifier"):
-            obligations.append(
-                Obligation(rule.id, rule.obligation, rule.recipient, due, verdict.party, verdict.reason, target, basis)
-            )
+        label = "advisory - not in force" if rule.proposed else ("uncertain" if rule.uncertain else None)
+        common = dict(rule_id=rule.id, applies=verdict.applies, party=verdict.party, reason=verdict.reason,
+                      uncertain=rule.uncertain, label=label)
+        # (policy, due, target, basis, waits_for) for each clock this rule has on this incident
+        clocks: list[tuple[InsurancePolicy | None, datetime | None, datetime | None, str, str | None]] = []
+        if not verdict.applies:
+            clocks.append((None, None, None, "", None))
+        elif rule.from_policy and _policy_pool(rule, live, client):
+            for policy in _policy_pool(rule, live, client):
+                d = insurance.notice_deadline(policy, at, tz, period_day=period_day)
+                clocks.append((policy, d.due, d.internal_target, _policy_basis(policy, d), None))
+        elif chained_from(rule) is not None:
+            clocks.append((None, None, None,
+                           f"starts when {chained_from(rule)} is recorded as submitted (its checklist item marked done)",
+                           rule.trigger))
+        else:
+            d = compute(rule, at, tz, closures=load_closures())
+            clocks.append((None, d.due, d.internal_target, _basis(rule, d), None))
+        for policy, due, target, basis, waits_for in clocks:
+            assessment.append(Assessment(**common, due=due, target=target, basis=basis,
+                                         policy_id=policy.id if policy else None, waits_for=waits_for))
+            if verdict.applies and rule.kind not in ("precondition", "deadline_modifier"):
+                obligations.append(Obligation(
+                    rule.id, rule.obligation, rule.recipient, due, verdict.party, verdict.reason, target,
+                    f"{verdict.reason}. Clock: {basis}" if basis else verdict.reason,
+                    policy_id=policy.id if policy else None, waits_for=waits_for, flag=_flag(rule),
+                    confidence=rule.confidence,
+                ))
     return assessment, obligations, live
-
-
-def _decorate(items: list[ChecklistItem], obligations: list[Obligation]) -> list[ChecklistItem]:
-    """Carry each obligation's internal target and basis onto its checklist item."""
-    by_rule = {o.rule_id: o for o in obligations}
-    rules = load_rules()
-    out = []
-    for item in items:
-        ob = by_rule.get(item.rule or "")
-        if ob is not None:
-            update = {"target": ob.target, "basis": f"{ob.reason}. Clock: {ob.basis}" if ob.basis else ob.reason}
-            rule = rules.get(ob.rule_id)
-            if rule is not None and rule.proposed:
-                update["title"] = f"ADVISORY (proposed rule, not in force): {item.title}"[:500]
-            elif rule is not None and rule.uncertain and rule.id not in _POLICY_NOTICE_RULES:
-                update["title"] = f"{item.title} [uncertain: confidence {rule.confidence}]"[:500]
-            item = item.model_copy(update=update)
-        out.append(item)
-    return out
 
 
 def plan_checklist(store: Store, client: Client, incident: Incident) -> tuple[Incident, list[ChecklistItem]]:
@@ -160,8 +152,7 @@ def plan_checklist(store: Store, client: Client, incident: Incident) -> tuple[In
             "rules": {"file": RULES_FILE.name, "sha256": _rules_sha256()},
         }
     )
-    items = _decorate(build_items(template, client, incident, obligations, policies), obligations)
-    return incident, _policy_clocks(items, template, client, incident, policies)
+    return incident, build_items(template, client, incident, obligations, policies)
 
 
 def refresh_chained(store: Store, done: ChecklistItem) -> list[ChecklistItem]:
@@ -181,7 +172,8 @@ def refresh_chained(store: Store, done: ChecklistItem) -> list[ChecklistItem]:
             continue
         deadline = compute(rule, done.updated_at, incident.discovered.tz, closures=load_closures())
         basis = f"{deadline.basis}; chained from the submission of {done.rule} recorded at {to_utc(done.updated_at).isoformat()}"
-        updated = item.model_copy(update={"due": deadline.due, "target": deadline.internal_target, "basis": basis})
+        updated = item.model_copy(update={"due": deadline.due, "target": deadline.internal_target, "basis": basis,
+                                          "waits_for": None})
         store.put_in_transaction(updated)
         changed.append(updated)
     return changed

@@ -84,6 +84,40 @@ BADGES: dict[str, str] = {
 BADGE_NO_EDUCATION = "NO-SEC-EDU"
 BADGE_UNSIGNED_DOC = "UNSIGNED-DOC"
 
+#: which part of the client picture a finding points at (the TUI scrolls there)
+SECTION: dict[str, str] = {
+    "msa_unsigned": "agreements",
+    "msa_expired": "agreements",
+    "scope_unaddressed": "scope",
+    "declined_unsigned": "declined",
+    "declined_stale": "declined",
+    "review_overdue": "reviews",
+    "insurance_missing": "insurance",
+    "insurance_expiring": "insurance",
+    "insurance_expired": "insurance",
+    "insurance_limit_low": "insurance",
+    "liability_clause_missing": "agreements",
+}
+
+#: every badge and what it means, in the order the legend lists them: the home
+#: list's badges, its help text and the posture screen all come from this table
+BADGE_LEGEND: tuple[tuple[str, str], ...] = (
+    (BADGES["msa_unsigned"], "no signed MSA (or SOW) in force"),
+    (BADGE_UNSIGNED_DOC, "a document in force is not signed"),
+    (BADGES["msa_expired"], "the signed agreement has lapsed or was replaced by an unsigned one"),
+    (BADGES["scope_unaddressed"], "a security service the agreements never mention"),
+    (BADGES["declined_unsigned"], "a declined recommendation without the client's signature"),
+    (BADGES["declined_stale"], "a signed decline not reaffirmed within the year"),
+    (BADGES["review_overdue"], "no business review within the engagement's cadence"),
+    (BADGE_NO_EDUCATION, "the last review recorded no security education"),
+    (BADGES["insurance_missing"], "required insurance not on record"),
+    (BADGES["insurance_expiring"], "a policy ends soon"),
+    (BADGES["insurance_expired"], "a policy has expired"),
+    (BADGES["insurance_limit_low"], "a limit below what the contract requires"),
+    (BADGES["liability_clause_missing"], "no limitation-of-liability or security-disclaimer clause"),
+    ("INCIDENT", "an open incident (INCIDENTxN: several)"),
+)
+
 #: agreement types that can govern the relationship on their own
 GOVERNING_TYPES = frozenset({"msa", "sow"})
 LIABILITY_CLAUSES = ("limitation_of_liability", "security_disclaimer")
@@ -115,6 +149,8 @@ class Finding:
     as_of: str = ""
     #: short ASCII label for badges (the code's, or a variant such as NO-SEC-EDU)
     badge: str = ""
+    #: the scope catalogue item the finding is about, where there is one (the TUI marks it)
+    item: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -279,10 +315,11 @@ class _Out:
         self.findings: list[Finding] = []
 
     def add(self, client_id: str | None, code: str, day: date, message: str, evidence: str, fix: str,
-            record_id: str | None = None, badge: str | None = None) -> None:
+            record_id: str | None = None, badge: str | None = None, item: str | None = None) -> None:
         sev = self.settings.severity[code]
         self.findings.append(
-            Finding(client_id, code, sev.level, message, evidence, fix, sev.why, record_id, day.isoformat(), badge or BADGES[code])
+            Finding(client_id, code, sev.level, message, evidence, fix, sev.why, record_id, day.isoformat(),
+                    badge or BADGES[code], item)
         )
 
 
@@ -367,7 +404,7 @@ def _scope(client: Client, in_force: list[Agreement], day: date, security_items:
             f"{len(missing)} security-relevant catalogue item(s) are not addressed by any agreement in force",
             f"not mentioned by {', '.join(a.id for a in in_force)}: {shown}",
             "add a signed security schedule stating each item as included, excluded, declined or client responsibility",
-            in_force[-1].id)
+            in_force[-1].id, item=missing[0])
 
 
 def _clauses(client: Client, in_force: list[Agreement], day: date, out: _Out) -> None:

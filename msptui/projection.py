@@ -26,8 +26,19 @@ def record_event_kind(table: str, action: str = "put") -> str:
 
 def row_for(table: str, record: dict) -> tuple[str | None, str | None]:
     """The (client_id, incident_id) columns a record is indexed by."""
-    client_id = record.get("id") if table == "clients" else record.get("client_id")
-    return client_id, record.get("incident_id")
+    return RECORD_TYPES[table].subject_of(record), record.get("incident_id")
+
+
+def subject_of_payload(kind: str, payload: dict) -> str | None:
+    """The client an event is about (None: the MSP's own records or the installation)."""
+    table, _, _action = kind.partition(".")
+    model = RECORD_TYPES.get(table)
+    if model is not None and isinstance(payload.get("record"), dict):
+        return model.subject_of(payload["record"])
+    if model is not None and table == "clients":
+        return payload.get("id")
+    client_id = payload.get("client_id")
+    return client_id if isinstance(client_id, str) else None
 
 
 def apply(conn: sqlite3.Connection, event: Event) -> None:

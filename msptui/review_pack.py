@@ -30,12 +30,12 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__, environment, paths
+from . import __version__, environment, insurance, paths
 from .catalog import load_catalog
 from .coverage import STATE_LABEL
 from .errors import UserError
 from .models import NOT_ADDRESSED, Agreement, InsurancePolicy, Review, RiskAcceptance
-from .picture import liability_picture, policy_status
+from .picture import liability_picture
 from .store import Store
 
 Progress = Callable[[str], None]
@@ -239,12 +239,12 @@ def _insurance(picture: dict, policies: list[InsurancePolicy], day: date) -> dic
                                  "amount_text": _money(c.get("amount"))})
     on_file = []
     for p in sorted(policies, key=lambda p: (p.period_start, p.id)):
-        if p.period_end < day:
+        if insurance.status_on(p, day) == "expired":
             continue
         on_file.append({
             "id": p.id, "type": p.type, "carrier": p.carrier, "policy_number": p.policy_number,
             "period_start": p.period_start.isoformat(), "period_end": p.period_end.isoformat(),
-            "in_force": p.period_start <= day <= p.period_end, "status": policy_status(p, day),
+            "in_force": insurance.status_on(p, day) == "in_force", "status": insurance.status_text(p, day),
             "currency": p.currency, "limit_aggregate": p.limit_aggregate,
             "limit_text": _money(p.limit_aggregate, p.currency),
             "counts": p.type in accepted_types,

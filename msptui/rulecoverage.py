@@ -76,7 +76,7 @@ _NAMES = {
 _NOT_JURISDICTIONS = {"CONTRACT", "VENDOR"}
 #: rule jurisdiction -> the ISO country it is the law of (UK is GB in ISO 3166-1)
 _ISO_OF = {"UK": "GB"}
-_CODE = re.compile(r"^[A-Z]{2}(?:-[A-Z]{2})?$")
+_CODE = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")  # ISO 3166-1, or 3166-2 (US-AZ, CA-QC, AU-NSW)
 
 
 class JurisdictionCoverage(BaseModel):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from . import migrations
 from .chain import ChainProblem, ChainWalk
 from .models import RECORD_TYPES
-from .projection import apply
+from .projection import apply, subject_of_payload
 from .store import Store
 
 
@@ -57,13 +57,27 @@ def _compare_tables(store: Store, scratch: sqlite3.Connection) -> str | None:
     return None
 
 
+def _subject_problem(event) -> ChainProblem | None:
+    """The stored subject must be the client the payload is about.
+
+    In encoding 2 the subject is hashed into the header, so a wrong one means
+    the event was written to hide from that client's dossier; in encoding 1 it
+    is an index column filled in by migration 3, checked here because no hash
+    covers it.
+    """
+    expected = subject_of_payload(event.kind, event.payload)
+    if event.subject != expected:
+        return ChainProblem(event.id, f"names subject {event.subject!r} but its content is about {expected!r}")
+    return None
+
+
 def verify(store: Store) -> VerifyResult:
     # one pass over the events: check each link and replay it into a scratch DB
     walk, scratch = ChainWalk(), _scratch()
     scratch.execute("BEGIN")
     problem = None
     for event in store.events():
-        problem = walk.feed(event)
+        problem = walk.feed(event) or _subject_problem(event)
         if problem:
             break
         apply(scratch, event)

@@ -28,25 +28,28 @@ def prepare_environment() -> None:
 
 
 def check_db(db_path: Path) -> str | None:
-    """A cheap read-only check (the full Store.open, with migrations, runs in the workers)."""
-    import sqlite3
+    """Open the database once before the screen is taken over (upgrading its schema if it is older):
+    a missing or unreadable file is refused with one line instead of a broken UI. Returns the problem or None."""
+    from msptui.store import Store
 
-    if not db_path.exists():
-        return (f"no database at {db_path}: run 'msptui demo' or 'msptui import FILE' to create it, "
-                "or point --db / MSPTUI_DB at the right file")
-    if db_path.is_dir():
-        return f"{db_path} is a directory, not a database file"
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-        try:
-            conn.execute("SELECT count(*) FROM clients").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        if "no such table" in str(exc):
-            return None  # an empty DB the core will set up on first open
-        return f"cannot open {db_path} as an msptui database: {exc}"
+        Store.open(db_path).close()
+    except Exception as exc:  # UserError: one line; anything else is reported, not raised
+        return str(exc)
     return None
+
+
+def is_demo(db_path: Path) -> bool:
+    """Whether the database holds the demo portfolio (the header then says DEMO DATA)."""
+    from msptui.store import Store
+
+    try:
+        with Store.open(db_path, readonly=True) as store:
+            from msptui.demo import is_demo as core_is_demo
+
+            return core_is_demo(store)
+    except Exception:
+        return False
 
 
 def run(db_path: Path, **options: Any) -> int:
@@ -62,6 +65,7 @@ def run(db_path: Path, **options: Any) -> int:
 
     from screens.shell import MspApp
 
+    options.setdefault("demo", is_demo(db_path))
     app = MspApp(db_path, **options)
     app.run()
     code = app.return_code

@@ -20,12 +20,10 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
-from msptui.environment import actor
 from msptui.models import INCIDENT_CATEGORIES
-from screens.home import topbar
-from screens.widgets import ConfirmScreen, DbMixin, Footer, SafeStatic, clean
-
-DATA_KINDS = ("pii", "phi", "pci", "financial", "cui", "credentials", "biometric", "children", "employee")
+from msptui.obligations import DATA_KINDS
+from screens.messages import OpenIncident
+from screens.widgets import ConfirmScreen, DbMixin, Footer, SafeStatic, clean, topbar
 
 
 def load_client(store, client_id: str):
@@ -34,63 +32,30 @@ def load_client(store, client_id: str):
     return load(store, client_id)
 
 
-def split_codes(text: str) -> list[str]:
-    return [p.strip() for p in text.replace(";", ",").replace(" ", ",").split(",") if p.strip()]
+def draft_from_form(client_id: str, values: dict[str, Any]):
+    """The form's strings as the same input model ``msptui incident open`` builds from its options."""
+    from msptui.inputs import IncidentDraft
+
+    return IncidentDraft(
+        client_id=client_id, discovered=values["discovered"], tz=values["tz"], category=values["category"],
+        summary=values["summary"], reported_by=values["reported_by"], data_types=values["data_types"],
+        countries=values["countries"], us_states=values["us_states"], ransom_paid=bool(values["ransom_paid"]),
+        msp_caused=bool(values["msp_caused"]),
+    )
 
 
-def parse_form(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate the form's strings into open_incident() arguments; raises ValueError with one line."""
-    from msptui.timeutil import get_zone, parse_local
-
-    zone = values["tz"].strip()
-    try:
-        get_zone(zone)
-    except Exception:
-        raise ValueError(f"unknown time zone {zone!r} (an IANA name like America/New_York)") from None
-    discovered = parse_local(values["discovered"], zone)
-    if discovered > datetime.now(timezone.utc):
-        raise ValueError("discovered time is in the future")
-    category = values["category"]
-    if category not in INCIDENT_CATEGORIES:
-        raise ValueError("choose a category")
-    summary = values["summary"].strip()
-    if not summary:
-        raise ValueError("a summary is needed (one line: what happened)")
-    data_types = [d.lower() for d in split_codes(values["data_types"])]
-    bad = [d for d in data_types if d not in DATA_KINDS]
-    if bad:
-        raise ValueError(f"unknown data type {bad[0]!r}; use: {', '.join(DATA_KINDS)}")
-    countries = [c.upper() for c in split_codes(values["countries"])]
-    states = [s.upper() for s in split_codes(values["us_states"])]
-    for code in countries + states:
-        if len(code) != 2 or not code.isalpha():
-            raise ValueError(f"{code!r} is not a two-letter code")
-    return {
-        "discovered": discovered,
-        "tz": zone,
-        "category": category,
-        "summary": summary,
-        "reported_by": values["reported_by"].strip() or None,
-        "data_types": data_types,
-        "countries": countries,
-        "us_states": states,
-        "ransom_paid": bool(values["ransom_paid"]),
-        "msp_caused": bool(values["msp_caused"]),
-    }
+def check_form(client, values: dict[str, Any]) -> None:
+    """Raise the UserError the core would (the same one-line message), before anything is written."""
+    draft_from_form(client.id, values).resolve(client)
 
 
-def create_incident(store, client_id: str, args: dict[str, Any], plan) -> str:
-    from msptui.incidents import open_incident
+def create_incident(store, client_id: str, values: dict[str, Any], plan):
+    """Open the incident from the form (one transaction) and read its view on the same connection."""
+    from msptui.incidents import open_from_draft
+    from msptui.views.incident import incident_view
 
-    if plan is None:
-        try:
-            from msptui.plan import plan_checklist as plan  # noqa: F401, PLC0415
-        except ImportError:
-            raise ValueError("the checklist planner (msptui.plan) is not installed yet; nothing was written") from None
-    incident, _items = open_incident(store, client_id=client_id, plan=plan, **args)
-    from screens.data import incident_bundle
-
-    return incident_bundle(store, incident.id)  # read on the same connection: the screen opens populated
+    incident, _items = open_from_draft(store, draft_from_form(client_id, values), plan=plan)
+    return incident_view(store, incident.id)
 
 
 class BreachScreen(DbMixin, Screen):
@@ -106,7 +71,8 @@ class BreachScreen(DbMixin, Screen):
     BreachScreen #form { height: 1fr; padding: 0 1; }
     BreachScreen Label { margin-top: 0; text-style: bold; width: 100%; }
     BreachScreen Input { height: 1; background: $boost; }
-    BreachScreen Input:focus { text-style: bold; background: $boost; }
+    BreachScreen Input:focus { text-style: bold; border-left: outer $accent; }
+    BreachScreen Select:focus-within { border-left: outer $accent; }
     BreachScreen .row { height: auto; }
     BreachScreen .row Input { width: 1fr; }
     BreachScreen #when { color: $text-muted; }
@@ -121,7 +87,7 @@ class BreachScreen(DbMixin, Screen):
         self.busy = False
 
     def compose(self) -> ComposeResult:
-        yield SafeStatic(topbar(self.app, f"report breach: {self.client_id}"), classes="topbar")
+        yield SafeStatic(topbar(self.app, "report breach", first=self.client_id), classes="topbar")
         with VerticalScroll(id="form"):
             yield SafeStatic(Content("loading client..."), id="who")
             yield Label("Discovered at (local time in the zone on the right; ctrl+t = now)")
@@ -134,7 +100,7 @@ class BreachScreen(DbMixin, Screen):
             yield Label("Summary (one line: what happened, how it was found)")
             yield Input(compact=True, id="summary", max_length=20000, placeholder="e.g. files encrypted on FS01, ransom note found 01:10")
             yield Label("Reported by")
-            yield Input(compact=True, id="reported_by", value=actor())
+            yield Input(compact=True, id="reported_by", value=self.app.operator)
             yield Label("Data types involved (comma-separated: " + ", ".join(DATA_KINDS) + ")")
             yield Input(compact=True, id="data_types")
             yield Label("Affected countries / US states (two-letter codes, comma-separated)")
@@ -226,25 +192,24 @@ class BreachScreen(DbMixin, Screen):
         if self.client is None:
             self.app.say("the client is still loading", severity="warning")  # type: ignore[attr-defined]
             return
+        values = self.values()
         try:
-            args = parse_form(self.values())
+            check_form(self.client, values)
         except Exception as exc:
             self.problem(str(exc))
             return
         self.busy = True
         self.problem("creating the incident...")
-        self.db("create", create_incident, self.client_id, args, getattr(self.app, "plan", None))
+        self.db("create", create_incident, self.client_id, values, getattr(self.app, "plan", None), write=True)
 
     def problem(self, text: str) -> None:
         self.query_one("#problem", SafeStatic).update(Content("! " + clean(text, limit=300) if text else ""))
         self.query_one("#problem", SafeStatic).scroll_visible(animate=False)
 
-    def loaded_create(self, bundle) -> None:
+    def loaded_create(self, view) -> None:
         self.busy = False
-        from screens.incident import IncidentScreen
-
-        self.app.say(f"incident {bundle.incident.id} created")  # type: ignore[attr-defined]
-        self.app.switch_screen(IncidentScreen(bundle.incident.id, bundle=bundle))
+        self.app.say(f"incident {view.incident.id} created")  # type: ignore[attr-defined]
+        self.post_message(OpenIncident(view.incident.id, view=view, replace=True))
 
     def failed_create(self, error: str) -> None:
         self.busy = False

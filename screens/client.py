@@ -23,9 +23,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Digits
 
-from screens import data
-from screens.home import topbar
-from screens.widgets import DbMixin, Footer, PromptScreen, SafeStatic, clean
+from screens.messages import OpenIncident, ReportBreach
+from screens.widgets import DbMixin, Footer, PickScreen, PromptScreen, SafeStatic, clean, hotline_widget, money, topbar
 
 SECTIONS = ("agreements", "scope", "insurance", "reviews", "declined", "incidents")
 STATE_WORDS = {
@@ -37,7 +36,6 @@ STATE_WORDS = {
     "not_applicable": "NOT APPLICABLE",
     "not_addressed": "NOT ADDRESSED (gap)",
 }
-DIGIT_CHARS = set(" 0123456789+-")
 
 
 def _t(value: Any, style: str = "", limit: int | None = 300) -> Text:
@@ -64,22 +62,10 @@ def load_picture(store, client_id: str, at: datetime | None) -> dict:
 
 
 def parse_as_of(text: str, tz: str) -> datetime:
-    """A date (noon local that day) or a local/offset date-time."""
-    from msptui.errors import UserError
-    from msptui.timeutil import parse_local
+    """The CLI's ``show --at`` rule (msptui.inputs.as_of): a date means noon local that day."""
+    from msptui.inputs import as_of
 
-    text = text.strip()
-    if not text:
-        raise UserError("give a date like 2025-06-30 or a date-time like 2025-06-30T23:30")
-    if len(text) == 10:
-        from datetime import date
-
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise UserError(f"not a date: {text!r} (expected YYYY-MM-DD)") from None
-        return datetime.combine(day, time(12, 0), ZoneInfo(tz))
-    return parse_local(text, tz)
+    return as_of(text, tz, field="as of")
 
 
 class ClientScreen(DbMixin, Screen):
@@ -236,14 +222,14 @@ class ClientScreen(DbMixin, Screen):
         head.append_text(_t(pol["policy_number"], limit=40))
         lines.append(head)
         status = pol["status"]
-        lines.append(Text(f"       {status}", style="bold reverse" if status.startswith("EXPIRED") else ""))
+        lines.append(Text(f"       {status}", style="" if pol["status_code"] == "in_force" else "bold reverse"))
         lines.append(Text(
-            f"       limit {data.money(pol['currency'], pol['limit_aggregate'])}"
-            f"  per claim {data.money(pol['currency'], pol.get('limit_per_claim'))}"
-            f"  retention {data.money(pol['currency'], pol['retention'])}"
+            f"       limit {money(pol['currency'], pol['limit_aggregate'])}"
+            f"  per claim {money(pol['currency'], pol.get('limit_per_claim'))}"
+            f"  retention {money(pol['currency'], pol['retention'])}"
         ))
         for name, amount in (pol.get("sublimits") or {}).items():
-            lines.append(Text(f"       sublimit {clean(name, limit=30)}: {data.money(pol['currency'], amount)}"))
+            lines.append(Text(f"       sublimit {clean(name, limit=30)}: {money(pol['currency'], amount)}"))
         lines.append(Text("       NOTICE: ", style="bold") + _t(pol["notice_text"]))
         if pol.get("claims_email"):
             lines.append(Text("       claims email ") + _t(pol["claims_email"]))
@@ -251,8 +237,11 @@ class ClientScreen(DbMixin, Screen):
             lines.append(Text("       panel: ") + _t("; ".join(pol["panel_vendors"]), limit=200))
         out: list = [SafeStatic(Group(*map(hang, lines)), classes="section")]
         hotline = pol.get("hotline")
-        if hotline:
+        if hotline and pol["status_code"] == "in_force":  # a lapsed policy's hotline is not the one to call
             out.append(hotline_widget(hotline, pol["carrier"]))
+        elif hotline:
+            lines.append(Text("       hotline (policy not in force) ") + _t(hotline, limit=60))
+            out[0] = SafeStatic(Group(*map(hang, lines)), classes="section")
         return out
 
     def section_insurance(self, p: dict) -> list:
@@ -345,9 +334,7 @@ class ClientScreen(DbMixin, Screen):
         self.app.pop_screen()
 
     def action_report_breach(self) -> None:
-        from screens.breach import BreachScreen
-
-        self.app.push_screen(BreachScreen(self.client_id))
+        self.post_message(ReportBreach(self.client_id))
 
     def action_as_of(self) -> None:
         tz = self.picture["client"]["home_tz"] if self.picture else "UTC"
@@ -382,10 +369,8 @@ class ClientScreen(DbMixin, Screen):
             self.app.say("this client has no incidents; b or F2 reports one")  # type: ignore[attr-defined]
             return
         if len(incidents) == 1:
-            self.app.open_incident(incidents[0]["id"])  # type: ignore[attr-defined]
+            self.post_message(OpenIncident(incidents[0]["id"]))
             return
-        from screens.pick import PickScreen
-
         def fmt(inc: dict, width: int) -> Text:
             line = Text(f"{inc['status'].upper():<9} ", style="bold")
             line.append_text(_t(inc["id"], limit=50))
@@ -395,18 +380,6 @@ class ClientScreen(DbMixin, Screen):
 
         def chosen(inc: dict | None) -> None:
             if inc is not None:
-                self.app.open_incident(inc["id"])  # type: ignore[attr-defined]
+                self.post_message(OpenIncident(inc["id"]))
 
         self.app.push_screen(PickScreen("Open which incident?", incidents, fmt), chosen)
-
-
-def hotline_widget(number: str, carrier: str) -> Any:
-    """A hotline big enough to read out on a phone call."""
-    from textual.containers import Vertical
-
-    label = SafeStatic(Text("BREACH HOTLINE  ", style="bold") + _t(carrier, limit=40) + Text("   " + clean(data.spaced_phone(number), limit=60), style="bold reverse"))
-    parts: list = [label]
-    if set(number) <= DIGIT_CHARS and len(number) <= 24:
-        parts.append(Digits(number))
-    box = Vertical(*parts, classes="hotline")
-    return box

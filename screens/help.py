@@ -49,7 +49,13 @@ def key_rows(screen: Screen) -> list[tuple[str, str]]:
 
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = DIALOG_CSS + "HelpScreen VerticalScroll { height: auto; max-height: 18; }"
-    BINDINGS = [Binding("escape,q,f1,question_mark", "close", "Close")]
+    BINDINGS = [
+        Binding("escape,q,f1,question_mark", "close", "Close"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False),
+        Binding("pagedown,space", "scroll(8)", "Page down", show=False),
+        Binding("pageup", "scroll(-8)", "Page up", show=False),
+    ]
 
     def __init__(self, target: Screen) -> None:
         super().__init__()
@@ -64,6 +70,11 @@ class HelpScreen(ModalScreen[None]):
         lines.append(Text(""))
         for keys, desc in key_rows(self.target):
             lines.append(Text(f"  {keys:<22} ") + Text(desc))
+        sections = getattr(self.target, "help_sections", None)
+        for title, rows in (sections() if callable(sections) else []):
+            lines.append(Text(f"\n{title}", style="bold"))
+            for key, desc in rows:
+                lines.append(Text(f"  {key:<22} ") + Text(desc))
         lines.append(Text("\nEverywhere", style="bold"))
         for keys, desc in GLOBAL + LIST_KEYS:
             lines.append(Text(f"  {keys:<22} {desc}"))
@@ -79,6 +90,10 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
+
+    def action_scroll(self, delta: int) -> None:
+        box = self.query_one(VerticalScroll)
+        box.scroll_to(y=box.scroll_y + delta, animate=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,9 +1,10 @@
 """Home: every client, instant type-to-filter, and the posture badges that matter in a breach.
 
 The list is a RowList (renders only visible lines), so 10,000 clients paint
-and filter as fast as 20. Rows come from one SQL query in a worker; badges
-come from a second worker (msptui.posture, or built-in checks until it
-exists) and are drawn in when ready.
+and filter as fast as 20. Rows come from msptui.views.portfolio in a worker;
+badges (the posture findings ``msptui posture`` prints, plus open incidents)
+come from a second worker and are drawn in when ready. The badge legend in
+the help is generated from the same table as the badges.
 """
 
 from __future__ import annotations
@@ -17,14 +18,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input
 
-from screens import data
-from screens.widgets import DbMixin, Footer, RowList, SafeStatic, clean, fit
-
-BADGE_HELP = (
-    "Badges: NO-MSA no signed MSA in force; SILENT scope silent on security items; "
-    "DECL-UNSIGNED declined without a signature; REVIEW review overdue; "
-    "INS-EXPIRED / INS-EXPIRING client insurance; INCIDENT open incident."
-)
+from msptui.views.portfolio import ClientRow, client_rows, filter_rows
+from screens.messages import OpenClient, ReportBreach
+from screens.widgets import DbMixin, Footer, RowList, SafeStatic, clean, fit, topbar
 
 
 def warm_up() -> None:
@@ -32,7 +28,7 @@ def warm_up() -> None:
     so report-breach -> incident is not slowed by first-time imports."""
     import importlib
 
-    for name in ("msptui.picture", "msptui.incidents", "msptui.applicability", "msptui.timeutil",
+    for name in ("msptui.picture", "msptui.incidents", "msptui.views.incident", "msptui.applicability", "msptui.timeutil",
                  "screens.client", "screens.breach", "screens.incident", "screens.posture"):
         try:
             importlib.import_module(name)
@@ -46,27 +42,22 @@ def warm_up() -> None:
         pass
 
 
-def home_rows(store: Any) -> tuple[list[data.ClientRow], int]:
-    """Every client row and the chain head they were read at (over a read-only connection)."""
-    return data.client_rows(store), store.head()[0]
+def home_rows(store: Any) -> tuple[list[ClientRow], int]:
+    """Every client row and the chain head they were read at."""
+    return client_rows(store), store.head()[0]
 
 
-def topbar(app: Any, extra: str = "") -> Content:
-    """operator first, then the DB path (its end, which names the file), then context."""
-    path = clean(str(app.db_path), limit=None)
-    if len(path) > 38:
-        path = "…" + path[-37:]
-    text = f" msptui | {clean(app.operator, limit=20)} | DB {path}"
-    if extra:
-        text += f" | {clean(extra, limit=60)}"
-    return Content(text)
+def home_badges(store: Any) -> dict[str | None, list[str]]:
+    from msptui.views.portfolio import badges
+
+    return badges(store)[1]
 
 
 class HomeScreen(DbMixin, Screen):
     """All clients. Type / to filter, Enter to open."""
 
     AUTO_FOCUS = "#clients"  # the list, not the filter: focusing the Input first and then moving away costs a footer rebuild
-    HELP = "Type / then part of a client's name or id; the list narrows as you type. " + BADGE_HELP
+    HELP = "Type / then part of a client's name or id; the list narrows as you type."
     BINDINGS = [
         Binding("f1,question_mark", "app.help", "Help", key_display="? F1"),
         Binding("slash", "focus_filter", "Filter", key_display="/"),
@@ -84,9 +75,9 @@ class HomeScreen(DbMixin, Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.all_rows: list[data.ClientRow] = []
-        self.badges: dict[str, list[str]] = {}
-        self.badge_source = "loading"
+        self.all_rows: list[ClientRow] = []
+        self.badges: dict[str | None, list[str]] = {}
+        self.badge_state = "badges loading"
         self.data_head: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -100,22 +91,36 @@ class HomeScreen(DbMixin, Screen):
         self.query_one("#clients", RowList).focus()
         self.action_refresh()
 
+    def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        from msptui.views.portfolio import legend
+
+        return [("Badges", list(legend()))]
+
+    def on_screen_resume(self) -> None:
+        """Back from another screen with a filter typed: keep typing into it (letters are not actions then)."""
+        box = self.query_one("#filter", Input)
+        if box.value:
+            self.set_focus(box)
+
+    def operator_changed(self) -> None:
+        self.query_one("#topbar", SafeStatic).update(topbar(self.app))
+
     # -- data ------------------------------------------------------------------
     def action_refresh(self) -> None:
         self._badges_pending = True
-        self.db("rows", home_rows, raw=True)
+        self.db("rows", home_rows)
 
     def load_badges(self) -> None:
         """After the list is on screen: posture in a worker, then warm the other screens' imports."""
         if getattr(self, "_badges_pending", False):
             self._badges_pending = False
-            self.db("badges", lambda store: data.posture(store)[1:])
+            self.db("badges", home_badges)
 
     def external_change(self, head: int) -> None:
         if self.data_head != head:
             self.action_refresh()
 
-    def loaded_rows(self, value: tuple[list[data.ClientRow], int]) -> None:
+    def loaded_rows(self, value: tuple[list[ClientRow], int]) -> None:
         self.all_rows, self.data_head = value
         self.app.client_cache = self.all_rows  # type: ignore[attr-defined]
         rows = self.query_one("#clients", RowList)
@@ -123,8 +128,8 @@ class HomeScreen(DbMixin, Screen):
         self.apply_filter(keep=True)
         self.call_after_refresh(self.load_badges)
 
-    def loaded_badges(self, value: tuple[dict[str, list[str]], str]) -> None:
-        self.badges, self.badge_source = value
+    def loaded_badges(self, value: dict[str | None, list[str]]) -> None:
+        self.badges, self.badge_state = value, "posture badges shown"
         self.query_one("#clients", RowList).redraw()
         self.update_status()
         if not getattr(self.app, "_warm", False):
@@ -132,7 +137,7 @@ class HomeScreen(DbMixin, Screen):
             self.run_worker(warm_up, thread=True, group="warm", exit_on_error=False)
 
     def failed_badges(self, error: str) -> None:
-        self.badge_source = f"badges unavailable: {error}"
+        self.badge_state = f"badges unavailable: {error}"
         self.update_status()
 
     # -- filter ----------------------------------------------------------------
@@ -147,17 +152,17 @@ class HomeScreen(DbMixin, Screen):
 
     def apply_filter(self, keep: bool) -> None:
         query = self.query_one("#filter", Input).value
-        shown = data.filter_rows(self.all_rows, query)
+        shown = filter_rows(self.all_rows, query)
         self.query_one("#clients", RowList).set_rows(shown, keep=keep)
         self.update_status()
 
     def update_status(self) -> None:
         shown = len(self.query_one("#clients", RowList).rows)
         total = len(self.all_rows)
-        text = f" {shown:,} of {total:,} clients | badges: {self.badge_source} | Enter open, ? help"
+        text = f" {shown:,} of {total:,} clients | {self.badge_state} | Enter open, ? help"
         self.query_one("#status", SafeStatic).update(Content(text))
 
-    def format_row(self, row: data.ClientRow, width: int) -> Text:
+    def format_row(self, row: ClientRow, width: int) -> Text:
         badges = self.badges.get(row.id, [])
         name_w = max(16, min(40, width - 14 - 24))
         line = Text(no_wrap=True)
@@ -199,7 +204,7 @@ class HomeScreen(DbMixin, Screen):
     def action_page(self, direction: int) -> None:
         self.query_one("#clients", RowList).action_page(direction)
 
-    def selected(self) -> data.ClientRow | None:
+    def selected(self) -> ClientRow | None:
         return self.query_one("#clients", RowList).current
 
     def action_open(self) -> None:
@@ -207,7 +212,7 @@ class HomeScreen(DbMixin, Screen):
         if row is None:
             self.app.say("no client selected")  # type: ignore[attr-defined]
             return
-        self.app.open_client(row.id)  # type: ignore[attr-defined]
+        self.post_message(OpenClient(row.id))
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         event.stop()
@@ -218,6 +223,4 @@ class HomeScreen(DbMixin, Screen):
         if row is None:
             self.app.say("select a client first")  # type: ignore[attr-defined]
             return
-        from screens.breach import BreachScreen
-
-        self.app.push_screen(BreachScreen(row.id))
+        self.post_message(ReportBreach(row.id))

@@ -1,8 +1,13 @@
 """Incident: checklist with live countdowns, coverage, insurance clocks, timeline, evidence.
 
-Tabs (keys 1-5): Checklist, Coverage, Insurance, Timeline, Evidence.
-Countdowns are words, never colour alone: "OVERDUE 2h", "DUE SOON 5h",
-"due 3d", "done". They are redrawn every 15 s without touching the DB.
+Everything shown comes from one ``msptui.views.incident.IncidentView`` read
+in a worker: the same clocks, coverage and policy decisions the CLI and the
+dossier print. This screen only formats them; the countdown words are
+recomputed every 15 s from the view's stored instants, without touching the DB.
+
+Tabs (keys 1-5): Checklist (most urgent first; ``o`` groups by section),
+Coverage, Insurance, Timeline, Evidence. Countdowns are words, never colour
+alone: "OVERDUE 2h", "DUE SOON 5h", "due 3d", "done".
 
 Other engineers' changes: the app polls the chain head every 2 s (see
 screens/shell.py) and this screen reloads in a worker only when the head
@@ -10,12 +15,15 @@ differs from the one its data was read at.
 
 Evidence: the file is hashed in a thread worker (streamed, constant memory)
 with a progress bar; Esc or c cancels between chunks and nothing is recorded.
+A write is reported only once it succeeded; a failed note reopens with the
+text still in it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 from rich.console import Group
@@ -30,12 +38,27 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ProgressBar, TabbedContent, TabPane
 
-from screens import data
-from screens.home import topbar
-from screens.widgets import ConfirmScreen, DbMixin, Footer, PromptScreen, RowList, SafeStatic, clean, fit, run_job
+from msptui.countdown import item_countdown, span, urgency
+from msptui.timeutil import fmt_local_and_utc
+from screens.widgets import (
+    ConfirmScreen,
+    DbMixin,
+    Footer,
+    FormScreen,
+    PromptScreen,
+    RowList,
+    SafeStatic,
+    clean,
+    fit,
+    hotline_widget,
+    money,
+    run_job,
+    topbar,
+)
 
 TABS = ("checklist", "coverage", "insurance", "timeline", "evidence")
-KIND_STYLE = {"overdue": "bold reverse", "soon": "bold", "done": "dim", "na": "dim", "blocked": "bold underline", "due": "", "none": ""}
+KIND_STYLE = {"overdue": "bold reverse", "soon": "bold", "late": "bold", "done": "dim", "na": "dim",
+              "blocked": "bold underline", "due": "", "none": "", "waiting": "italic", "dormant": "italic"}
 STATE_SHORT = {
     "included": "INCLUDED",
     "excluded": "EXCLUDED",
@@ -45,6 +68,16 @@ STATE_SHORT = {
     "not_applicable": "N/A",
     "not_addressed": "NOT ADDRESSED",
 }
+TIMELINE_WORD = {"incident_opened": "OPENED", "checklist_created": "CHECKLIST", "note": "NOTE", "status": "STATUS",
+                 "evidence": "EVIDENCE", "created": "CREATED", "changed": "CHANGED", "deleted": "DELETED", "event": "EVENT"}
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def fmt_at(dt: datetime | None, tz: str) -> str:
+    return "-" if dt is None else fmt_local_and_utc(dt, tz)
 
 
 class HashProgress(Message):
@@ -61,7 +94,13 @@ class HashFinished(Message):
         self.error = error
 
 
-def toggle_item(store, incident_id: str, item_id: str, status: str) -> str:
+def load_view(store, incident_id: str):
+    from msptui.views.incident import incident_view
+
+    return incident_view(store, incident_id, as_of=now_utc())
+
+
+def set_status(store, incident_id: str, item_id: str, status: str) -> str:
     from msptui.incidents import set_item
 
     return set_item(store, incident_id, item_id, status=status).status
@@ -86,19 +125,20 @@ def add_note(store, incident_id: str, text: str) -> str:
 
 
 class IncidentScreen(DbMixin, Screen):
-    HELP = ("Work the checklist: space ticks the highlighted item (open <-> done; reopening asks first), "
-            "x marks it not applicable with a rationale. n adds a timeline note, a adds evidence (hashed "
-            "with a progress bar; Esc cancels), e exports the dossier. Tabs: 1 checklist 2 coverage "
-            "3 insurance 4 timeline 5 evidence. Changes by others appear within ~2 s.")
+    HELP = ("Work the checklist (most urgent first): space ticks the highlighted item (open <-> done; reopening "
+            "asks first), x marks it not applicable with a rationale, o groups it by section. n adds a timeline "
+            "note, a adds evidence (hashed with a progress bar; Esc cancels), e exports the dossier. Tabs: "
+            "1 checklist 2 coverage 3 insurance 4 timeline 5 evidence. Changes by others appear within ~2 s.")
     BINDINGS = [
         Binding("f1,question_mark", "app.help", "Help", key_display="? F1"),
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", show=False),  # universal, and in the help: the footer keeps room for Export
         Binding("space", "toggle", "Tick", key_display="spc"),
         Binding("n,ctrl+n,f3", "note", "Note", key_display="n F3"),
         Binding("a,ctrl+o,f4", "add_evidence", "Evidence", key_display="a F4"),
         Binding("e,ctrl+e,f9", "export", "Export", key_display="e F9"),
         Binding("x,f8", "not_applicable", "Not applicable", show=False),
         Binding("m", "item_note", "Note on item", show=False),
+        Binding("o", "order", "Urgency / section order", show=False),
         Binding("c", "cancel_hash", "Cancel hashing", show=False),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
         Binding("1", "tab('checklist')", "Checklist tab", show=False),
@@ -112,29 +152,32 @@ class IncidentScreen(DbMixin, Screen):
         ("add_evidence", ("Add evidence (hash a file)", "a, ctrl+o, F4")),
         ("export", ("Export the dossier", "e, ctrl+e, F9")),
         ("toggle", ("Tick / untick the highlighted checklist item", "space")),
+        ("order", ("Checklist: most urgent first / by section", "o")),
     ]
     DEFAULT_CSS = """
     IncidentScreen #summary { height: 3; text-wrap: nowrap; text-overflow: ellipsis; }
     IncidentScreen TabbedContent { height: 1fr; }
     IncidentScreen TabPane { padding: 0; }
     IncidentScreen .detail { height: 4; border-top: solid $primary; }
+    IncidentScreen #event-detail { height: 7; }
     IncidentScreen #hashbox { height: auto; display: none; }
     IncidentScreen #hashbox.busy { display: block; }
     """
 
-    def __init__(self, incident_id: str, *, bundle: data.IncidentBundle | None = None) -> None:
+    def __init__(self, incident_id: str, *, view: Any = None) -> None:
         super().__init__()
         self.incident_id = incident_id
-        self.bundle: data.IncidentBundle | None = None
-        self._initial = bundle
+        self.view: Any = None
+        self._initial = view
         self._clocks_for: int | None = None
         self.data_head: int | None = None
+        self.by_section = False
         self._cancel = threading.Event()
         self.hashing = False
         self._last_progress = 0.0
 
     def compose(self) -> ComposeResult:
-        yield SafeStatic(topbar(self.app, self.incident_id), classes="topbar", id="topbar")
+        yield SafeStatic(topbar(self.app, first=self.incident_id), classes="topbar", id="topbar")
         yield SafeStatic(Content(" loading incident..."), id="summary")
         with TabbedContent(id="tabs"):
             with TabPane("1 Checklist", id="checklist"):
@@ -160,36 +203,48 @@ class IncidentScreen(DbMixin, Screen):
     async def on_mount(self) -> None:
         self.set_interval(15, self.tick)
         if self._initial is not None:  # handed over by the breach form: no second read
-            bundle, self._initial = self._initial, None
-            await self.loaded_bundle(bundle)
+            view, self._initial = self._initial, None
+            await self.loaded_view(view)
         else:
             self.action_refresh()
 
     # -- data ------------------------------------------------------------------
     def action_refresh(self) -> None:
-        self.db("bundle", data.incident_bundle, self.incident_id)
+        self.db("view", load_view, self.incident_id)
 
     def external_change(self, head: int) -> None:
         if self.data_head != head:
             self.action_refresh()
 
-    def failed_bundle(self, error: str) -> None:
+    def operator_changed(self) -> None:
+        self.query_one("#topbar", SafeStatic).update(topbar(self.app, first=self.incident_id))
+
+    def failed_view(self, error: str) -> None:
         self.query_one("#summary", SafeStatic).update(Content(" " + clean(error, limit=300)))
         self.app.say(error, severity="error")  # type: ignore[attr-defined]
 
-    async def loaded_bundle(self, bundle: data.IncidentBundle) -> None:
-        first = self.bundle is None
-        self.bundle = bundle
-        self.data_head = bundle.head
+    def checklist_rows(self) -> list:
+        v = self.view
+        return v.by_section() if self.by_section else self.sorted_by_urgency()
+
+    def sorted_by_urgency(self) -> list:
+        """The view's urgency order, recomputed as clocks move on (a 'due' item becomes 'DUE SOON')."""
+        now = now_utc()
+        return sorted(self.view.checklist, key=lambda e: urgency(item_countdown(e.item, now)[1], e.item.due,
+                                                                 e.item.target, e.item.order))
+
+    async def loaded_view(self, view: Any) -> None:
+        first = self.view is None
+        self.view = view
+        self.data_head = view.head
         self.update_summary()
-        self.query_one("#items", RowList).set_rows(bundle.items, keep=True)
+        self.query_one("#items", RowList).set_rows(self.checklist_rows(), keep=True)
         self.query_one("#coverage-source", SafeStatic).update(Content(
-            f" {len(bundle.coverage)} scope items relevant to {bundle.incident.category.replace('_', ' ')}, "
-            f"state as of discovery ({clean(bundle.coverage_source, limit=120)})"))
-        self.query_one("#cov", RowList).set_rows(bundle.coverage, keep=True)
-        events = list(reversed(bundle.timeline))
-        self.query_one("#events", RowList).set_rows(events, keep=not first)
-        self.query_one("#ev", RowList).set_rows(bundle.evidence, keep=True)
+            f" {len(view.coverage)} scope items relevant to {view.incident.category.replace('_', ' ')}, "
+            f"state as of discovery ({clean(view.coverage_basis, limit=120)})"))
+        self.query_one("#cov", RowList).set_rows(view.coverage, keep=True)
+        self.query_one("#events", RowList).set_rows(list(reversed(view.timeline)), keep=not first)
+        self.query_one("#ev", RowList).set_rows(view.evidence, keep=True)
         if self.query_one("#tabs", TabbedContent).active == "insurance":
             await self.render_clocks()
         self.show_details()
@@ -198,40 +253,41 @@ class IncidentScreen(DbMixin, Screen):
 
     def tick(self) -> None:
         """Countdowns move on: redraw from memory, no DB access."""
-        if self.bundle is None:
+        if self.view is None:
             return
         self.update_summary()
-        self.query_one("#items", RowList).redraw()
+        self.query_one("#items", RowList).set_rows(self.checklist_rows(), keep=True)
         self.show_details()
 
     def update_summary(self) -> None:
-        b = self.bundle
-        if b is None:
+        v = self.view
+        if v is None:
             return
-        inc = b.incident
-        now = data.now_utc()
+        inc = v.incident
+        now = now_utc()
         counts = {"overdue": 0, "soon": 0, "done": 0}
-        for it in b.items:
-            _label, kind = data.item_countdown(it, now)
+        for e in v.checklist:
+            _label, kind = item_countdown(e.item, now)
             if kind in counts:
                 counts[kind] += 1
-        open_n = sum(1 for it in b.items if it.status in ("open", "blocked"))
+        open_n = sum(1 for e in v.checklist if e.item.status in ("open", "blocked"))
         line1 = Text(" ", no_wrap=True, overflow="ellipsis")
         line1.append(f"{inc.status.upper()} ", style="bold reverse")
         line1.append(f" {inc.category.replace('_', ' ')} ", style="bold")
-        line1.append(clean(b.client.name, limit=40))
+        line1.append(clean(v.client.name, limit=40))
         line1.append(f"  {'RANSOM PAID' if inc.ransom_paid else 'ransom not paid'}")
-        # three short lines: at 80 columns "discovered ... | counts" on one line was cut after the OVERDUE count
-        line2 = Text(f" discovered {data.fmt_at(inc.discovered.at, inc.discovered.tz)}, {data.span((now - inc.discovered.at).total_seconds())} ago",
+        line2 = Text(f" discovered {fmt_at(inc.discovered.at, inc.discovered.tz)}, {span((now - inc.discovered.at).total_seconds())} ago",
                      no_wrap=True, overflow="ellipsis")
         line3 = Text(" checklist: ", no_wrap=True, overflow="ellipsis")
         line3.append(f"{counts['overdue']} OVERDUE", style="bold reverse" if counts["overdue"] else "")
-        line3.append(f", {counts['soon']} due soon, {open_n} open, {counts['done']} done")
+        line3.append(f", {counts['soon']} DUE SOON", style="bold" if counts["soon"] else "")
+        line3.append(f", {open_n} open, {counts['done']} done" + (" (by section)" if self.by_section else ""))
         self.query_one("#summary", SafeStatic).update(Group(line1, line2, line3))
 
     # -- formatters ------------------------------------------------------------
-    def format_item(self, it, width: int) -> Text:
-        label, kind = data.item_countdown(it, data.now_utc())
+    def format_item(self, entry, width: int) -> Text:
+        it = entry.item
+        label, kind = item_countdown(it, now_utc())
         box = {"done": "[x]", "not_applicable": "[-]", "blocked": "[!]"}.get(it.status, "[ ]")
         line = Text(box + " ", no_wrap=True)
         line.append(fit(label, 16), style=KIND_STYLE.get(kind, ""))
@@ -239,25 +295,27 @@ class IncidentScreen(DbMixin, Screen):
         line.append(clean(it.title, limit=300), style="dim" if it.status in ("done", "not_applicable") else "")
         return line
 
-    def format_coverage(self, row: data.CoverageRow, width: int) -> Text:
+    def format_coverage(self, row, width: int) -> Text:
         line = Text(no_wrap=True)
         state = STATE_SHORT.get(row.state, row.state.upper())
         line.append(fit(state, 14), style="bold reverse" if row.state == "not_addressed" else "bold")
         line.append(fit(clean(row.label, limit=60), 32) + " ")
-        line.append(clean(row.clause, limit=60), style="italic")
+        line.append(clean(row.clause or "-", limit=60), style="italic")
         if row.reviews:
             line.append(f"  ({len(row.reviews)} review ref)")
         return line
 
-    def format_event(self, ev, width: int) -> Text:
-        at, who, what, text = ev
-        tz = self.bundle.incident.discovered.tz if self.bundle else "UTC"
-        local = data.fmt_at(at, tz)
+    def format_event(self, entry, width: int) -> Text:
+        """In the order it was recorded (the chain's order), stamped when it was entered; an act
+        entered more than an hour after it happened says when it happened."""
+        tz = self.view.incident.discovered.tz if self.view else "UTC"
         line = Text(no_wrap=True)
-        line.append(local[:16] + " ", style="dim")
-        line.append(fit(what.upper(), 10) + " ", style="bold")
-        line.append(fit(clean(who, limit=20), 10) + " ")
-        line.append(clean(text, limit=500))
+        line.append(fmt_at(entry.recorded_at, tz)[:16] + " ", style="dim")
+        line.append(fit(TIMELINE_WORD.get(entry.kind, entry.kind.upper()), 10) + " ", style="bold")
+        line.append(fit(clean(entry.who, limit=20), 10) + " ")
+        if entry.entered_late:
+            line.append(f"(happened {fmt_at(entry.occurred_at, tz)[5:16]}) ", style="italic")
+        line.append(clean(entry.text, limit=500))
         return line
 
     def format_evidence(self, e, width: int) -> Text:
@@ -269,21 +327,25 @@ class IncidentScreen(DbMixin, Screen):
 
     # -- details ---------------------------------------------------------------
     def show_details(self) -> None:
-        if self.bundle is None:
+        if self.view is None:
             return
-        tz = self.bundle.incident.discovered.tz
-        it = self.query_one("#items", RowList).current
-        if it is not None:
-            label, _ = data.item_countdown(it, data.now_utc())
+        tz = self.view.incident.discovered.tz
+        entry = self.query_one("#items", RowList).current
+        if entry is not None:
+            it = entry.item
+            label, _ = item_countdown(it, now_utc())
             t = Text()
             t.append(clean(it.title, limit=200) + "\n", style="bold")
-            t.append(f"{label} | due {data.fmt_at(it.due, tz)} | section {clean(it.section, limit=30)}" + (f" | rule {clean(it.rule, limit=40)}" if it.rule else "") + "\n")
+            when = f"due {fmt_at(it.due, tz)}" if it.due else (f"target {fmt_at(it.target, tz)}" if it.target else "no clock")
+            t.append(f"{label} | {when} | {clean(it.section, limit=30)}" + (f" | rule {clean(it.rule, limit=40)}" if it.rule else "") + "\n")
             extra = []
-            if it.reason:
+            if it.status == "not_applicable" and it.reason:
+                extra.append("NOT APPLICABLE because: " + clean(it.reason, limit=200))
+            elif it.reason:
                 extra.append("reason: " + clean(it.reason, limit=200))
             if it.updated_by:
-                extra.append(f"last change {clean(it.updated_by, limit=30)} {data.fmt_at(it.updated_at, tz)}")
-            if it.notes:
+                extra.append(f"last change {clean(it.updated_by, limit=30)} {fmt_at(it.updated_at, tz)}")
+            if it.notes and it.notes[-1] != it.reason:
                 extra.append("note: " + clean(it.notes[-1], limit=200))
             t.append(" | ".join(extra))
             self.query_one("#item-detail", SafeStatic).update(t)
@@ -291,19 +353,23 @@ class IncidentScreen(DbMixin, Screen):
         if cov is not None:
             t = Text()
             t.append(clean(cov.basis, limit=300) + "\n")
-            t.append(clean("; ".join(cov.reviews) if cov.reviews else "no review recommended or declined this item", limit=400), style="italic")
+            refs = "; ".join(r.get("text", "") for r in cov.reviews)
+            t.append(clean(refs or "no review recommended or declined this item", limit=400), style="italic")
             self.query_one("#cov-detail", SafeStatic).update(t)
         ev = self.query_one("#events", RowList).current
         if ev is not None:
-            at, who, what, text = ev
-            t = Text(f"{data.fmt_at(at, tz)}  {what}  by {clean(who, limit=40)}\n", style="bold")
-            t.append(clean(text, limit=600, newlines=True))
+            t = Text(f"{TIMELINE_WORD.get(ev.kind, ev.kind)} by {clean(ev.who, limit=40)}"
+                     + (f" (login {clean(ev.login, limit=20)})" if ev.login != ev.who else ""), style="bold")
+            if ev.entered_late:
+                t.append(f" happened {fmt_at(ev.occurred_at, tz)}, entered {span(ev.entered_late)} later")
+            t.append(f" (event {ev.event_id})\n", style="dim")
+            t.append(clean(ev.text, limit=600, newlines=True))
             self.query_one("#event-detail", SafeStatic).update(t)
         e = self.query_one("#ev", RowList).current
         if e is not None:
             t = Text(f"sha256 {e.sha256}\n")
-            t.append(f"acquired {data.fmt_at(e.acquired.at, e.acquired.tz)} by {clean(e.acquired_by, limit=30)}\n")
-            t.append("source " + clean(e.source or "-", limit=200))
+            t.append(f"acquired {fmt_at(e.acquired.at, e.acquired.tz)} by {clean(e.acquired_by, limit=30)}\n")
+            t.append("source " + clean(e.source or "-", limit=200) + "  method " + clean(e.method or "-", limit=120))
             self.query_one("#ev-detail", SafeStatic).update(t)
 
     def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
@@ -319,49 +385,52 @@ class IncidentScreen(DbMixin, Screen):
             await self.render_clocks()
 
     async def render_clocks(self) -> None:
-        """Insurance tab, built when shown (and rebuilt only when the data changed)."""
-        b = self.bundle
-        if b is None or self._clocks_for == b.head:
-            return
-        self._clocks_for = b.head
-        from screens.client import hotline_widget
+        """Insurance tab, built when shown (and rebuilt only when the data changed).
 
+        Each policy shows its status at discovery; only a policy in force gets
+        a live notice countdown (the clock of the checklist step that sends its
+        notice) and a big hotline box.
+        """
+        v = self.view
+        if v is None or self._clocks_for == v.head:
+            return
+        self._clocks_for = v.head
         box = self.query_one("#clocks", VerticalScroll)
         await box.remove_children()
         widgets: list[Any] = []
-        now = data.now_utc()
-        tz = b.incident.discovered.tz
-        if not any(c.side == "client" for c in b.clocks):
-            widgets.append(SafeStatic(Text("CLIENT: NO CYBER POLICY ON RECORD", style="bold reverse")))
-        for c in b.clocks:
-            p = c.policy
+        now = now_utc()
+        tz = v.incident.discovered.tz
+        if not any(p.side == "client" and p.in_force for p in v.policies):
+            widgets.append(SafeStatic(Text("CLIENT: NO CYBER POLICY IN FORCE ON RECORD", style="bold reverse")))
+        for entry in v.policies:
+            p = entry.policy
             head = Text()
-            head.append(f"{c.side.upper()} {p.type.replace('_', ' ')}  ", style="bold")
+            head.append(f"{entry.side.upper()} {p.type.replace('_', ' ')}  ", style="bold")
             head.append(clean(p.carrier, limit=50) + "  #" + clean(p.policy_number, limit=40))
-            body: list[Text] = [Text(c.status, style="bold reverse" if c.status.startswith("EXPIRED") else "")]
-            if c.due is not None:
-                label, _ = data.countdown(c.due, "open", now)
+            body: list[Text] = [Text(f"at discovery: {entry.status_text}", style="" if entry.in_force else "bold reverse")]
+            item = v.entry(entry.item_id) if entry.item_id else None
+            if item is not None and entry.in_force:
+                label, _kind = item_countdown(item.item, now)
+                when = item.item.due or item.item.target
                 t = Text()
-                t.append(f"INSURER NOTICE {label.upper()}  ", style="bold reverse" if "OVERDUE" in label else "bold")
-                t.append(f"by {data.fmt_at(c.due, tz)}")
+                t.append(f"INSURER NOTICE: {label}  ", style="bold reverse" if "OVERDUE" in label else "bold")
+                t.append(f"{'by' if item.item.due else 'target'} {fmt_at(when, tz)}" if when else "")
                 body.append(t)
-            elif c.target is not None:
-                label, _ = data.countdown(c.target, "open", now)
-                t = Text()
-                t.append(f"as soon as practicable; internal target {label}  ", style="bold")
-                t.append(f"({data.fmt_at(c.target, tz)})")
-                body.append(t)
-            body.append(Text(clean(c.notice, limit=300)))
-            t = Text(f"limit {data.money(p.currency, p.limit_aggregate)}  retention {data.money(p.currency, p.retention)}")
-            if b.incident.category in p.sublimits:
-                t.append(f"  {b.incident.category} sublimit {data.money(p.currency, p.sublimits[b.incident.category])}")
+            elif entry.in_force:
+                body.append(Text("no notice step for this policy on this incident's checklist", style="italic"))
+            body.append(Text(clean(entry.notice_text, limit=300)))
+            t = Text(f"limit {money(p.currency, p.limit_aggregate)}  retention {money(p.currency, p.retention)}")
+            if v.incident.category in p.sublimits:
+                t.append(f"  {v.incident.category} sublimit {money(p.currency, p.sublimits[v.incident.category])}")
             body.append(t)
-            body.extend(Text("! " + clean(w, limit=200)) for w in c.warnings)
+            body.extend(Text("! " + clean(w, limit=200)) for w in entry.warnings)
             if p.claims_email:
                 body.append(Text("claims email " + clean(p.claims_email, limit=80)))
+            if p.hotline and not entry.in_force:
+                body.append(Text("hotline (policy not in force) " + clean(p.hotline, limit=60)))
             # each line indented as a block, so a line that wraps at 80 columns keeps its indent
             widgets.append(SafeStatic(Group(head, *(Padding(line, (0, 0, 0, 2)) for line in body))))
-            if p.hotline:
+            if p.hotline and entry.in_force:
                 widgets.append(hotline_widget(p.hotline, p.carrier))
         await box.mount_all(widgets)
 
@@ -371,11 +440,20 @@ class IncidentScreen(DbMixin, Screen):
         target = {"checklist": "#items", "coverage": "#cov", "timeline": "#events", "evidence": "#ev", "insurance": "#clocks"}[tab]
         self.query_one(target).focus()
 
+    def action_order(self) -> None:
+        if self.view is None:
+            return
+        self.by_section = not self.by_section
+        self.query_one("#items", RowList).set_rows(self.checklist_rows(), keep=False)
+        self.update_summary()
+        self.app.say("checklist by section" if self.by_section else "checklist: most urgent first")  # type: ignore[attr-defined]
+
     def current_item(self):
         if self.query_one("#tabs", TabbedContent).active != "checklist":
             self.app.say("switch to the checklist (1) to work an item")  # type: ignore[attr-defined]
             return None
-        return self.query_one("#items", RowList).current
+        entry = self.query_one("#items", RowList).current
+        return entry.item if entry is not None else None
 
     def action_toggle(self) -> None:
         it = self.current_item()
@@ -384,11 +462,11 @@ class IncidentScreen(DbMixin, Screen):
         if it.status == "done":
             def done(yes: bool | None) -> None:
                 if yes:
-                    self.db("write", toggle_item, self.incident_id, it.id, "open", exclusive=False)
+                    self.db("write", set_status, self.incident_id, it.id, "open", exclusive=False, write=True)
 
             self.app.push_screen(ConfirmScreen(f"Reopen '{clean(it.title, limit=120)}'? It is marked done."), done)
             return
-        self.db("write", toggle_item, self.incident_id, it.id, "done", exclusive=False)
+        self.db("write", set_status, self.incident_id, it.id, "done", exclusive=False, write=True)
 
     def loaded_write(self, _value: Any) -> None:
         self.action_refresh()
@@ -404,7 +482,7 @@ class IncidentScreen(DbMixin, Screen):
 
         def done(reason: str | None) -> None:
             if reason:
-                self.db("write", mark_na, self.incident_id, it.id, reason, exclusive=False)
+                self.db("write", mark_na, self.incident_id, it.id, reason, exclusive=False, write=True)
 
         self.app.push_screen(PromptScreen(
             f"Not applicable: {clean(it.title, limit=100)}", placeholder="rationale: who decided and why",
@@ -418,42 +496,57 @@ class IncidentScreen(DbMixin, Screen):
 
         def done(text: str | None) -> None:
             if text and text.strip():
-                self.db("write", note_item, self.incident_id, it.id, text, exclusive=False)
+                self.db("write", note_item, self.incident_id, it.id, text, exclusive=False, write=True)
 
         self.app.push_screen(PromptScreen(f"Note on: {clean(it.title, limit=100)}"), done)
 
-    def action_note(self) -> None:
-        def done(text: str | None) -> None:
-            if text and text.strip():
-                self.db("write", add_note, self.incident_id, text, exclusive=False)
-                self.app.say("note added to the timeline")  # type: ignore[attr-defined]
+    def action_note(self, text: str = "") -> None:
+        def done(value: str | None) -> None:
+            if value and value.strip():
+                self._pending_note = value
+                self.db("note", add_note, self.incident_id, value, write=True)
 
-        self.app.push_screen(PromptScreen("Add a note to the timeline", placeholder="what happened / was decided",
+        self.app.push_screen(PromptScreen("Add a note to the timeline", value=text, placeholder="what happened / was decided",
                                           validate=lambda v: None if v.strip() else "the note is empty"), done)
+
+    def loaded_note(self, note_id: str) -> None:
+        self.app.say(f"note recorded ({note_id})")  # type: ignore[attr-defined]
+        self.action_refresh()
+
+    def failed_note(self, error: str) -> None:
+        """Nothing typed is lost: say it failed and reopen the note with its text."""
+        self.app.say(f"the note was NOT saved: {error}", severity="error", timeout=10)  # type: ignore[attr-defined]
+        self.action_note(getattr(self, "_pending_note", ""))
 
     def action_add_evidence(self) -> None:
         if self.hashing:
             self.app.say("already hashing a file; c or Esc cancels it", severity="warning")  # type: ignore[attr-defined]
             return
 
-        def check(value: str) -> str | None:
+        def check(values: dict[str, str]) -> str | None:
             from pathlib import Path
 
-            p = Path(value.strip()).expanduser()
-            if not value.strip():
-                return "give a file path"
-            if not p.is_file():
-                return f"{value.strip()} is not a readable file"
+            path = values["path"].strip()
+            if not path:
+                return "path: give the file to hash"
+            if not Path(path).expanduser().is_file():
+                return f"path: {path} is not a readable file"
             return None
 
-        def done(path: str | None) -> None:
-            if path:
-                self.start_hash(path.strip())
+        def done(values: dict[str, str] | None) -> None:
+            if values:
+                self.start_hash(values["path"].strip(), values["name"].strip() or None,
+                                values["source"].strip() or None, values["method"].strip() or None)
 
-        self.app.push_screen(PromptScreen("Add evidence: path of the file to hash (SHA-256) and record",
-                                          placeholder="/path/to/file", validate=check), done)
+        self.app.push_screen(FormScreen(
+            "Add evidence: the file is hashed (SHA-256, streamed) and recorded with chain of custody",
+            [("path", "File", "", "/path/to/file"),
+             ("name", "Name (default: the file name)", "", "e.g. FS01 memory image"),
+             ("source", "Source: where it came from (host, tenant, mailbox)", "", "e.g. FS01 / tenant contoso"),
+             ("method", "Method: how it was acquired (tool, command)", "", "e.g. winpmem 4.0, export from M365 portal")],
+            validate=check), done)
 
-    def start_hash(self, path: str) -> None:
+    def start_hash(self, path: str, name: str | None = None, source: str | None = None, method: str | None = None) -> None:
         from pathlib import Path
 
         self.hashing = True
@@ -463,10 +556,10 @@ class IncidentScreen(DbMixin, Screen):
         self.query_one("#hash-label", SafeStatic).update(Content(f"hashing {clean(path, limit=60)} ... (c or Esc cancels)"))
         bar = self.query_one("#hashbar", ProgressBar)
         bar.update(total=max(1, Path(path).expanduser().stat().st_size), progress=0)
-        self._hash(str(Path(path).expanduser()))
+        self._hash(str(Path(path).expanduser()), name, source, method)
 
     @work(thread=True, group="hash", exit_on_error=False)
-    def _hash(self, path: str) -> None:
+    def _hash(self, path: str, name: str | None, source: str | None, method: str | None) -> None:
         from msptui.incidents import add_evidence
 
         def progress(done: int, total: int) -> None:
@@ -476,7 +569,8 @@ class IncidentScreen(DbMixin, Screen):
                 self.post_message(HashProgress(done, total))
 
         value, error = run_job(self.app.db_path, lambda store: add_evidence(
-            store, self.incident_id, path, progress=progress, cancelled=self._cancel.is_set).id, (), {})
+            store, self.incident_id, path, name=name, source=source, method=method, progress=progress,
+            cancelled=self._cancel.is_set).id, (), {}, write=True)
         self.post_message(HashFinished(value, error))
 
     def on_hash_progress(self, message: HashProgress) -> None:

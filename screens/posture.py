@@ -1,8 +1,8 @@
 """Posture: every client's findings, sortable by severity or client (s); Enter opens the gap.
 
-Findings come from ``msptui.posture.assess`` (imported inside the worker), or
-from the built-in checks in screens/data.py while that module does not exist.
-Severity is a word in its own column (CRITICAL, HIGH ...), never colour alone.
+Findings are the ones ``msptui posture`` prints (msptui.views.portfolio, in a
+worker). Severity is a word in its own column (CRITICAL, HIGH ...), never
+colour alone.
 """
 
 from __future__ import annotations
@@ -16,15 +16,22 @@ from textual.content import Content
 from textual.screen import Screen
 
 
-from screens import data
-from screens.home import topbar
-from screens.widgets import DbMixin, Footer, RowList, SafeStatic, clean, fit
+from screens.messages import OpenClient
+from screens.widgets import DbMixin, Footer, RowList, SafeStatic, clean, fit, topbar
 
 
-def load_findings(store) -> tuple[list[Any], dict[str, str], str, int]:
-    findings, _badges, source = data.posture(store)
-    names = {r.id: r.name for r in data.client_rows(store)}
-    return findings, names, source, store.head()[0]
+def load_findings(store) -> tuple[list[Any], dict[str, str], int]:
+    from msptui.views.portfolio import badges, client_rows
+
+    findings, _badges = badges(store)
+    names = {r.id: r.name for r in client_rows(store)}
+    return findings, names, store.head()[0]
+
+
+def severity_rank(severity: str) -> int:
+    from msptui.posture import SEVERITY_RANK
+
+    return SEVERITY_RANK.get(severity, 9)
 
 
 class PostureScreen(DbMixin, Screen):
@@ -46,7 +53,6 @@ class PostureScreen(DbMixin, Screen):
         self.findings: list[Any] = []
         self.names: dict[str, str] = {}
         self.sort_by = "severity"
-        self.source = "loading"
         self.data_head: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -68,19 +74,19 @@ class PostureScreen(DbMixin, Screen):
             self.action_refresh()
 
     def loaded_findings(self, value) -> None:
-        self.findings, self.names, self.source, self.data_head = value
+        self.findings, self.names, self.data_head = value
         self.query_one("#findings", RowList).empty = "(no findings)"
         self.resort(keep=True)
 
     def resort(self, keep: bool) -> None:
         if self.sort_by == "severity":
-            key = lambda f: (data.severity_rank(f.severity), self.name_of(f).casefold(), str(f.code))  # noqa: E731
+            key = lambda f: (severity_rank(f.severity), self.name_of(f).casefold(), str(f.code))  # noqa: E731
         else:
-            key = lambda f: (self.name_of(f).casefold(), data.severity_rank(f.severity), str(f.code))  # noqa: E731
+            key = lambda f: (self.name_of(f).casefold(), severity_rank(f.severity), str(f.code))  # noqa: E731
         rows = sorted(self.findings, key=key)
         self.query_one("#findings", RowList).set_rows(rows, keep=keep)
         self.query_one("#pstatus", SafeStatic).update(Content(
-            f" {len(rows)} findings, sorted by {self.sort_by} (s toggles) | source: {self.source}"))
+            f" {len(rows)} findings, sorted by {self.sort_by} (s toggles); Enter opens the client at the gap"))
         self.show_detail()
 
     def name_of(self, f: Any) -> str:
@@ -90,7 +96,7 @@ class PostureScreen(DbMixin, Screen):
 
     def format_row(self, f: Any, width: int) -> Text:
         line = Text(no_wrap=True)
-        line.append(fit(data.severity_word(f.severity), 9), style="bold")
+        line.append(fit(f.severity.upper(), 9), style="bold")
         line.append(fit(clean(self.name_of(f), limit=60), 26) + " ")
         line.append_text(Text(clean(f.message, limit=300)))
         return line
@@ -101,7 +107,7 @@ class PostureScreen(DbMixin, Screen):
             self.query_one("#detail", SafeStatic).update("")
             return
         lines = Text()
-        lines.append(f"{data.severity_word(f.severity)} {clean(f.code, limit=40)}", style="bold")
+        lines.append(f"{f.severity.upper()} {clean(f.code, limit=40)}", style="bold")
         lines.append(f"  {clean(self.name_of(f), limit=60)}\n")
         if getattr(f, "why", ""):
             lines.append("why: ", style="bold")
@@ -128,7 +134,9 @@ class PostureScreen(DbMixin, Screen):
         if f.client_id is None:
             self.app.say("this finding is about the MSP's own records, not a client")  # type: ignore[attr-defined]
             return
-        self.app.open_client(f.client_id, highlight=data.finding_section(f))  # type: ignore[attr-defined]
+        from msptui.views.portfolio import finding_target
+
+        self.post_message(OpenClient(f.client_id, highlight=finding_target(f)))
 
     def action_sort(self) -> None:
         self.sort_by = "client" if self.sort_by == "severity" else "severity"

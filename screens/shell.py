@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,8 +26,9 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.message import Message
 
-from msptui.environment import actor
 from msptui.literal import visible
+from screens.messages import OpenClient, OpenIncident, ReportBreach
+from screens.widgets import run_job
 
 POLL_SECONDS = 2.0
 
@@ -40,18 +40,9 @@ class HeadChanged(Message):
 
 
 def read_head(db_path: Path) -> int | None:
-    """The chain head id over a read-only connection (None if unreadable)."""
-    try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
-    except sqlite3.Error:
-        return None
-    try:
-        row = conn.execute("SELECT max(id) FROM events").fetchone()
-        return int(row[0] or 0)
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
+    """The chain head id (None if unreadable), over the TUI's one way in (a read-only Store)."""
+    value, error = run_job(db_path, lambda store: store.head()[0], (), {})
+    return None if error else value
 
 
 class MainCommands(Provider):
@@ -117,12 +108,15 @@ class MspApp(App):
         Binding("f6", "posture", "Posture", show=False),
     ]
 
-    def __init__(self, db_path: Path, *, plan: Callable | None = None, poll: bool = True, **kwargs: Any) -> None:
+    def __init__(self, db_path: Path, *, plan: Callable | None = None, poll: bool = True, ask_operator: bool = True,
+                 demo: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.db_path = Path(db_path)
-        self.operator = actor()
+        self.operator = self._operator_name()
         self.plan = plan
         self.poll_enabled = poll
+        self.ask_operator = ask_operator
+        self.demo = demo
         self.head: int | None = None
         self.client_cache: list[Any] = []
         self._polling = False
@@ -137,6 +131,56 @@ class MspApp(App):
             pass
         if self.poll_enabled:
             self.set_interval(POLL_SECONDS, self._poll)
+        if self.ask_operator:
+            self.call_after_refresh(self._ask_operator)
+
+    @staticmethod
+    def _operator_name() -> str:
+        from msptui import identity
+
+        try:
+            return identity.person()
+        except Exception:  # a damaged identity file: the prompt below replaces it
+            from msptui.environment import actor
+
+            return actor()
+
+    def _ask_operator(self) -> None:
+        """First start without an identity: ask who is working (every change records it)."""
+        from msptui import identity
+        from screens.widgets import FormScreen
+
+        try:
+            if identity.current() is not None:
+                return
+        except Exception:
+            pass
+
+        def check(values: dict[str, str]) -> str | None:
+            try:
+                identity.parse(values["who"], role=values["role"].strip() or None)
+            except Exception as exc:
+                return str(exc)
+            return None
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                self.say(f"no name set: changes are recorded under the OS login {self.operator!r} only", severity="warning")
+                return
+            op = identity.parse(values["who"], role=values["role"].strip() or None)
+            identity.save(op)
+            self.operator = op.name
+            self.say(f"you are {op.text()}: every change you make records it")
+            for screen in self.screen_stack:
+                hook = getattr(screen, "operator_changed", None)
+                if hook is not None:
+                    hook()
+
+        self.push_screen(FormScreen(
+            "Who is working? Your name is recorded with every change (set once; msptui operator set changes it)",
+            [("who", "Name and email, e.g. Dana Reyes <dana@example.net>", "", "NAME <EMAIL>"),
+             ("role", "Role (optional), e.g. incident lead", "", "")],
+            validate=check), done)
 
     def get_default_screen(self):
         from screens.home import HomeScreen
@@ -177,16 +221,34 @@ class MspApp(App):
             if hook is not None:
                 hook(message.head)
 
-    # -- navigation -----------------------------------------------------------
+    # -- navigation: the one place that knows every screen ----------------------
     def open_client(self, client_id: str, **kwargs: Any) -> None:
         from screens.client import ClientScreen
 
         self.push_screen(ClientScreen(client_id, **kwargs))
 
-    def open_incident(self, incident_id: str) -> None:
+    def open_incident(self, incident_id: str, *, view: Any = None, replace: bool = False) -> None:
         from screens.incident import IncidentScreen
 
-        self.push_screen(IncidentScreen(incident_id))
+        screen = IncidentScreen(incident_id, view=view)
+        if replace:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    @on(OpenClient)
+    def _on_open_client(self, message: OpenClient) -> None:
+        self.open_client(message.client_id, highlight=message.highlight, at=message.at)
+
+    @on(OpenIncident)
+    def _on_open_incident(self, message: OpenIncident) -> None:
+        self.open_incident(message.incident_id, view=message.view, replace=message.replace)
+
+    @on(ReportBreach)
+    def _on_report_breach(self, message: ReportBreach) -> None:
+        from screens.breach import BreachScreen
+
+        self.push_screen(BreachScreen(message.client_id))
 
     def run_screen_action(self, name: str) -> None:
         method = getattr(self.screen, f"action_{name}", None)

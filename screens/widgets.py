@@ -271,6 +271,49 @@ class RowList(ScrollView, can_focus=True):
         return strip
 
 
+def topbar(app: Any, extra: str = "", *, first: str = "") -> Content:
+    """``first`` (e.g. the incident id, which must survive 80 columns), DEMO, the operator, the DB path's end, context."""
+    parts = []
+    if first:
+        parts.append(clean(first, limit=60))
+    if getattr(app, "demo", False):
+        parts.append("DEMO DATA")
+    parts.append(clean(app.operator, limit=20))
+    path = clean(str(app.db_path), limit=None)
+    room = max(12, 38 - (len(parts[0]) if first else 0))
+    if len(path) > room:
+        path = "…" + path[-(room - 1):]
+    parts.append(f"DB {path}")
+    if extra:
+        parts.append(clean(extra, limit=60))
+    return Content(" msptui | " + " | ".join(parts))
+
+
+DIGIT_CHARS = set(" 0123456789+-")
+
+
+def money(currency: str, amount: int | None) -> str:
+    return "-" if amount is None else f"{currency} {amount:,}"
+
+
+def spaced_phone(number: str) -> str:
+    """A hotline laid out to be read aloud: digit groups separated by wide gaps."""
+    groups = [g for g in number.replace("-", " ").replace(".", " ").split() if g]
+    return "   ".join(groups) if groups else number
+
+
+def hotline_widget(number: str, carrier: str) -> Any:
+    """A hotline big enough to read out on a phone call (only for a policy in force)."""
+    from textual.widgets import Digits
+
+    label = SafeStatic(Text("BREACH HOTLINE  ", style="bold") + Text(clean(carrier, limit=40))
+                       + Text("   " + clean(spaced_phone(number), limit=60), style="bold reverse"))
+    parts: list = [label]
+    if set(number) <= DIGIT_CHARS and len(number) <= 24:
+        parts.append(Digits(number))
+    return Vertical(*parts, classes="hotline")
+
+
 # ---------------------------------------------------------------------------
 # Dialogs
 # ---------------------------------------------------------------------------
@@ -342,6 +385,98 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class FormScreen(ModalScreen[dict | None]):
+    """A few labelled text fields: Tab moves, Enter on the last field (or ctrl+s) submits, Esc cancels.
+
+    ``fields`` is ``[(name, label, value, placeholder), ...]``; ``validate(values)``
+    returns a one-line problem (shown under the fields, nothing is lost) or None.
+    The focused field is marked with a bar and bold text, visible with 16
+    colours and with NO_COLOR.
+    """
+
+    DEFAULT_CSS = DIALOG_CSS + """
+    FormScreen Input { height: 1; }
+    FormScreen Input:focus { text-style: bold; border-left: outer $accent; }
+    FormScreen .label { text-style: bold; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Save", key_display="^s")]
+
+    def __init__(self, title: str, fields: list[tuple[str, str, str, str]], *, hint: str = "",
+                 validate: Callable[[dict[str, str]], str | None] | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.fields = fields
+        self.hint = hint
+        self.check = validate
+
+    def compose(self):
+        with Vertical(classes="dialog"):
+            yield SafeStatic(lit(self.title_text), classes="title")
+            for name, label, value, placeholder in self.fields:
+                yield SafeStatic(lit(label), classes="label")
+                yield Input(value=value, placeholder=placeholder, id=f"f-{name}", compact=True)
+            yield SafeStatic(lit(self.hint or "Tab = next field   Enter on the last field or ctrl+s = save   Esc = cancel",
+                                 newlines=True), classes="hint", id="form-hint")
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    def values(self) -> dict[str, str]:
+        return {name: self.query_one(f"#f-{name}", Input).value for name, *_ in self.fields}
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        inputs = list(self.query(Input))
+        if event.input is inputs[-1]:
+            self.action_submit()
+        else:
+            self.focus_next()
+
+    def action_submit(self) -> None:
+        values = self.values()
+        if self.check is not None:
+            problem = self.check(values)
+            if problem:
+                self.query_one("#form-hint", Static).update(lit("! " + problem, newlines=True))
+                return
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickScreen(ModalScreen[Any]):
+    """Enter picks the highlighted row, Esc cancels."""
+
+    DEFAULT_CSS = DIALOG_CSS + "PickScreen RowList { height: auto; max-height: 16; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, rows: list[Any], formatter: Callable[[Any, int], Text]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.rows = rows
+        self.formatter = formatter
+
+    def compose(self):
+        with Vertical(classes="dialog"):
+            yield SafeStatic(lit(self.title_text), classes="title")
+            yield RowList(self.formatter, id="pick")
+            yield SafeStatic(lit("Enter = open    Esc = cancel    j/k move"), classes="hint")
+
+    def on_mount(self) -> None:
+        rows = self.query_one(RowList)
+        rows.styles.height = min(16, max(1, len(self.rows)))
+        rows.set_rows(self.rows, keep=False)
+        rows.focus()
+
+    def on_row_list_selected(self, event: RowList.Selected) -> None:
+        event.stop()
+        self.dismiss(self.rows[event.index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class ErrorScreen(ModalScreen[None]):
     """An error shown in a dialog instead of a crash."""
 
@@ -386,34 +521,13 @@ def user_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class ReadOnly:
-    """A read-only SQLite connection with the two Store methods the fast paths use."""
-
-    def __init__(self, path: Path) -> None:
-        import sqlite3
-
-        self.path = path
-        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-        self.conn.row_factory = sqlite3.Row
-
-    def head(self) -> tuple[int, str]:
-        row = self.conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
-        return (row["id"], row["hash"]) if row else (0, "")
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def run_job(db_path: Path, fn: Callable[..., Any], args: tuple, kwargs: dict, *, raw: bool = False) -> tuple[Any, str | None]:
-    """Open a Store (or, with raw=True, a read-only SQLite connection) for this thread,
-    run ``fn(store, ...)``, close it. Never raises."""
+def run_job(db_path: Path, fn: Callable[..., Any], args: tuple, kwargs: dict, *, write: bool = False) -> tuple[Any, str | None]:
+    """Open the database for this thread (the TUI's one way: ``Store.open``, read-only unless
+    ``write``), run ``fn(store, ...)``, close it. Never raises."""
     try:
-        if raw:
-            store = ReadOnly(db_path)
-        else:
-            from msptui.store import Store
+        from msptui.store import Store
 
-            store = Store.open(db_path)
+        store = Store.open(db_path, readonly=not write)
     except Exception as exc:
         return None, user_message(exc)
     try:
@@ -438,19 +552,22 @@ class DbMixin:
     """For screens: ``self.db("key", fn, *args)`` then handle ``on_db_done``.
 
     A newer job with the same key makes older results stale (ignored), so a
-    slow load never overwrites a fresher one.
+    slow load never overwrites a fresher one. Reads run on a read-only
+    connection; writes (``write=True``) on a normal one, each in its own
+    transaction inside the core function.
     """
 
     _tokens: dict[str, int]
 
-    def db(self, key: str, fn: Callable[..., Any], *args: Any, exclusive: bool = True, raw: bool = False, **kwargs: Any) -> None:
+    def db(self, key: str, fn: Callable[..., Any], *args: Any, exclusive: bool = True, write: bool = False, **kwargs: Any) -> None:
+        """Run ``fn(store, *args)`` in a thread worker; ``write=True`` for a job that records something."""
         tokens = self.__dict__.setdefault("_tokens", {})
         tokens[key] = token = tokens.get(key, 0) + 1
         screen = self
         path = self.app.db_path  # type: ignore[attr-defined]
 
         def job() -> None:
-            value, error = run_job(path, fn, args, kwargs, raw=raw)
+            value, error = run_job(path, fn, args, kwargs, write=write)
             screen.post_message(DbDone(key, token, value, error))  # type: ignore[attr-defined]
 
         self.run_worker(job, thread=True, group=f"db-{key}" if exclusive else "db-write", exit_on_error=False,  # type: ignore[attr-defined]

@@ -12,6 +12,13 @@ from msptui.cli import main
 from msptui.store import Store
 
 
+@pytest.fixture(autouse=True)
+def _private_config(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty config folder: no developer's operator identity or signing key leaks in."""
+    monkeypatch.setenv("MSPTUI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.delenv("MSPTUI_OPERATOR", raising=False)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "msptui.db"

@@ -7,7 +7,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from msptui.applicability import applicable, policy_deadline
+from msptui.applicability import applicable
+from msptui.insurance import notice_deadline as policy_deadline
 from msptui.models import Client, Incident, Instant, InsurancePolicy, NoticeCondition
 from msptui.obligations import load_rules
 from msptui.timeutil import TimeError, iso, parse_local

@@ -1,6 +1,7 @@
 """Tamper detection: edit, delete, reorder, truncate, and records changed behind the chain's back."""
 
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -55,7 +56,7 @@ def test_edited_payload_with_rehash_breaks_the_next_link(store, db_path):
     conn.row_factory = sqlite3.Row
     row = dict(conn.execute("SELECT * FROM events WHERE id = 2").fetchone())
     forged = Event.from_row(row)
-    forged = Event(**{**forged.body(), "actor": "mallory"}).sealed()
+    forged = replace(forged, actor="mallory").sealed()
     conn.execute("UPDATE events SET actor = ?, hash = ? WHERE id = 2", (forged.actor, forged.hash))
     result = verify(store)
     assert not result.ok and result.problem.startswith("event 3:")

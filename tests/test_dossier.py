@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 import logging
 import os
 import re
@@ -166,7 +167,7 @@ def test_dossier_json_has_every_section(exported):
 
 def test_events_slice_is_the_incident_and_cited_records(exported):
     lines = (exported["path"] / "events.jsonl").read_text().splitlines()
-    events = [Event(**json.loads(line)) for line in lines]
+    events = [Event.from_json(json.loads(line)) for line in lines]
     assert all(e.compute_hash() == e.hash for e in events)
     with Store.open(exported["db"]) as store:
         all_events = list(store.events())
@@ -249,7 +250,7 @@ def test_consistent_rewrite_without_the_key_fails_on_the_signature(copy_of):
     lines = (folder / "events.jsonl").read_text().splitlines()
     first = json.loads(lines[0])
     first["actor"] = "someone-else"
-    first["hash"] = Event(**first).compute_hash()
+    first["hash"] = Event.from_json(first).compute_hash()
     lines[0] = json.dumps(first)
     (folder / "events.jsonl").write_text("\n".join(lines) + "\n")
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -287,9 +288,9 @@ def _rewrite_history(db: Path, event_id: int) -> None:
         if event.id == event_id:
             payload = json.loads(json.dumps(event.payload))
             payload["record"]["name"] = "Rewritten Ltd"
-            event = Event(**{**event.body(), "payload": payload})
+            event = replace(event, payload=payload)
         if prev is not None or event.id == event_id:
-            event = Event(**{**event.body(), "prev_hash": prev if prev is not None else event.prev_hash}).sealed()
+            event = replace(event, prev_hash=prev if prev is not None else event.prev_hash).sealed()
             conn.execute("UPDATE events SET payload=?, prev_hash=?, hash=? WHERE id=?",
                          (json.dumps(event.payload, sort_keys=True, separators=(",", ":")), event.prev_hash, event.hash, event.id))
             prev = event.hash

@@ -20,12 +20,12 @@ SCRIPT = textwrap.dedent(
     db, incident, path = sys.argv[1], sys.argv[2], sys.argv[3]
 
     async def main():
-        app = MspApp(db, poll=False)
+        app = MspApp(db, poll=False, ask_operator=False)
         async with app.run_test(size=(80, 24)) as pilot:
             app.open_incident(incident)
             for _ in range(200):
                 await pilot.pause(0.02)
-                if type(app.screen).__name__ == "IncidentScreen" and getattr(app.screen, "bundle", None):
+                if type(app.screen).__name__ == "IncidentScreen" and getattr(app.screen, "view", None):
                     break
             app.screen.start_hash(path)
             for _ in range(500):

@@ -12,6 +12,7 @@ import pytest
 from msptui import migrations
 from msptui.chain import Event, utc_stamp
 from msptui.errors import UserError
+from msptui.models import Client
 from msptui.store import Store
 from msptui.verify import verify
 
@@ -106,3 +107,21 @@ def test_concurrent_writers_never_fork_or_lose_the_chain(store, db_path):
     result = verify(store)
     assert result.ok and result.events == 240
     assert store.count("clients") == 240
+
+
+def test_a_clock_set_back_is_refused_and_writes_nothing(store, monkeypatch):
+    """History never goes backwards: a machine whose clock reads days earlier than the last event cannot write."""
+    from datetime import datetime, timedelta, timezone
+
+    import msptui.store as store_module
+
+    store.put(Client(id="a", name="A", engagement="managed", home_tz="UTC"))
+    for days in (2, 400):
+        monkeypatch.setattr(store_module, "utc_stamp", lambda d=days: utc_stamp(datetime.now(timezone.utc) - timedelta(days=d)))
+        with pytest.raises(UserError, match="clock reads .* before the last recorded event"):
+            store.put(Client(id="b", name="B", engagement="managed", home_tz="UTC"))
+        assert store.head()[0] == 1 and store.get(Client, "b") is None
+    # a few seconds of skew between two engineers' machines is tolerated
+    monkeypatch.setattr(store_module, "utc_stamp", lambda: utc_stamp(datetime.now(timezone.utc) - timedelta(seconds=30)))
+    store.put(Client(id="b", name="B", engagement="managed", home_tz="UTC"))
+    assert store.head()[0] == 2

@@ -22,7 +22,9 @@ import pytest
 from msptui.paths import DATA_DIR
 from msptui.models import ChecklistItem, Evidence, Incident, Note
 from msptui.store import Store
-from screens import data
+from msptui import countdown as data
+from msptui.coverage import relevant_items as _relevant_items
+from msptui.views.portfolio import ClientRow, filter_rows
 from screens.testing import demo_db, screen_text, small_plan
 
 
@@ -51,6 +53,7 @@ def make_app(db: Path, **kw):
 
     kw.setdefault("plan", small_plan)
     kw.setdefault("poll", False)
+    kw.setdefault("ask_operator", False)
     return MspApp(db, **kw)
 
 
@@ -85,7 +88,7 @@ async def open_breach_and_submit(pilot, summary: str = "files encrypted on FS01"
     pilot.app.screen.query_one("#category").value = "ransomware"
     pilot.app.screen.query_one("#summary").value = summary
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, IncidentScreen) and pilot.app.screen.bundle is not None,
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, IncidentScreen) and pilot.app.screen.view is not None,
                    what="incident screen populated")
     return pilot.app.screen.incident_id
 
@@ -113,7 +116,7 @@ def test_home_shows_posture_badges(db):
     async def go():
         app = make_app(db)
         async with app.run_test(size=SIZE) as pilot:
-            text = await wait_text(pilot, "badges: msptui.posture")
+            text = await wait_text(pilot, "posture badges shown")
             assert "NO-MSA" in text
             assert "INS-EXPIRED" in text
     run(go())
@@ -214,7 +217,9 @@ def test_posture_screen_sorts_and_opens_gap(db):
             text = await wait_text(pilot, "sorted by severity")
             assert "CRITICAL" in text or "HIGH" in text
             first = app.screen.query_one("#findings").current
-            assert data.severity_rank(first.severity) == min(data.severity_rank(f.severity) for f in app.screen.findings)
+            from screens.posture import severity_rank
+
+            assert severity_rank(first.severity) == min(severity_rank(f.severity) for f in app.screen.findings)
             await pilot.press("s")
             await wait_text(pilot, "sorted by client")
             await pilot.press("enter")
@@ -253,7 +258,8 @@ def test_whole_flow_filter_open_report_tick_note_evidence(db, tmp_path):
             with Store.open(db) as store:
                 first = min(store.all(ChecklistItem, incident_id=incident_id), key=lambda i: i.order)
                 assert first.status == "done" and first.updated_by == app.operator
-            # reopening asks first
+            # the ticked item moves below the open ones (urgency order); reopening it asks first
+            await pilot.press("G")
             await pilot.press("space")
             await wait_text(pilot, "Reopen")
             await pilot.press("n")
@@ -267,12 +273,15 @@ def test_whole_flow_filter_open_report_tick_note_evidence(db, tmp_path):
             # evidence
             await pilot.press("a")
             await wait_text(pilot, "Add evidence")
-            app.screen.query_one("Input").value = str(evidence_file)
-            await pilot.press("enter")
+            app.screen.query_one("#f-path").value = str(evidence_file)
+            app.screen.query_one("#f-source").value = "fw01 syslog"
+            app.screen.query_one("#f-method").value = "scp from the firewall"
+            await pilot.press("ctrl+s")
             await wait_text(pilot, "firewall.log")
             with Store.open(db) as store:
                 assert [n.text for n in store.all(Note, incident_id=incident_id)] == ["called the insurer hotline"]
                 (ev,) = store.all(Evidence, incident_id=incident_id)
+                assert (ev.source, ev.method) == ("fw01 syslog", "scp from the firewall")  # asked like the CLI does
                 import hashlib
 
                 assert ev.sha256 == hashlib.sha256(evidence_file.read_bytes()).hexdigest()
@@ -281,7 +290,7 @@ def test_whole_flow_filter_open_report_tick_note_evidence(db, tmp_path):
             text = await wait_text(pilot, "relevant to ransomware")
             assert "veris-scope-map.json" in text or "security-relevant" in text
             await pilot.press("3")
-            text = await wait_text(pilot, "INSURER NOTICE")
+            text = await wait_text(pilot, "at discovery: in force")
             assert "BREACH HOTLINE" in text
     run(go())
 
@@ -322,8 +331,13 @@ def test_real_planner_when_present(db):
             app.open_client("lakeshore-cpa")
             await wait_text(pilot, "AGREEMENTS IN FORCE")
             incident_id = await open_breach_and_submit(pilot)
-            assert app.screen.bundle.items, "the planner produced no checklist"
+            assert app.screen.view.checklist, "the planner produced no checklist"
             assert incident_id.startswith("lakeshore-cpa-")
+            # the insurance tab shows the clock of the checklist step that sends the insurer notice
+            await pilot.press("3")
+            text = await wait_text(pilot, "INSURER NOTICE")
+            notice = next(p for p in app.screen.view.policies if p.item_id)
+            assert app.screen.view.entry(notice.item_id).item.policy_id == notice.policy.id
     run(go())
 
 
@@ -341,8 +355,8 @@ def test_evidence_hashing_can_be_cancelled(db, tmp_path):
             incident_id = await open_breach_and_submit(pilot)
             await pilot.press("a")
             await wait_text(pilot, "Add evidence")
-            app.screen.query_one("Input").value = str(big)
-            await pilot.press("enter")
+            app.screen.query_one("#f-path").value = str(big)
+            await pilot.press("ctrl+s")
             await wait_text(pilot, "hashing")
             await pilot.press("c")
             await wait_for(pilot, lambda: not app.screen.hashing, timeout=10, what="hash cancelled")
@@ -382,9 +396,9 @@ def test_other_engineers_change_appears(db):
         async with app.run_test(size=SIZE) as pilot:
             await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
             app.open_incident(inc.id)
-            await wait_for(pilot, lambda: app.screen.bundle is not None, what="incident loaded")
+            await wait_for(pilot, lambda: app.screen.view is not None, what="incident loaded")
             await pilot.press("4")
-            await wait_text(pilot, "DISCOVERED")
+            await wait_text(pilot, "OPENED")
 
             def other_engineer():
                 with Store.open(db) as s:
@@ -503,16 +517,16 @@ def test_countdown_words_not_colour():
 
 
 def test_relevant_items_from_veris_map_or_all_security_items():
-    items, source = data.relevant_items("ransomware")
+    source, items = _relevant_items("ransomware")
     assert "backup_onprem" in items and "edr" in items
     assert "veris-scope-map.json" in source or "security-relevant" in source
-    other, source = data.relevant_items("other")
+    source, other = _relevant_items("other")
     assert "security-relevant" in source and "mfa" in other
 
 
 def test_filter_rows_over_ten_thousand_is_fast():
-    rows = [data.ClientRow(f"c{i}", f"Client {i} Holdings", "managed") for i in range(10_000)]
+    rows = [ClientRow(f"c{i}", f"Client {i} Holdings", "managed") for i in range(10_000)]
     t = time.perf_counter()
-    out = data.filter_rows(rows, "holdings 99")
+    out = filter_rows(rows, "holdings 99")
     assert time.perf_counter() - t < 0.05
     assert {r.id for r in out} >= {"c99", "c990", "c9999"}

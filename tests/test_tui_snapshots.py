@@ -6,12 +6,13 @@ exact 80x24 character grid (screens.testing.screen_grid) with
 tests/snapshots/<name>.txt.
 
 Deterministic by construction:
-- "now" is frozen at NOW for every clock the screens read: screens.data.now_utc
+- "now" is frozen at NOW for every clock the screens read: screens.incident.now_utc
   (incident countdowns, posture), msptui.picture's datetime (client picture),
   msptui.incidents._now (records written while building the DB), and the
   breach form's datetime (default discovered-at, "your clock" shown in UTC);
-- the operator is OPERATOR (screens.shell.actor, screens.breach.actor,
-  msptui.environment.actor) and the machine zone is America/Chicago;
+- the operator is OPERATOR (msptui.environment.actor, with no identity set)
+  and the machine zone is America/Chicago; events are recorded at NOW
+  (msptui.store.utc_stamp);
 - the DB is opened by a relative name from the test's tmp directory, so the
   header shows "DB msptui-demo.db" wherever pytest puts tmp files;
 - the incident's discovery time, note, ticked item and evidence are fixed;
@@ -64,12 +65,14 @@ class FrozenDatetime(datetime):
 
 
 def freeze(mp: pytest.MonkeyPatch, now=lambda: NOW) -> None:
-    mp.setattr("screens.data.now_utc", now)
+    from msptui.chain import utc_stamp
+
+    mp.setattr("screens.incident.now_utc", now)
     mp.setattr("msptui.picture.datetime", FrozenDatetime)
     mp.setattr("msptui.incidents._now", now)
+    mp.setattr("msptui.store.utc_stamp", lambda: utc_stamp(now()))
     mp.setattr("screens.breach.datetime", FrozenDatetime)
-    for target in ("screens.shell.actor", "screens.breach.actor", "msptui.environment.actor"):
-        mp.setattr(target, lambda: OPERATOR)
+    mp.setattr("msptui.environment.actor", lambda: OPERATOR)
     mp.setattr("msptui.environment.local_zone", lambda: MACHINE_ZONE)
 
 
@@ -114,7 +117,7 @@ def snap_env(snapshot_template, tmp_path, monkeypatch) -> str:
 def make_app():
     from screens.shell import MspApp
 
-    return MspApp(Path(DB_NAME), plan=small_plan, poll=False)
+    return MspApp(Path(DB_NAME), plan=small_plan, poll=False, ask_operator=False)
 
 
 async def until(pilot, cond, what: str, timeout: float = 10.0) -> None:
@@ -146,7 +149,7 @@ async def settled(pilot) -> str:
 
 async def at_home(pilot) -> None:
     home = pilot.app.screen
-    await until(pilot, lambda: home.all_rows and home.badge_source != "loading", "home rows and badges")
+    await until(pilot, lambda: home.all_rows and home.badge_state != "badges loading", "home rows and badges")
 
 
 def check(name: str, text: str) -> None:
@@ -229,7 +232,7 @@ def test_posture(snap_env):
         from screens.posture import PostureScreen
 
         await pilot.press("p")
-        await until(pilot, lambda: isinstance(pilot.app.screen, PostureScreen) and pilot.app.screen.source != "loading",
+        await until(pilot, lambda: isinstance(pilot.app.screen, PostureScreen) and pilot.app.screen.data_head is not None,
                     "posture findings")
 
     snapshot("posture", steps)
@@ -252,7 +255,7 @@ def test_incident_tab(snap_env, number, tab):
         from screens.incident import IncidentScreen
 
         pilot.app.open_incident(snap_env)
-        await until(pilot, lambda: isinstance(pilot.app.screen, IncidentScreen) and pilot.app.screen.bundle is not None,
+        await until(pilot, lambda: isinstance(pilot.app.screen, IncidentScreen) and pilot.app.screen.view is not None,
                     "the incident")
         await pilot.press(str(number))
         await until(pilot, lambda: pilot.app.screen.query_one("#tabs").active == tab, f"the {tab} tab")

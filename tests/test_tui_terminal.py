@@ -19,6 +19,7 @@ def _run_tui(db, env_extra: dict) -> tuple[bytes, int]:
     pid, fd = pty.fork()
     if pid == 0:
         os.environ.pop("COLORTERM", None)
+        os.environ.setdefault("MSPTUI_OPERATOR", "Pat Engineer")
         os.environ.update(env_extra)
         os.execv(sys.executable, [sys.executable, "-c", f"import sys; from screens.app import run; sys.exit(run({str(db)!r}))"])
     seen = b""

@@ -7,7 +7,7 @@ import click
 from ..closures import load_closures
 from ..deadlines import deadline_report
 from ..obligations import DISCLAIMER, rules_report
-from . import echo_text, emit_json, main
+from .base import echo_text, emit_json, main
 
 
 @main.command()

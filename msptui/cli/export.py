@@ -6,7 +6,7 @@ import click
 
 from ..errors import UserError
 from ..literal import visible
-from . import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, echo_text, emit_json, main, pass_ctx
 
 
 @main.command("export")
@@ -131,7 +131,7 @@ def review_pack_cmd(ctx: Context, client_id: str, out_dir: str | None, msp_name:
     from ..timeutil import parse_local
 
     at = parse_local(generated_at, "UTC") if generated_at else None
-    with ctx.open() as store:
+    with ctx.open(writes=True) as store:
         load_client(store, client_id)
     path, sha256 = print_in_child(
         ctx.db_path, client_id, out_dir=out_dir, generated_at=at, msp_name=msp_name, timeout=timeout,

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
 
-from ..countdown import item_countdown
-from ..incidents import STATUSES, add_evidence, add_note, checklist, get_incident, open_incident, set_item
+from ..incidents import STATUSES, add_evidence, add_note, open_from_draft, set_item
+from ..inputs import IncidentDraft
 from ..models import INCIDENT_CATEGORIES, Incident
 from ..obligations import DISCLAIMER
-from ..timeutil import fmt_local_and_utc, iso, parse_local
-from . import Context, echo_text, emit_json, main, pass_ctx
-
-
-def _csv_list(value: str | None) -> list[str] | None:
-    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+from ..timeutil import fmt_local_and_utc, iso
+from ..views.incident import ChecklistEntry, ObligationEntry, incident_view
+from .base import Context, echo_text, emit_json, main, pass_ctx
 
 
 @main.group()
@@ -42,23 +39,11 @@ def incident() -> None:
 def incident_open(ctx: Context, client_id, discovered, tz, category, summary, reported_by, data_types, countries,
                   states, affected, ransom_paid, msp_caused, as_json) -> None:
     """Open an incident and build its checklist; prints the new incident id."""
-    counts: dict[str, int] = {}
-    for pair in affected:
-        key, _, number = pair.partition("=")
-        if not key or not number.isdigit():
-            raise click.BadParameter(f"expected JUR=N, got {pair!r}", param_hint="--affected")
-        counts[key.strip()] = int(number)
-    with ctx.open() as store:
-        from ..picture import load_client
-
-        client = load_client(store, client_id)
-        zone = tz or client.home_tz
-        at = parse_local(discovered, zone)
-        inc, items = open_incident(
-            store, client_id=client.id, discovered=at, tz=zone, category=category, summary=summary,
-            reported_by=reported_by, data_types=_csv_list(data_types), countries=_csv_list(countries),
-            us_states=_csv_list(states), affected_counts=counts, ransom_paid=ransom_paid, msp_caused=msp_caused,
-        )
+    draft = IncidentDraft(client_id=client_id, discovered=discovered, tz=tz, category=category, summary=summary,
+                          reported_by=reported_by, data_types=data_types, countries=countries, us_states=states,
+                          affected=list(affected), ransom_paid=ransom_paid, msp_caused=msp_caused)
+    with ctx.open(writes=True) as store:
+        inc, items = open_from_draft(store, draft)
     if as_json:
         emit_json({"id": inc.id, "checklist_items": len(items)})
     else:
@@ -86,41 +71,59 @@ def incidents(ctx: Context, as_json: bool) -> None:
         click.echo("(no incidents)")
 
 
+def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return iso(moment.astimezone(zone)) if moment else None
+
+
+def checklist_row(entry: ChecklistEntry, zone: ZoneInfo) -> dict:
+    """One checklist item as ``checklist --json`` prints it (instants in the incident's zone, plus UTC)."""
+    it = entry.item
+    return {"id": it.id, "step": it.step, "title": it.title, "section": it.section, "status": it.status,
+            "due": _local(it.due, zone), "due_utc": iso(it.due) if it.due else None, "target": _local(it.target, zone),
+            "target_utc": iso(it.target) if it.target else None,
+            "countdown": entry.clock.label, "clock": entry.clock.kind, "waits_for": it.waits_for,
+            "rule": it.rule, "policy_id": it.policy_id, "basis": it.basis, "reason": it.reason,
+            "updated_by": it.updated_by, "updated_at": _local(it.updated_at, zone),
+            "notes": it.notes, "evidence_ids": it.evidence_ids}
+
+
 @main.command("checklist")
 @click.argument("incident_id", metavar="INCIDENT")
+@click.option("--by-section", is_flag=True, help="Group by section in the template's order instead of most urgent first.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def checklist_cmd(ctx: Context, incident_id: str, as_json: bool) -> None:
-    """The incident's checklist with deadlines."""
+def checklist_cmd(ctx: Context, incident_id: str, by_section: bool, as_json: bool) -> None:
+    """The incident's checklist with countdowns, most urgent first (OVERDUE, DUE SOON, by due instant ...)."""
     with ctx.open() as store:
-        inc = get_incident(store, incident_id)
-        items = checklist(store, incident_id)
-    zone = ZoneInfo(inc.discovered.tz)
-
-    def local(moment: datetime | None) -> str | None:
-        return iso(moment.astimezone(zone)) if moment else None
-
+        view = incident_view(store, incident_id)
+    zone = ZoneInfo(view.incident.discovered.tz)
+    entries = view.by_section() if by_section else view.checklist
     if as_json:
-        emit_json([
-            {"id": it.id, "step": it.step, "title": it.title, "section": it.section, "status": it.status,
-             "due": local(it.due), "due_utc": iso(it.due) if it.due else None, "target": local(it.target),
-             "rule": it.rule, "basis": it.basis, "reason": it.reason,
-             "updated_by": it.updated_by, "updated_at": local(it.updated_at),
-             "notes": it.notes, "evidence_ids": it.evidence_ids}
-            for it in items
-        ])
+        emit_json([checklist_row(e, zone) for e in entries])
         return
-    now = datetime.now(timezone.utc)
+    c = view.counts
+    echo_text(f"{view.incident.id}: {c.overdue} OVERDUE, {c.soon} due soon (within 24 h), {c.open} open, "
+              f"{c.done} done, {c.not_applicable} not applicable")
     section = None
-    for it in items:
-        if it.section != section:
+    for e in entries:
+        it = e.item
+        if by_section and it.section != section:
             section = it.section
-            click.echo(f"\n{section.upper()}")
+            echo_text(f"\n{section.upper()}")
         when = it.due or it.target
-        due = fmt_local_and_utc(when, inc.discovered.tz) if when else ""
-        echo_text(f"  [{'x' if it.status == 'done' else ' '}] {it.step:<34} {item_countdown(it, now)[0]:<20} {due}")
+        due = fmt_local_and_utc(when, view.incident.discovered.tz) if when else ""
+        echo_text(f"  [{'x' if it.status == 'done' else ' '}] {it.step:<34} {e.clock.label:<20} {due}")
         echo_text(f"      {it.title}")
     click.echo(f"\n{DISCLAIMER}")
+
+
+def obligation_row(o: ObligationEntry, zone: ZoneInfo) -> dict:
+    """One obligation as ``obligations --json`` prints it: the assessment and its one clock."""
+    a = o.assessment
+    return {**a.model_dump(mode="json"), "state": o.state,
+            "due": iso(o.clock.due) if o.clock.due else None, "target": iso(o.clock.target) if o.clock.target else None,
+            "due_local": _local(o.clock.due, zone), "target_local": _local(o.clock.target, zone),
+            "waits_for": o.clock.waits_for, "countdown": o.clock.label, "clock": o.clock.kind, "item_id": o.item_id}
 
 
 @main.command()
@@ -129,19 +132,22 @@ def checklist_cmd(ctx: Context, incident_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -> None:
-    """Which obligations apply to the incident and why (decided when it was opened)."""
+    """Which obligations apply to the incident and why, with their clocks (most urgent first)."""
     with ctx.open() as store:
-        inc = get_incident(store, incident_id)
-    rows = [a for a in inc.assessment if a.applies or show_all]
+        view = incident_view(store, incident_id)
+    zone = ZoneInfo(view.incident.discovered.tz)
+    rows = [o for o in view.obligations if o.state == "applies" or show_all]
     if as_json:
-        emit_json([a.model_dump(mode="json") for a in rows])
+        emit_json([obligation_row(o, zone) for o in rows])
         return
-    for a in sorted(rows, key=lambda a: (not a.applies, a.party, (a.due or a.target) is None, a.due or a.target or inc.discovered.at)):
-        when = a.due or a.target
-        clock = fmt_local_and_utc(when, inc.discovered.tz) if when else (a.basis or "no fixed period")
+    for o in rows:
+        a = o.assessment
+        when = o.clock.due or o.clock.target
+        clock = f"{o.clock.label}: {fmt_local_and_utc(when, view.incident.discovered.tz)}" if when else (a.basis or "no fixed period")
         flag = f" [{a.label}]" if a.label else ""
-        verdict = "APPLIES" if a.applies else "does not apply"
-        echo_text(f"{verdict:<15} {a.party:<6} {a.rule_id}{flag}\n    {'due ' if a.due else ('target ' if a.target else '')}{clock}\n    why: {a.reason}")
+        policy = f" (policy {a.policy_id})" if a.policy_id else ""
+        verdict = "APPLIES" if o.state == "applies" else "does not apply"
+        echo_text(f"{verdict:<15} {a.party:<6} {a.rule_id}{policy}{flag}\n    {clock}\n    why: {a.reason}")
     click.echo(DISCLAIMER)
 
 
@@ -154,7 +160,7 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
 @pass_ctx
 def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None, evidence_id: str | None) -> None:
     """Change a checklist item (ITEM is its step id or full id)."""
-    with ctx.open() as store:
+    with ctx.open(writes=True) as store:
         changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id)
     echo_text(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
 
@@ -165,7 +171,7 @@ def check(ctx: Context, incident_id: str, item: str, status: str | None, note: s
 @pass_ctx
 def note(ctx: Context, incident_id: str, text: str) -> None:
     """Add a note to the incident's timeline."""
-    with ctx.open() as store:
+    with ctx.open(writes=True) as store:
         added = add_note(store, incident_id, text)
     click.echo(added.id)
 
@@ -185,7 +191,7 @@ def evidence() -> None:
 @pass_ctx
 def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method, as_json: bool) -> None:
     """Hash FILE (streamed) and record it as evidence."""
-    with ctx.open() as store:
+    with ctx.open(writes=True) as store:
         item = add_evidence(store, incident_id, path, name=name, source=source, method=method)
     if as_json:
         emit_json({"id": item.id, "sha256": item.sha256, "size": item.size})

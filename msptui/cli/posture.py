@@ -16,7 +16,7 @@ import click
 
 from ..models import Client
 from ..posture import SEVERITY_RANK, Finding, assess
-from . import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, echo_text, emit_json, main, pass_ctx
 
 MSP_HEADING = "MSP (own insurance)"
 

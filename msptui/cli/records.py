@@ -8,7 +8,7 @@ from ..models import Client
 from ..picture import liability_picture, render_text
 from ..recordfile import dump_file, import_file
 from ..verify import verify
-from . import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, echo_text, emit_json, main, pass_ctx
 
 
 @main.command()
@@ -17,7 +17,7 @@ def demo(ctx: Context) -> None:
     """Load the fictional demo portfolio (creates the database if needed)."""
     from ..demo import load_demo
 
-    with ctx.open(create=True) as store:
+    with ctx.open(create=True, writes=True) as store:
         events = load_demo(store)
         click.echo(f"demo portfolio loaded: {len(events)} records changed, {store.count('clients')} clients in the database")
 
@@ -52,18 +52,18 @@ def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
 
 @main.command()
 @click.argument("client_id", metavar="CLIENT")
-@click.option("--at", "at_text", metavar="ISO8601", help="Show what was in force at this instant (default: now).")
+@click.option("--at", "at_text", metavar="DATE|ISO8601", help="Show what was in force on this date (noon local) or at this instant (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def show(ctx: Context, client_id: str, at_text: str | None, as_json: bool) -> None:
     """The liability picture of one client: agreements, scope, insurance, reviews."""
     with ctx.open() as store:
         at = None
-        if at_text:
+        if at_text is not None:
+            from ..inputs import as_of
             from ..picture import load_client
-            from ..timeutil import parse_local
 
-            at = parse_local(at_text, load_client(store, client_id).home_tz)
+            at = as_of(at_text, load_client(store, client_id).home_tz)
         picture = liability_picture(store, client_id, at)
     if as_json:
         emit_json(picture)
@@ -76,7 +76,7 @@ def show(ctx: Context, client_id: str, at_text: str | None, as_json: bool) -> No
 @pass_ctx
 def import_(ctx: Context, path: str) -> None:
     """Import records from a JSON record file (or a CSV of clients). All or nothing."""
-    with ctx.open(create=True) as store:
+    with ctx.open(create=True, writes=True) as store:
         events = import_file(store, path)
     click.echo(f"imported {path}: {len(events)} records changed")
 

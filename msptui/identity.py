@@ -1,0 +1,132 @@
+"""Who is acting: the named operator, beside the OS login.
+
+A claim adjuster asks *who* called the hotline; "root" is not an answer. Each
+person sets their identity once (``msptui operator set "Dana Reyes
+<dana@example.net>"``); it is kept in their own config folder
+(``$MSPTUI_CONFIG_DIR``, else the platform config dir), or given for one
+session with ``$MSPTUI_OPERATOR``. Every event records it beside the OS login
+(``environment.actor()``), and records name the person (``person()``).
+
+When no identity is set, events carry ``operator: null`` and records name the
+OS login; the CLI reminds the user once per command and the TUI asks on first
+start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import environment
+from .errors import UserError
+
+CONFIG_NAME = "operator.json"
+_NAME_EMAIL = re.compile(r"^\s*(?P<name>[^<>]+?)\s*(?:<(?P<email>[^<>\s]+@[^<>\s]+)>)?\s*$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class Operator(BaseModel):
+    """A named person (name required; email and role optional)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=120)
+    email: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=80)
+
+    @field_validator("name", "role")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if any(ord(ch) < 32 or ord(ch) == 127 or 0x80 <= ord(ch) < 0xA0 for ch in value):
+            raise ValueError("contains control characters")
+        if value != value.strip():
+            raise ValueError("has leading or trailing spaces")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+    def text(self) -> str:
+        """'Dana Reyes <dana@example.net> (incident lead)'."""
+        out = self.name + (f" <{self.email}>" if self.email else "")
+        return out + (f" ({self.role})" if self.role else "")
+
+
+def parse(text: str, role: str | None = None) -> Operator:
+    """'Dana Reyes <dana@example.net>' (or just a name) -> Operator; UserError naming the problem."""
+    match = _NAME_EMAIL.match(text or "")
+    if not match:
+        raise UserError(f"operator {text[:80]!r}: expected \"NAME\" or \"NAME <EMAIL>\"")
+    try:
+        return Operator(name=match.group("name").strip(), email=match.group("email"), role=role or None)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise UserError(f"operator {err['loc'][0]}: {err['msg'].removeprefix('Value error, ')}") from None
+
+
+def config_dir() -> Path:
+    override = os.environ.get("MSPTUI_CONFIG_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("msptui", appauthor=False))
+
+
+def config_path() -> Path:
+    return config_dir() / CONFIG_NAME
+
+
+def save(op: Operator) -> Path:
+    """Write the identity owner-only (atomically: a crash leaves the old one)."""
+    folder = config_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = config_path()
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(op.model_dump(exclude_none=True), ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def current() -> Operator | None:
+    """$MSPTUI_OPERATOR, else the saved identity, else None. A damaged config is an error, not silence."""
+    env = os.environ.get("MSPTUI_OPERATOR")
+    if env and env.strip():
+        return parse(env)
+    path = config_path()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the operator identity ({exc.strerror}); run 'msptui operator set'") from None
+    try:
+        return Operator.model_validate(json.loads(raw))
+    except (ValueError, ValidationError):
+        raise UserError(f"{path}: the operator identity is damaged; run 'msptui operator set \"NAME <EMAIL>\"'") from None
+
+
+def event_operator() -> dict | None:
+    """What an event records as its operator."""
+    op = current()
+    return op.model_dump(exclude_none=True) if op else None
+
+
+def person() -> str:
+    """The name records carry for "who": the operator's name, else the OS login."""
+    op = current()
+    return op.name if op else environment.actor()

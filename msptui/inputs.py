@@ -1,0 +1,173 @@
+"""Input models: what a person typed, validated once for the CLI and the TUI alike.
+
+Each action has one input model that takes the raw strings as typed (a
+command-line option or a form field) and either resolves them into typed
+values or raises a ``UserError`` whose one-line message names the field. The
+CLI and the TUI build the same model, so they accept and refuse exactly the
+same input with the same message: a bare date, an empty summary, an unknown
+zone, a time in the future.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterable
+
+from pydantic import BaseModel, ConfigDict
+
+from . import jurisdictions
+from .errors import UserError
+from .models import INCIDENT_CATEGORIES, Client
+from .obligations import DATA_KINDS
+from .timeutil import TimeError, get_zone, parse_local
+
+#: how far ahead of this machine's clock a typed instant may be (two clocks never agree exactly)
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_SUMMARY = 20_000
+_SPLIT = re.compile(r"[,;\s]+")
+_AFFECTED = re.compile(r"^\s*([^=]+?)\s*=\s*(-?\d+)\s*$")
+
+
+def _fail(field: str, message: str) -> UserError:
+    return UserError(f"{field}: {message}")
+
+
+def split_codes(value: str | Iterable[str] | None) -> list[str] | None:
+    """'CA, NY;TX' -> ['CA', 'NY', 'TX'] (None stays None: "not given")."""
+    if value is None:
+        return None
+    parts = _SPLIT.split(value) if isinstance(value, str) else [p for v in value for p in _SPLIT.split(v)]
+    return [p for p in (x.strip() for x in parts) if p]
+
+
+def zone(value: str, field: str = "tz") -> str:
+    """An IANA zone name (or UTC / a fixed offset), else a UserError naming the field."""
+    try:
+        get_zone(value)
+    except TimeError as exc:
+        raise _fail(field, str(exc)) from None
+    return value
+
+
+def instant(text: str, tz: str, field: str, *, now: datetime | None = None, allow_future: bool = False) -> datetime:
+    """A date-time typed as local time in ``tz`` (or with an offset) -> an aware instant."""
+    try:
+        at = parse_local(text, tz)
+    except TimeError as exc:
+        raise _fail(field, str(exc)) from None
+    now = now or datetime.now(timezone.utc)
+    if not allow_future and at > now + FUTURE_TOLERANCE:
+        raise _fail(field, f"{text.strip()!r} is in the future (this machine's clock reads {now:%Y-%m-%d %H:%M}Z)")
+    return at
+
+
+def as_of(text: str, tz: str, field: str = "--at") -> datetime:
+    """"What was in force then": a bare date means noon that day in ``tz``; a date-time as ``instant``."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise _fail(field, "give a date like 2025-06-30 or a date-time like 2025-06-30T23:30")
+    if len(cleaned) == 10:
+        try:
+            day = date.fromisoformat(cleaned)
+        except ValueError:
+            raise _fail(field, f"not a date: {cleaned!r} (expected YYYY-MM-DD)") from None
+        return datetime.combine(day, time(12, 0), get_zone(tz))
+    try:
+        return parse_local(cleaned, tz)
+    except TimeError as exc:
+        raise _fail(field, str(exc)) from None
+
+
+def affected_counts(pairs: Iterable[str], field: str = "--affected") -> dict[str, int]:
+    """['US-CA=600', 'DE=12'] -> {'US-CA': 600, 'DE': 12}; every code must be a known jurisdiction."""
+    out: dict[str, int] = {}
+    for pair in pairs:
+        match = _AFFECTED.match(pair or "")
+        if not match:
+            raise _fail(field, f"expected JUR=N (e.g. US-CA=600), got {pair[:60]!r}")
+        code, number = match.group(1).upper(), int(match.group(2))
+        if number < 0:
+            raise _fail(field, f"{code}: a count of people cannot be negative ({number})")
+        try:
+            jurisdictions.check(code)
+        except ValueError as exc:
+            raise _fail(field, str(exc)) from None
+        out[code] = number
+    return out
+
+
+class OpenIncident(BaseModel):
+    """A validated incident draft: what ``incidents.open_incident`` records."""
+
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str
+    discovered: datetime
+    tz: str
+    category: str
+    summary: str
+    reported_by: str | None
+    data_types: list[str]
+    countries: list[str]
+    us_states: list[str]
+    affected_counts: dict[str, int]
+    ransom_paid: bool
+    msp_caused: bool
+
+
+class IncidentDraft(BaseModel):
+    """The report-breach form / ``incident open`` options, as typed.
+
+    Lists may be given as one string ("pii, phi") or a list; None means "not
+    given", and then the client's record fills it in.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str
+    discovered: str
+    tz: str | None = None
+    category: str
+    summary: str
+    reported_by: str | None = None
+    data_types: str | list[str] | None = None
+    countries: str | list[str] | None = None
+    us_states: str | list[str] | None = None
+    affected: list[str] = []
+    ransom_paid: bool = False
+    msp_caused: bool = False
+
+    def resolve(self, client: Client, *, now: datetime | None = None) -> OpenIncident:
+        """Validate against the client record (zone and list defaults); UserError on the first bad field."""
+        tz = zone(self.tz.strip() if self.tz and self.tz.strip() else client.home_tz, "tz")
+        discovered = instant(self.discovered, tz, "discovered", now=now)
+        if self.category not in INCIDENT_CATEGORIES:
+            raise _fail("category", f"unknown category {self.category[:40]!r}; expected one of: {', '.join(INCIDENT_CATEGORIES)}")
+        summary = self.summary.strip()
+        if not summary:
+            raise _fail("summary", "a summary is needed (one line: what happened, how it was found)")
+        if len(summary) > MAX_SUMMARY:
+            raise _fail("summary", f"{len(summary)} characters is longer than the {MAX_SUMMARY} allowed")
+        data = split_codes(self.data_types)
+        data = list(client.data_held) if data is None else [d.lower() for d in data]
+        bad = [d for d in data if d not in DATA_KINDS]
+        if bad:
+            raise _fail("data", f"unknown data type {bad[0][:40]!r}; use: {', '.join(DATA_KINDS)}")
+        countries = split_codes(self.countries)
+        countries = list(client.countries) if countries is None else [c.upper() for c in countries]
+        states = split_codes(self.us_states)
+        states = list(client.us_states) if states is None else [s.upper() for s in states]
+        for code in countries:
+            if code not in jurisdictions.countries():
+                raise _fail("countries", f"{code[:20]!r} is not an ISO country code (e.g. US, DE, GB)")
+        for code in states:
+            if code not in jurisdictions.us_states():
+                raise _fail("states", f"{code[:20]!r} is not a US state or territory code (e.g. CA, NY, PR)")
+        reported_by = (self.reported_by or "").strip() or None
+        return OpenIncident(
+            client_id=client.id, discovered=discovered, tz=tz, category=self.category, summary=summary,
+            reported_by=reported_by, data_types=list(dict.fromkeys(data)), countries=list(dict.fromkeys(countries)),
+            us_states=list(dict.fromkeys(states)), affected_counts=affected_counts(self.affected),
+            ransom_paid=self.ransom_paid, msp_caused=self.msp_caused,
+        )
