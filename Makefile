@@ -1,4 +1,4 @@
-# Quick start: `make run` and `make test`; nothing else is needed on a fresh
+# Quick start: `make run` (the demo, in its own database) and `make test`; nothing else is needed on a fresh
 # Debian/Ubuntu machine with Python >= 3.11.
 PYTHON ?= python3
 VENV := .venv
@@ -26,9 +26,13 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $@
 
+# The demo has its own database: the first run loads it there, never into the
+# default database where real records go (see README, "Starting with real data").
+DEMO_DB = $(shell $(BIN)/python -c 'from msptui.paths import demo_db; print(demo_db())')
+
 run: $(STAMP)
-	@$(BIN)/msptui clients >/dev/null 2>&1 || $(BIN)/msptui demo
-	$(BIN)/msptui
+	@$(BIN)/msptui --db "$(DEMO_DB)" clients >/dev/null 2>&1 || $(BIN)/msptui --db "$(DEMO_DB)" demo
+	$(BIN)/msptui --db "$(DEMO_DB)"
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n 2

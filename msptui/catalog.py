@@ -21,6 +21,16 @@ class CatalogItem:
     label: str
     default_owner: str
     security_relevant: bool
+    cis_v8: tuple[int, ...] = ()
+
+    def description(self) -> str:
+        """What the catalogue records about the item besides its label, in words."""
+        owner = {"msp": "usually the MSP's", "client": "usually the client's", "shared": "usually shared"}.get(
+            self.default_owner, f"usually {self.default_owner}'s")
+        parts = [self.category, "security-relevant" if self.security_relevant else "not security-relevant", owner]
+        if self.cis_v8:
+            parts.append("CIS Controls v8 " + ", ".join(str(n) for n in self.cis_v8))
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,8 @@ def load_catalog() -> Catalog:
     raw = json.loads((DATA_DIR / "scope-catalog.json").read_text(encoding="utf-8"))
     security = set(raw.get("security_relevant_categories", []))
     items = {
-        i["id"]: CatalogItem(i["id"], i["category"], i["label"], i.get("default_owner", "msp"), i["category"] in security)
+        i["id"]: CatalogItem(i["id"], i["category"], i["label"], i.get("default_owner", "msp"), i["category"] in security,
+                             tuple(i.get("cis_v8", ())))
         for i in raw["items"]
     }
     return Catalog(raw.get("catalog_version", "?"), items)

@@ -199,7 +199,9 @@ class _Clock:
 
 def _wall_time(due_time: str, trigger_local: datetime) -> time:
     if due_time == "exact":
-        return trigger_local.time().replace(tzinfo=None, fold=0)
+        # to the second: a fraction of a second kept from the trigger would put the due date after
+        # a reading that ends at 23:59:59 (the earliest defensible reading must be the headline)
+        return trigger_local.time().replace(tzinfo=None, fold=0, microsecond=0)
     if due_time == "end_of_day":
         return END_OF_DAY
     hours, minutes = due_time.split(":")
@@ -315,7 +317,7 @@ def _floor_hour(instant: datetime, zone: Any) -> datetime:
 
 
 def _reg_1182_71(rule: Rule, trigger: datetime, clock: _Clock, country: str | None,
-                 closures: frozenset[date], due: datetime) -> list[Alternative]:
+                 closures: frozenset[date]) -> list[Alternative]:
     """EU Reg. 1182/71 reading: later than the conservative one; information only.
 
     Hours: the hour of the event is not counted (start at the next whole
@@ -334,8 +336,6 @@ def _reg_1182_71(rule: Rule, trigger: datetime, clock: _Clock, country: str | No
     last = _due_date(unit, value, local.date(), clock.is_business)
     last = next_business_day(last, business_day_checker("country", closures, country))
     end = resolve_local(datetime.combine(last, END_OF_DAY), clock.zone)[0]
-    # the end of the day is never before an 'exact' due in that day's last second (trigger at 23:59:59.5)
-    end = max(end, due, key=to_utc)
     where = f"{country} holidays" if country else "weekends only: Member State unknown"
     return [Alternative(label=f"{label} ({where})", due=end)]
 
@@ -395,7 +395,7 @@ def _alternatives(rule: Rule, trigger: datetime, observed: Any, clock: _Clock, d
     if rule.rollover == "noon_next_working_day":
         alts += _dora_rollover(rule, due, clock, country, closures)
     if rule.jurisdiction.startswith("EU"):
-        alts += _reg_1182_71(rule, trigger, clock, country, closures, due)
+        alts += _reg_1182_71(rule, trigger, clock, country, closures)
     if rule.calendar == "us_edgar":
         alts += _calendar_variant(rule, trigger, clock, due, closures, "us_federal_government",
                                   _EDGAR_GOVERNMENT_NOTE)

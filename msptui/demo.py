@@ -3,6 +3,12 @@
 data/demo.json is written as if today were its ``reference_date``; loading
 shifts every date and instant by the days since then, so "review overdue" or
 "policy expires in 20 days" stay true whenever the demo is loaded.
+
+Demo data never mixes with real records. Loading it into an empty database
+first appends a history-only ``database.demo`` event, so event 1 of every
+demo database says what it is (in the hash chain: it cannot be removed
+without breaking ``verify``), and ``is_demo`` is one indexed read. A database
+whose first event is anything else holds real records and is refused.
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .chain import Event
+from .errors import UserError
 from .paths import DATA_DIR
 from .recordfile import validate
-from .store import Store
+from .store import DEMO_KIND, Store
 
 DEMO_FILE = DATA_DIR / "demo.json"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -42,14 +49,24 @@ def demo_data(today: date | None = None) -> dict:
     return _shift(raw, days)
 
 
-def load_demo(store: Store, today: date | None = None) -> list[Event]:
-    data = demo_data(today)
-    return store.put_many(validate(DEMO_FILE, data, store))
-
-
 def is_demo(store: Store) -> bool:
-    """Whether this database holds the fictional demo portfolio (every demo client is in it)."""
-    ids = [c["id"] for c in json.loads(DEMO_FILE.read_text(encoding="utf-8"))["clients"]]
-    marks = ",".join("?" * len(ids))
-    (found,) = store.conn.execute(f"SELECT count(*) FROM clients WHERE id IN ({marks})", ids).fetchone()
-    return found == len(ids)
+    """Whether the database was made by loading the demo (its first event is the demo marker)."""
+    return store.is_demo()
+
+
+def load_demo(store: Store, today: date | None = None) -> list[Event]:
+    """Load (or refresh) the demo into an empty or demo database; the record events, in one transaction."""
+    data = demo_data(today)
+    records = validate(DEMO_FILE, data, store)
+    with store.transaction():
+        if store.conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is None:
+            store.append_in_transaction(DEMO_KIND, {
+                "note": "fictional demo portfolio: not real client records",
+                "source": "data/demo.json",
+            })
+        elif not is_demo(store):
+            raise UserError(
+                f"{store.path} holds real records (it was not made by 'msptui demo'): the demo is never "
+                "loaded into it; run 'msptui demo' without --db for the separate demo database"
+            )
+        return [e for e in (store.put_in_transaction(r) for r in records) if e is not None]

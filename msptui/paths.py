@@ -2,7 +2,8 @@
 
 The DB path is resolved as ``--db PATH``, else ``$MSPTUI_DB``, else the
 platform data directory (``~/.local/share/msptui/msptui.db`` on Linux). The
-CLI always says which one it opened.
+CLI always says which one it opened. ``msptui demo`` has its own database
+beside it (``demo.db``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ def default_db() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("msptui", appauthor=False)) / "msptui.db"
+
+
+def demo_db() -> Path:
+    """The demo's own database, beside the default one: demo data never goes into real records."""
+    return default_db().with_name("demo.db")
 
 
 def resolve_db(cli_value: str | None) -> tuple[Path, str]:

@@ -8,8 +8,8 @@ Format (JSON, UTF-8)::
      "checklist_items": [...], "evidence": [...], "notes": [...]}
 
 Each list holds records in the shape of the models in ``models.py``. A CSV of
-clients (one row per client, as PSA exports give them) is accepted too; list
-columns separate values with ';'.
+clients (a header row of client fields, list columns separating values with
+';') and PSA exports are read by ``psa`` (see there).
 
 Import is all-or-nothing: every record is validated and every reference
 resolved before anything is written, then all changed records are appended
@@ -20,8 +20,6 @@ stored produce no event, so re-importing the same file changes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import tempfile
@@ -93,44 +91,14 @@ def _parse_json(path: Path, text: str) -> dict:
     return data
 
 
-_CSV_LISTS = {"countries", "us_states", "data_held", "sectors"}
-_CSV_BOOLS = {"public_company", "nydfs_regulated"}
-
-
-def _csv_clients(path: Path, text: str) -> dict:
-    """A PSA-style client CSV → the same structure as a JSON record file."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames or "id" not in reader.fieldnames:
-        raise UserError(f"{path}: a client CSV needs a header row with at least id, name, engagement, home_tz")
-    clients = []
-    for line_no, row in enumerate(reader, start=2):
-        if None in row:
-            raise UserError(f"{path}: line {line_no}: more values than header columns")
-        record: dict[str, Any] = {}
-        for field, value in row.items():
-            value = (value or "").strip()
-            if value == "":
-                continue
-            if field in _CSV_LISTS:
-                record[field] = [v.strip() for v in value.split(";") if v.strip()]
-            elif field in _CSV_BOOLS:
-                lowered = value.lower()
-                if lowered not in {"true", "false", "yes", "no", "1", "0"}:
-                    raise UserError(f"{path}: line {line_no}: field '{field}': expected true or false, got {value!r}")
-                record[field] = lowered in {"true", "yes", "1"}
-            else:
-                record[field] = value
-        record["_line"] = line_no
-        clients.append(record)
-    return {"format": FORMAT, "version": VERSION, "clients": clients}
+#: file suffixes read as spreadsheet exports (msptui's client CSV or a PSA's), not JSON
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
 
 
 def read_file(path: Path | str) -> dict:
+    """A JSON record file as a dict (spreadsheet exports go through ``psa``)."""
     path = Path(path)
-    text = _read_text(path)
-    if path.suffix.lower() == ".csv":
-        return _csv_clients(path, text)
-    return _parse_json(path, text)
+    return _parse_json(path, _read_text(path))
 
 
 def validate(path: Path | str, data: dict, store: Store | None = None) -> list[Record]:
@@ -190,6 +158,10 @@ def _check_references(label: str, key: str, record: Record, ids, store, catalog)
 
 def import_file(store: Store, path: Path | str) -> list[Event]:
     """Validate the whole file, then write every changed record in one transaction."""
+    if Path(path).suffix.lower() in TABLE_SUFFIXES:
+        from .psa import import_exports
+
+        return import_exports(store, [path])[1]
     data = read_file(path)
     records = validate(path, data, store)
     return store.put_many(records)

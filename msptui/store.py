@@ -37,6 +37,8 @@ R = TypeVar("R", bound="Record")
 BUSY_TIMEOUT_S = 60.0
 #: how far this machine's clock may be behind the last event before a write is refused
 CLOCK_SKEW_TOLERANCE_S = 300.0
+#: the kind of the first event of a demo database (msptui.demo writes it)
+DEMO_KIND = "database.demo"
 
 
 def table_of(record: "Record") -> str:
@@ -286,6 +288,11 @@ class Store:
 
     def exists(self, table: str, record_id: str) -> bool:
         return self.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (record_id,)).fetchone() is not None
+
+    def is_demo(self) -> bool:
+        """Whether this database holds the fictional demo (its first event is the demo marker): one indexed read."""
+        row = self.conn.execute("SELECT kind FROM events WHERE id = 1").fetchone()
+        return row is not None and row["kind"] == DEMO_KIND
 
     def head(self) -> tuple[int, str]:
         row = self.conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()

@@ -39,19 +39,6 @@ def check_db(db_path: Path) -> str | None:
     return None
 
 
-def is_demo(db_path: Path) -> bool:
-    """Whether the database holds the demo portfolio (the header then says DEMO DATA)."""
-    from msptui.store import Store
-
-    try:
-        with Store.open(db_path, readonly=True) as store:
-            from msptui.demo import is_demo as core_is_demo
-
-            return core_is_demo(store)
-    except Exception:
-        return False
-
-
 def run(db_path: Path, **options: Any) -> int:
     """Open the TUI on ``db_path``; returns the process exit code."""
     prepare_environment()
@@ -65,7 +52,6 @@ def run(db_path: Path, **options: Any) -> int:
 
     from screens.shell import MspApp
 
-    options.setdefault("demo", is_demo(db_path))
     app = MspApp(db_path, **options)
     app.run()
     code = app.return_code

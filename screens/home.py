@@ -42,9 +42,9 @@ def warm_up() -> None:
         pass
 
 
-def home_rows(store: Any) -> tuple[list[ClientRow], int]:
-    """Every client row and the chain head they were read at."""
-    return client_rows(store), store.head()[0]
+def home_rows(store: Any) -> tuple[list[ClientRow], int, bool]:
+    """Every client row, the chain head they were read at, and whether this is the demo database."""
+    return client_rows(store), store.head()[0], store.is_demo()
 
 
 def home_badges(store: Any) -> dict[str | None, list[str]]:
@@ -120,8 +120,11 @@ class HomeScreen(DbMixin, Screen):
         if self.data_head != head:
             self.action_refresh()
 
-    def loaded_rows(self, value: tuple[list[ClientRow], int]) -> None:
-        self.all_rows, self.data_head = value
+    def loaded_rows(self, value: tuple[list[ClientRow], int, bool]) -> None:
+        self.all_rows, self.data_head, demo = value
+        if demo != getattr(self.app, "demo", False):
+            self.app.demo = demo  # type: ignore[attr-defined]
+            self.query_one("#topbar", SafeStatic).update(topbar(self.app))
         self.app.client_cache = self.all_rows  # type: ignore[attr-defined]
         rows = self.query_one("#clients", RowList)
         rows.empty = "(no client matches the filter)" if self.all_rows else "(no clients in this database: run 'msptui demo' or 'msptui import FILE')"

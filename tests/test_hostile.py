@@ -92,8 +92,9 @@ def test_evidence_names_with_path_traversal_stay_text(store, tmp_path):
 
 def test_invalid_utf8_and_nul_in_files(store, tmp_path):
     bad = tmp_path / "psa.csv"
-    bad.write_bytes(b"id,name,engagement,home_tz\nacme,Acme \xff\xfe,managed,UTC\n")
-    with pytest.raises(UserError, match=r"not valid UTF-8 at byte 37 \(line 2\)"):
+    # 0x81 is neither UTF-8 nor Windows-1252 (which CSV exports may be: \xff\xfe alone would read as "ÿþ")
+    bad.write_bytes(b"id,name,engagement,home_tz\nacme,Acme \x81\x8d,managed,UTC\n")
+    with pytest.raises(UserError, match=r"not valid UTF-8 at byte 37 \(line 2\), nor Windows-1252"):
         import_file(store, bad)
     nul = tmp_path / "nul.csv"
     nul.write_bytes(b"id,name,engagement,home_tz\nacme,Ac\x00me,managed,UTC\n")

@@ -104,7 +104,7 @@ def test_home_lists_every_client_with_db_and_operator(db):
         async with app.run_test(size=SIZE) as pilot:
             text = await wait_text(pilot, f"of {N_DEMO} clients")
             assert "tui.db" in text and str(db)[-30:] in text
-            assert f"msptui | {app.operator} | DB" in text
+            assert f"msptui | DEMO DATA | {app.operator} | DB" in text  # demo data is never taken for real records
             assert "Lakeshore CPA Group" in text
             assert "Bayview Logistics Pty Ltd" in text
             text = await wait_text(pilot, "Filter")  # footer

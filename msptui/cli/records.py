@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
 import click
 
-from ..models import Client
+from ..errors import UserError
+from ..literal import visible
+from ..models import Client, Engagement
 from ..picture import liability_picture, render_text
-from ..recordfile import dump_file, import_file
+from ..recordfile import dump_file
+from ..store import Store
 from ..verify import verify
 from .base import Context, echo_text, emit_json, main, pass_ctx
 
@@ -14,12 +22,46 @@ from .base import Context, echo_text, emit_json, main, pass_ctx
 @main.command()
 @pass_ctx
 def demo(ctx: Context) -> None:
-    """Load the fictional demo portfolio (creates the database if needed)."""
-    from ..demo import load_demo
+    """Load the fictional demo portfolio into the separate demo database (never your real one).
 
+    Without --db or $MSPTUI_DB it goes to demo.db beside the default
+    database; open it with 'msptui --db PATH'. A database that holds real
+    records, and the default database, are refused.
+    """
+    from ..demo import load_demo
+    from ..paths import default_db, demo_db
+
+    if ctx.db_source == "default":
+        ctx.db_path, ctx.db_source = demo_db(), "the demo's own database"
+    elif ctx.db_path.expanduser().resolve() == default_db().resolve():
+        raise UserError(f"{ctx.db_path} is the default database, where real records go: the demo has its own "
+                        "(run 'msptui demo' without --db)")
     with ctx.open(create=True, writes=True) as store:
         events = load_demo(store)
-        click.echo(f"demo portfolio loaded: {len(events)} records changed, {store.count('clients')} clients in the database")
+        click.echo(f"demo portfolio loaded into {ctx.db_path}: {len(events)} records changed, "
+                   f"{store.count('clients')} clients")
+    click.echo(f"open it with: msptui --db {ctx.db_path}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def catalog(as_json: bool) -> None:
+    """List the scope catalogue: the item ids agreements, scope lines and service mappings use."""
+    from ..catalog import load_catalog
+
+    cat = load_catalog()
+    if as_json:
+        emit_json([{"id": i.id, "title": i.label, "description": i.description(), "category": i.category,
+                    "default_owner": i.default_owner, "security_relevant": i.security_relevant,
+                    "cis_v8": list(i.cis_v8)} for i in cat.items.values()])
+        return
+    click.echo(f"scope catalogue {cat.version}: {len(cat.items)} items")
+    import textwrap
+
+    for item in cat.items.values():  # fits 80 columns: the id, then title and description wrapped
+        echo_text(item.id)
+        for text in (item.label, item.description()):
+            echo_text(textwrap.fill(text, width=80, initial_indent="    ", subsequent_indent="      "))
 
 
 @main.command()
@@ -72,13 +114,122 @@ def show(ctx: Context, client_id: str, at_text: str | None, as_json: bool) -> No
 
 
 @main.command("import")
-@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@click.argument("paths", metavar="FILE...", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--map", "mappings", metavar="FILE", multiple=True, type=click.Path(dir_okay=False),
+              help="Mapping file (TOML, the shape of data/psa/*.toml) for an export msptui does not recognise.")
+@click.option("--services", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Service mapping: PSA products/services -> scope catalogue items (see data/psa/services-example.toml).")
+@click.option("--engagement", type=click.Choice([e.value for e in Engagement]),
+              help="Engagement of new clients the export gives none for.")
+@click.option("--tz", "home_tz", metavar="ZONE", help="IANA home zone of new clients the export gives none for.")
+@click.option("--country", "countries", metavar="CC", multiple=True,
+              help="Country (ISO code or name) of clients the export gives none for; repeatable.")
+@click.option("--encoding", metavar="NAME", help="Read the files as NAME (default: BOM, else UTF-8, else Windows-1252).")
+@click.option("--date-format", metavar="FMT", help="strptime format of non-ISO dates, e.g. %m/%d/%Y.")
+@click.option("--dry-run", is_flag=True, help="Check everything and show what would be created or changed; write nothing.")
 @pass_ctx
-def import_(ctx: Context, path: str) -> None:
-    """Import records from a JSON record file (or a CSV of clients). All or nothing."""
-    with ctx.open(create=True, writes=True) as store:
-        events = import_file(store, path)
-    click.echo(f"imported {path}: {len(events)} records changed")
+def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], services: str | None,
+            engagement: str | None, home_tz: str | None, countries: tuple[str, ...], encoding: str | None,
+            date_format: str | None, dry_run: bool) -> None:
+    """Import a JSON record file, or CSV exports (msptui's client CSV, or a PSA's). All or nothing.
+
+    PSA exports of ConnectWise, Autotask, HaloPSA, IT Glue and Hudu are
+    recognised by their headers; several files (companies, agreements and
+    their lines) can be imported together.
+    """
+    from ..psa import Defaults, ImportProblems, Plan, changes_for, describe_plan, import_exports
+    from ..recordfile import TABLE_SUFFIXES, read_file, validate
+
+    tables = [p for p in paths if Path(p).suffix.lower() in TABLE_SUFFIXES]
+    if tables and len(tables) != len(paths) or not tables and len(paths) > 1:
+        raise UserError("import takes one JSON record file, or one or more CSV exports, not a mix")
+    psa_options = {"--map": mappings, "--services": services, "--engagement": engagement, "--tz": home_tz,
+                   "--country": countries, "--encoding": encoding, "--date-format": date_format}
+    if not tables:
+        given = [name for name, value in psa_options.items() if value]
+        if given:
+            raise UserError(f"{given[0]} applies to CSV exports, not to a JSON record file")
+    defaults = Defaults(engagement=engagement, home_tz=_zone_option(home_tz),
+                        countries=tuple(_country_option(c) for c in countries), date_format=date_format)
+
+    def run(store: Store, dry: bool) -> tuple[list, list[str], list]:
+        try:
+            if tables:
+                plan, events = import_exports(store, list(paths), dry_run=dry, mappings=list(mappings),
+                                              services=services, defaults=defaults, encoding=encoding)
+                return plan.changes, describe_plan(plan), events
+            records = validate(paths[0], read_file(paths[0]), store)
+            changes = changes_for(store, records)
+            events = [] if dry else store.put_many(records)
+            return changes, describe_plan(Plan(changes=changes)), events
+        except ImportProblems as exc:
+            for line in exc.problems:
+                click.echo(visible(line, keep_newlines=False), err=True)
+            raise UserError(exc.summary()) from None
+
+    if not dry_run and not ctx.db_path.exists():
+        # check first, so a refused import leaves no empty database behind
+        with _scratch_store() as scratch:
+            run(scratch, True)
+    with _import_store(ctx, dry_run) as store:
+        _warn_if_demo(ctx, store)
+        changes, lines, events = run(store, dry_run)
+    for line in lines:
+        echo_text(line)
+    creates = sum(1 for c in changes if c.action == "create")
+    updates = sum(1 for c in changes if c.action == "change")
+    if dry_run:
+        click.echo(f"dry run: nothing written ({creates} to create, {updates} to change)")
+    else:
+        click.echo(f"imported {', '.join(paths)}: {len(events)} records changed")
+
+
+def _zone_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(value)
+    except (ValueError, KeyError, OSError):
+        raise UserError(f"--tz {value!r} is not an IANA time zone (e.g. America/New_York, Europe/London)") from None
+    return value
+
+
+def _country_option(value: str) -> str:
+    from ..psa import CellError, country_code
+
+    try:
+        return country_code(value)
+    except CellError:
+        raise UserError(f"--country {value!r} is not a country name or ISO 3166 code (e.g. US, GB, DE)") from None
+
+
+@contextmanager
+def _scratch_store() -> Iterator[Store]:
+    with tempfile.TemporaryDirectory() as scratch:
+        with Store.open(Path(scratch) / "check.db", create=True) as store:
+            yield store
+
+
+@contextmanager
+def _import_store(ctx: Context, dry_run: bool) -> Iterator[Store]:
+    """The database to import into; with none yet, a dry run checks against an empty scratch one."""
+    if dry_run and not ctx.db_path.exists():
+        click.echo(f"msptui: no database at {ctx.db_path} yet: dry run against an empty one", err=True)
+        with _scratch_store() as store:
+            yield store
+        return
+    with ctx.open(create=not dry_run, writes=not dry_run) as store:
+        yield store
+
+
+def _warn_if_demo(ctx: Context, store: Store) -> None:
+    from ..demo import is_demo
+
+    if is_demo(store):
+        click.echo(f"msptui: note: {ctx.db_path} is a demo database (made by 'msptui demo'); "
+                   "keep real records in another (see README, 'Starting with real data')", err=True)
 
 
 @main.command()
