@@ -158,13 +158,26 @@ class ScopeState(str, Enum):
 
 NOT_ADDRESSED = "not_addressed"  # a catalogue item no agreement in force mentions
 
-#: regulatory sectors that decide sector-specific rules (bank regulators' 36 h, FTC Safeguards, CIRCIA)
+#: regulatory sectors that decide sector-specific rules (bank regulators' 36 h, NCUA 72 h, FTC
+#: Safeguards, SEC Regulation S-P, CIRCIA, California H&S Code 1280.15). Each is a code, documented
+#: in data/obligations.toml and the README:
+#:   bank                 OCC/Fed/FDIC-supervised banking organization (12 CFR 53/225/304)
+#:   credit_union         federally insured credit union (NCUA, 12 CFR 748), not a bank
+#:   non_bank_financial   financial institution under FTC jurisdiction (16 CFR 314)
+#:   insurance            insurer, agency or broker: state insurance regulators, not the FTC
+#:   broker_dealer        SEC-registered broker-dealer (Regulation S-P)
+#:   investment_adviser   SEC-registered investment adviser (Regulation S-P)
+#:   health_facility      licensed clinic, health facility, home health agency or hospice
 Sector = Literal[
     "bank",
     "credit_union",
     "non_bank_financial",
+    "insurance",
+    "broker_dealer",
+    "investment_adviser",
     "critical_infrastructure",
     "healthcare",
+    "health_facility",
     "defense_industrial_base",
     "government",
 ]

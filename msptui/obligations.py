@@ -1,9 +1,17 @@
-"""The obligation rules (data/obligations.toml) as validated pydantic models.
+"""The obligation rules as validated pydantic models.
+
+Where they live: ``data/obligations.toml`` is the index (field documentation,
+vocabularies, aliases, calendars and ``rule_files``, the list of rule files);
+the rules themselves are in ``data/rules/*.toml``, one file per family
+(international, US federal, US states and territories, contracts, evidence),
+grouped by jurisdiction inside each file. ``load_rules`` reads the index and
+every listed file, in that order; ``rules_sha256`` is the fingerprint of all
+of them that incidents record.
 
 Why strict: a rule file with a typo (``offest``, ``clock_tz = "EST"``, an
 unknown calendar) would otherwise produce a confident but wrong deadline.
 Every rule is validated on load; the first problem is reported as one line
-naming the rule id and the field, and nothing is loaded.
+naming the file, the rule id and the field, and nothing is loaded.
 
 Pure Python: no textual / weasyprint imports.
 """
@@ -11,8 +19,10 @@ Pure Python: no textual / weasyprint imports.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import tomllib
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -23,6 +33,7 @@ from .models import INCIDENT_CATEGORIES, DataKind, PolicyKind, Sector
 from .timeutil import TimeError, get_zone
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: the index: vocabularies, calendars, aliases and ``rule_files`` (the rules are in data/rules/)
 RULES_FILE = DATA_DIR / "obligations.toml"
 
 DISCLAIMER = (
@@ -46,6 +57,14 @@ Confidence = Literal["high", "medium", "low"]
 SourceQuality = Literal["primary", "secondary"]
 Rollover = Literal["none", "noon_next_working_day", "statutory_optional"]
 Party = Literal["client", "msp"]
+#: what kind of duty a rule is (documented in data/obligations.toml; rulecoverage.py reports on it):
+#: individuals (affected people), regulator (a public authority, law enforcement included),
+#: cra (consumer reporting agencies), vendor (the MSP as vendor / processor / service provider
+#: notifying its client: always party "msp"), media, contract (card brands, acquirers),
+#: insurer, evidence (log-retention clocks), internal (assessments, registers, preservation
+#: with no recipient), other (modifiers and preconditions of other clocks)
+Duty = Literal["individuals", "regulator", "cra", "vendor", "media", "contract", "insurer", "evidence", "internal",
+               "other"]
 
 #: calendars the deadline code knows how to build (see deadlines.business_calendar)
 KNOWN_CALENDARS = ("us_federal", "us_edgar", "vermont", "eu_member_state")
@@ -61,6 +80,10 @@ CLIENT_FLAGS = (
 )
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _STATE = re.compile(r"^[A-Z]{2}$")
+#: "US", "UK", "EU", "CA" (a country or union), "US-AZ", "CA-QC" (a subdivision), or the
+#: non-statutory families "CONTRACT" (card brands, insurance) and "VENDOR" (product defaults)
+_JURISDICTION = re.compile(r"^(?:[A-Z]{2}(?:-[A-Z0-9]{1,3})?|CONTRACT|VENDOR)$")
+_RULE_FILE = re.compile(r"^rules/[a-z0-9][a-z0-9_-]*\.toml$")
 
 
 class RulesError(ValueError):
@@ -112,6 +135,14 @@ class Extension(_Strict):
     unit: Unit
     value: int = Field(ge=0)
     condition: str
+
+
+class Amendment(_Strict):
+    """A change to the text behind a rule (e.g. CT 90 -> 60 days, Public Act 21-59, 1 Oct 2021)."""
+
+    effective: date | None = None
+    by: str = Field(min_length=1)
+    change: str = Field(min_length=1)
 
 
 class Applies(_Strict):
@@ -175,6 +206,7 @@ class Rule(_Strict):
     """One obligation: who must do what, counted from which trigger, how."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    duty: Duty
     kind: Literal["deadline", "deadline_modifier", "precondition", "retention_min", "evidence_expiry"]
     jurisdiction: str
     regime: str
@@ -205,8 +237,17 @@ class Rule(_Strict):
     source_url: str = Field(min_length=1)
     source_quality: SourceQuality
     confidence: Confidence
+    checked_on: date
+    amendments: list[Amendment] = Field(default_factory=list)
     notes: str | None = None
     applies: Applies
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _jurisdiction(cls, value: str) -> str:
+        if not _JURISDICTION.match(value):
+            raise ValueError("must be a code such as 'US', 'US-AZ', 'UK', 'EU', 'CA-QC', 'CONTRACT' or 'VENDOR'")
+        return value
 
     @field_validator("due_time")
     @classmethod
@@ -244,6 +285,10 @@ class Rule(_Strict):
             raise ValueError("hour periods are elapsed time: due_time must be 'exact'")
         if (unit == "business_days") != (self.calendar is not None):
             raise ValueError("calendar is required for business_days and only for them")
+        if self.duty == "vendor" and self.applies.party != "msp":
+            raise ValueError("duty 'vendor' is the MSP's own clock: applies.party must be 'msp'")
+        if (self.duty == "evidence") != (self.kind == "evidence_expiry"):
+            raise ValueError("duty 'evidence' goes with kind 'evidence_expiry' and only with it")
         return self
 
     # -- derived facts used by reports -------------------------------------------------
@@ -294,7 +339,7 @@ def _parse_rule(raw: Any, index: int, aliases: dict[str, list[str]], path: Path)
         ) from None
 
 
-def _check_triggers(rules: dict[str, Rule], known: set[str], path: Path) -> None:
+def _check_triggers(rules: dict[str, Rule], known: set[str], where: dict[str, str]) -> None:
     """Triggers must be vocabulary words or point at an existing rule."""
     for rule in rules.values():
         trig = rule.trigger
@@ -305,46 +350,117 @@ def _check_triggers(rules: dict[str, Rule], known: set[str], path: Path) -> None
         else:
             ok = trig in known
         if not ok:
-            raise RulesError(f"{path.name}: rule {rule.id!r}, field 'trigger': unknown trigger {trig!r}")
+            raise RulesError(f"{where[rule.id]}: rule {rule.id!r}, field 'trigger': unknown trigger {trig!r}")
 
 
-def parse_rules(document: dict[str, Any], path: Path = RULES_FILE) -> dict[str, Rule]:
-    """Validate an already-parsed TOML document into rules keyed by id."""
+def parse_rules(document: dict[str, Any], path: Path = RULES_FILE,
+                sources: list[str] | None = None) -> dict[str, Rule]:
+    """Validate an already-parsed document (the index plus every rule under "rules") into rules keyed by id.
+
+    ``sources`` names the file each raw rule came from (for the error message);
+    without it every rule is attributed to ``path``.
+    """
     aliases = document.get("applies_aliases", {})
     raw_rules = document.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
         raise RulesError(f"{path.name}: no [[rules]] entries")
     rules: dict[str, Rule] = {}
+    where: dict[str, str] = {}
     for index, raw in enumerate(raw_rules):
-        rule = _parse_rule(raw, index, aliases, path)
+        source = Path(sources[index]) if sources else path
+        rule = _parse_rule(raw, index, aliases, source)
         if rule.id in rules:
-            raise RulesError(f"{path.name}: rule {rule.id!r}, field 'id': duplicate id")
+            raise RulesError(f"{source.name}: rule {rule.id!r}, field 'id': duplicate id (also in {where[rule.id]})")
         rules[rule.id] = rule
+        where[rule.id] = source.name
     known = set(document.get("vocab", {}).get("triggers", {}))
-    _check_triggers(rules, known, path)
+    _check_triggers(rules, known, where)
     return rules
 
 
-@lru_cache(maxsize=4)
-def _load(path: Path) -> tuple[dict[str, Rule], dict[str, Any]]:
+def _read_toml(path: Path) -> tuple[bytes, dict[str, Any]]:
     try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise RulesError(f"rule file not found: {path}") from None
+    except OSError as exc:
+        raise RulesError(f"{path.name}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        return raw, tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RulesError(f"{path.name}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{path.name}: not valid TOML: {exc}") from None
-    return parse_rules(document, path), document.get("vocab", {})
+
+
+def rule_file_paths(path: Path | None = None) -> list[Path]:
+    """The index followed by every rule file it lists, in the order they are read and hashed."""
+    index = path or RULES_FILE
+    _, document = _read_toml(index)
+    names = document.get("rule_files", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise RulesError(f"{index.name}: 'rule_files' must be a list of paths such as \"rules/us-states.toml\"")
+    bad = [n for n in names if not _RULE_FILE.match(n)]
+    if bad:
+        raise RulesError(f"{index.name}: rule file {bad[0]!r} must look like 'rules/<name>.toml'")
+    if len(set(names)) != len(names):
+        raise RulesError(f"{index.name}: 'rule_files' lists a file twice")
+    return [index, *(index.parent / n for n in names)]
+
+
+def _load_document(index: Path) -> tuple[dict[str, Any], list[str], bytes]:
+    """The index document with every rule file's rules merged under "rules", their sources, all bytes."""
+    paths = rule_file_paths(index)
+    raw, document = _read_toml(index)
+    chunks = [raw]
+    rules: list[Any] = list(document.get("rules", []))
+    sources = [index.name] * len(rules)
+    for path in paths[1:]:
+        raw, part = _read_toml(path)
+        chunks.append(raw)
+        extra = sorted(set(part) - {"rules"})
+        if extra:
+            raise RulesError(f"{path.name}: unknown top-level key {extra[0]!r} (a rule file holds only [[rules]])")
+        found = part.get("rules", [])
+        if not isinstance(found, list):
+            raise RulesError(f"{path.name}: 'rules' must be [[rules]] tables")
+        rules.extend(found)
+        sources.extend([path.name] * len(found))
+    merged = {key: value for key, value in document.items() if key != "rule_files"}
+    merged["rules"] = rules
+    return merged, sources, b"".join(chunks)
+
+
+def load_document(path: Path | None = None) -> dict[str, Any]:
+    """The whole rule set as one TOML-shaped document (index tables, every rule under "rules")."""
+    return _load_document(path or RULES_FILE)[0]
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> tuple[dict[str, Rule], dict[str, Any], str]:
+    document, sources, raw = _load_document(path)
+    rules = parse_rules(document, path, sources)
+    return rules, document.get("vocab", {}), hashlib.sha256(raw).hexdigest()
 
 
 def load_rules(path: Path | None = None) -> dict[str, Rule]:
-    """All rules keyed by id (cached: the file is read once per process)."""
+    """All rules keyed by id, in file order (cached: the files are read once per process)."""
     return _load(path or RULES_FILE)[0]
 
 
 def vocabulary(path: Path | None = None) -> dict[str, Any]:
     """The [vocab] tables (trigger descriptions and short labels, units ...)."""
     return _load(path or RULES_FILE)[1]
+
+
+def rules_sha256(path: Path | None = None) -> str:
+    """SHA-256 of the index's bytes followed by each listed rule file's bytes, in ``rule_files`` order.
+
+    Deterministic and checkable with stock tools:
+    ``cat data/obligations.toml data/rules/international.toml ... | sha256sum``
+    (the files in the order ``rule_files`` gives). Any edit to any file changes it.
+    """
+    return _load(path or RULES_FILE)[2]
 
 
 def trigger_label(trigger: str) -> str:
@@ -400,6 +516,12 @@ def _rule_row(rule: Rule) -> dict[str, Any]:
         "source_url": rule.source_url,
         "source_quality": rule.source_quality,
         "confidence": rule.confidence,
+        "checked_on": rule.checked_on.isoformat(),
+        "duty": rule.duty,
+        "amendments": [
+            {"effective": a.effective.isoformat() if a.effective else None, "by": a.by, "change": a.change}
+            for a in rule.amendments
+        ],
         "uncertain": rule.uncertain,
         "advisory": rule.proposed,
         "label": "advisory - not in force" if rule.proposed else None,
@@ -407,21 +529,27 @@ def _rule_row(rule: Rule) -> dict[str, Any]:
 
 
 __all__ = [
+    "Amendment",
     "Applies",
     "DISCLAIMER",
+    "Duty",
     "Offset",
     "Rule",
     "RulesError",
     "UnknownRuleError",
     "chained_from",
     "get_rule",
+    "load_document",
     "load_rules",
     "parse_rules",
     "period_text",
+    "rule_file_paths",
     "rules_report",
+    "rules_sha256",
     "trigger_label",
     "vocabulary",
 ]
 
-# keep the Literal importable for callers that validate user input
+# keep the Literals importable for callers that validate user input
 DATA_KINDS: tuple[str, ...] = get_args(DataKind)
+DUTIES: tuple[str, ...] = get_args(Duty)

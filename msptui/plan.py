@@ -24,10 +24,8 @@ dossier can say what the team was told at the time.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from . import insurance
 from .applicability import applicable
@@ -35,7 +33,7 @@ from .closures import load_closures
 from .checklist import build_items, load_template
 from .deadlines import Deadline, compute
 from .models import Assessment, ChecklistItem, Client, Incident, InsurancePolicy
-from .obligations import RULES_FILE, Rule, chained_from, get_rule, load_rules
+from .obligations import RULES_FILE, Rule, chained_from, get_rule, load_rules, rules_sha256
 from .store import Store
 from .timeutil import to_utc
 
@@ -59,9 +57,9 @@ class Obligation:
     confidence: str = "high"
 
 
-@lru_cache(maxsize=1)
 def _rules_sha256() -> str:
-    return hashlib.sha256(RULES_FILE.read_bytes()).hexdigest()
+    """The rule set's fingerprint: the index and every rule file it lists (obligations.rules_sha256)."""
+    return rules_sha256()
 
 
 def _basis(rule: Rule, deadline: Deadline) -> str:

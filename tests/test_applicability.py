@@ -247,9 +247,9 @@ def test_policy_deadline_refuses_naive_trigger():
 
 
 def test_recorded_sector_decides_bank_rule():
-    lender = client(industry="Lending co-operative", sectors=["credit_union"], countries=["US"])
-    v = verdicts(lender, incident())
-    assert v["us.bank.csinr.bank"].applies and "credit union" in v["us.bank.csinr.bank"].reason
+    bank = client(industry="Lending co-operative", sectors=["bank"], countries=["US"])
+    v = verdicts(bank, incident())
+    assert v["us.bank.csinr.bank"].applies and "sector bank" in v["us.bank.csinr.bank"].reason
 
 
 def test_recorded_sector_overrides_misleading_industry_text():

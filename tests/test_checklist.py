@@ -106,8 +106,8 @@ def steps(items: list[ChecklistItem]) -> set[str]:
 
 def test_template_loads_and_validates(template):
     assert template.id == "incident"
-    assert template.version == "1.0.0"
-    assert 25 <= len(template.steps) <= 45
+    assert template.version == "1.1.0"
+    assert 25 <= len(template.steps) <= 50
     assert len({s.id for s in template.steps}) == len(template.steps)
     assert {s.section for s in template.steps} == set(SECTIONS)
     ranks = [SECTIONS.index(s.section) for s in template.steps]
@@ -118,7 +118,7 @@ def test_template_loads_and_validates(template):
 
 def test_sha256_is_of_the_file_bytes(template):
     assert template.sha256 == hashlib.sha256(TEMPLATE_FILE.read_bytes()).hexdigest()
-    assert template.info() == {"id": "incident", "version": "1.0.0", "sha256": template.sha256}
+    assert template.info() == {"id": "incident", "version": "1.1.0", "sha256": template.sha256}
 
 
 def test_evidence_rules_are_tied(template):
@@ -126,7 +126,30 @@ def test_evidence_rules_are_tied(template):
     assert rules["ev-m365-audit"] == "ev.m365.audit_standard"
     assert rules["ev-entra-signin"] == "ev.entra.signin_audit"
     assert rules["ev-cloudtrail"] == "ev.aws.cloudtrail_event_history"
+    assert rules["ev-google-workspace"] == "ev.google_workspace.audit_logs"
+    assert rules["ev-edr-defender"] == "ev.defender_endpoint.advanced_hunting"
+    assert rules["ev-edr-other"] == "ev.edr.other_telemetry"
+    assert rules["ev-rmm-logs"] == "ev.rmm.activity_logs"
     assert rules["ins-written-notice"] == "ins.cyber.notice_incident"
+
+
+def test_every_step_rule_is_a_rule_on_file(template):
+    from msptui.obligations import load_rules
+
+    rules = load_rules()
+    for step in template.steps:
+        assert step.rule is None or step.rule in rules, step.id
+
+
+@pytest.mark.parametrize("policies", [[], "client_cyber"])
+def test_ofac_screen_and_law_enforcement_report_do_not_depend_on_insurance(template, policies):
+    policies = [client_cyber()] if policies else []
+    got = steps(build_items(template, make_client(), make_incident("ransomware"), policies=policies))
+    assert {"comm-ofac-screen", "comm-ransomware-report"} <= got
+    assert ("ins-ransom-consent" in got) is bool(policies)  # the insurer's consent only with a policy
+    extortion = steps(build_items(template, make_client(), make_incident("data_exfiltration")))
+    assert "comm-ofac-screen" in extortion and "comm-ransomware-report" not in extortion
+    assert not {"comm-ofac-screen", "comm-ransomware-report"} & steps(build_items(template, make_client(), make_incident("bec")))
 
 
 # ---------------------------------------------------------------------------

@@ -59,3 +59,54 @@ def test_closures_entered_by_hand_push_business_days(cli):
     extra = cli("deadline", "--rule", "us.sec.8k_1_05", "--trigger", "2025-01-06T10:00", "--tz", "America/New_York",
                 "--closed", "2025-01-10", db=None)
     assert extra.stdout.splitlines()[0] == "2025-01-14T17:30:00-05:00"
+
+
+def test_rules_json_keeps_its_keys_and_adds_checked_on(cli):
+    rows = json.loads(cli("rules", "--json", db=None).stdout)
+    for row in rows:
+        assert {"id", "jurisdiction", "party", "trigger", "period", "citation", "source_quality", "confidence",
+                "checked_on", "duty"} <= set(row), row["id"]
+        assert row["party"] in ("client", "msp")
+        assert len(row["checked_on"]) == 10 and row["checked_on"][4] == "-"
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["us.az.18_552.individuals"]["jurisdiction"] == "US-AZ"
+    assert by_id["us.dc.28_3852.individuals"]["jurisdiction"] == "US-DC"
+    assert by_id["us.pr.10_4052.individuals"]["jurisdiction"] == "US-PR"
+    assert by_id["uk.gdpr.art34.data_subjects"]["jurisdiction"] == "UK"
+    assert by_id["ca.qc.p39_1.3_5.cai"]["jurisdiction"] == "CA-QC"
+    assert by_id["us.az.18_552.vendor"]["party"] == "msp" and by_id["us.az.18_552.vendor"]["duty"] == "vendor"
+    ct = by_id["us.ct.36a_701b.individuals"]
+    assert ct["period"] == "60 calendar days" and ct["trigger"] == "discovery"
+    assert {"effective": "2021-10-01", "by": "Public Act 21-59", "change": "90 -> 60 days after discovery"} in ct["amendments"]
+
+
+def test_rules_coverage_json_has_every_us_jurisdiction_with_an_individuals_rule(cli):
+    result = cli("rules", "--coverage", "--json", db=None)
+    assert result.exit_code == 0
+    records = json.loads(result.stdout)
+    by_code = {r["jurisdiction"]: r for r in records}
+    states = ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY",
+              "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND",
+              "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY"]
+    assert len(states) == 50
+    for code in [*states, "DC", "PR", "GU", "VI"]:
+        record = by_code[f"US-{code}"]
+        assert "individuals" in record["on_file"], code
+        assert record["duties"]["individuals"], code
+    for record in records:
+        assert set(record) == {"jurisdiction", "name", "rule_on_file", "on_file", "not_on_file", "duties"}
+        assert sorted(record["on_file"] + record["not_on_file"]) == sorted(["individuals", "regulator", "cra", "vendor"])
+    assert {"CONTRACT", "VENDOR"}.isdisjoint(by_code)
+    assert by_code["US-AZ"]["on_file"] == ["individuals", "regulator", "cra", "vendor"]
+    assert "vendor" in by_code["US-RI"]["not_on_file"]
+
+
+def test_rules_coverage_plain_text(cli):
+    result = cli("rules", "--coverage", db=None)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["CODE", "NAME", "INDIVIDUALS", "REGULATOR", "CRA", "VENDOR"]
+    assert any(line.split()[:2] == ["US-AZ", "Arizona"] for line in lines)
+    assert "54 of 54 US jurisdictions" in result.stdout
+    assert "no rule on file" in result.stdout and "Not legal advice" in result.stdout
+    assert all(len(line) <= 80 for line in lines[:-1])  # the disclaimer is the one long line

@@ -10,9 +10,7 @@ Calendar facts used:
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,10 +26,10 @@ from msptui.deadlines import (
     elapsed,
 )
 from msptui.obligations import (
-    RULES_FILE,
     RulesError,
     UnknownRuleError,
     get_rule,
+    load_document,
     load_rules,
     parse_rules,
     rules_report,
@@ -464,8 +462,8 @@ def test_get_rule_suggests_a_close_id():
 
 
 def _document() -> dict:
-    with Path(RULES_FILE).open("rb") as handle:
-        return tomllib.load(handle)
+    """The whole rule set (index plus every rule file) as one document, to mutate."""
+    return load_document()
 
 
 @pytest.mark.parametrize(
@@ -518,6 +516,16 @@ def test_hour_periods_are_exact_elapsed_time(rule, zone, at):
     d = compute(rule, at.astimezone(parse_zone(zone)), zone)
     # subtract in UTC: same-tzinfo subtraction in Python is wall-clock arithmetic
     assert to_utc(d.due) - to_utc(at) == timedelta(hours=rule.offset.value)
+
+
+def test_1182_71_end_of_day_is_not_before_an_exact_due_in_the_last_second():
+    # Found by the property below: a trigger at 23:59:59.000001 Berlin + 1 month (due_time exact); the due is
+    # kept to the second, so the 1182/71 "end of the last day" (23:59:59 on 1 Feb) is not the earlier of the two.
+    at = datetime(2000, 1, 1, 22, 59, 59, 1, tzinfo=UTC)
+    d = compute(RULES["eu.nis2.art23.final_report"], at.astimezone(parse_zone("Europe/Berlin")), "Europe/Berlin")
+    reading = next(a for a in d.alternatives if "1182/71" in a.label)
+    assert to_utc(d.due) == datetime(2000, 2, 1, 22, 59, 59, tzinfo=UTC)
+    assert to_utc(reading.due) >= to_utc(d.due)
 
 
 @FAST

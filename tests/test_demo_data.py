@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -241,3 +241,32 @@ def test_import_validator_accepts_demo(raw):
 
     records = validate(DEMO, copy.deepcopy(raw))
     assert len(records) == sum(len(raw.get(k, [])) for k in RECORD_TYPES)
+
+
+def test_demo_has_a_multi_state_client_whose_breach_runs_the_msps_vendor_clocks(models):
+    """Meridian's policyholders span five states: each state's residents' notice and the MSP's own vendor notice apply."""
+    from msptui.applicability import applicable
+    from msptui.models import Incident, Instant
+    from msptui.obligations import load_rules
+    from msptui.rulecoverage import state_coverage
+
+    rules = load_rules()
+    spanning = [c for c in models["clients"] if len(c.us_states) >= 3]
+    assert any(any("vendor" in state_coverage(s).on_file for s in c.us_states) for c in spanning)
+
+    meridian = next(c for c in models["clients"] if c.id == "meridian-insurance")
+    assert set(meridian.us_states) == {"NY", "NJ", "CT", "PA", "MA"} and meridian.sectors == ["insurance"]
+    incident = Incident(id="meridian-demo-1", client_id=meridian.id, category="ransomware", summary="AMS server encrypted",
+                        discovered=Instant(at=datetime(2026, 11, 2, 14, 0, tzinfo=timezone.utc), tz="America/New_York"),
+                        us_states=list(meridian.us_states), data_types=["pii", "financial"])
+    applying = {a.rule_id: a for a in applicable(rules, meridian, incident) if a.applies}
+
+    def states_with(duty: str) -> set[str]:
+        return {rules[r].jurisdiction for r in applying if rules[r].duty == duty and rules[r].jurisdiction.startswith("US-")}
+
+    expected = {f"US-{s}" for s in meridian.us_states}
+    assert states_with("individuals") == expected
+    assert states_with("vendor") == expected
+    assert all(applying[r].party == "msp" for r in applying if rules[r].duty == "vendor")
+    assert "us.nj.56_8_163.state_police" in applying
+    assert "us.ftc.safeguards.314_4j" not in applying  # an insurance broker: state-regulated, not the FTC

@@ -47,9 +47,14 @@ def deadline(rule_id: str, trigger: str, tz: str | None, closed, as_json: bool) 
 
 
 @main.command()
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Per jurisdiction: which duties (individuals, regulator, CRAs, vendor) have a rule on file.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def rules(as_json: bool) -> None:
-    """Every obligation rule with its citation and confidence."""
+def rules(show_coverage: bool, as_json: bool) -> None:
+    """Every obligation rule with its citation and confidence (or, with --coverage, what is on file where)."""
+    if show_coverage:
+        _coverage(as_json)
+        return
     rows = rules_report()
     if as_json:
         emit_json(rows)
@@ -57,4 +62,30 @@ def rules(as_json: bool) -> None:
     for r in rows:
         flag = f" [{r['label']}]" if r["label"] else (" [uncertain]" if r["uncertain"] else "")
         echo_text(f"{r['id']:<40} {r['period']:<28} {r['confidence']:<6}{flag}\n    {r['obligation']}\n    {r['citation']}")
+    click.echo(DISCLAIMER)
+
+
+def _coverage(as_json: bool) -> None:
+    from ..rulecoverage import CORE_DUTIES, US_JURISDICTIONS, coverage
+
+    records = coverage()
+    if as_json:
+        emit_json([r.as_dict() for r in records])
+        return
+    head = f"{'CODE':<7}{'NAME':<22}" + "".join(f"{d.upper():<12}" for d in CORE_DUTIES)
+    lines = [head.rstrip()]
+    for r in records:
+        cells = "".join(f"{(str(len(r.duties[d])) if d in r.duties else '-'):<12}" for d in CORE_DUTIES)
+        lines.append(f"{r.jurisdiction:<7}{r.name[:21]:<22}{cells}".rstrip())
+    us = [r for r in records if r.jurisdiction in US_JURISDICTIONS]
+    with_individuals = sum(1 for r in us if "individuals" in r.on_file)
+    lines += [
+        "",
+        f"{with_individuals} of {len(US_JURISDICTIONS)} US jurisdictions (50 states, DC, PR, GU, VI) have a rule for",
+        "notice to individuals on file. A number counts the rules on file for that duty;",
+        "'-' = no rule on file: the law may have no such duty, or it has not been",
+        "captured. Assess it manually: it is not a finding that nothing is required.",
+        "A country not listed here has no rule on file.",
+    ]
+    echo_text("\n".join(lines))
     click.echo(DISCLAIMER)
