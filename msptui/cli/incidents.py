@@ -13,7 +13,7 @@ from ..models import INCIDENT_CATEGORIES, Incident
 from ..obligations import DISCLAIMER
 from ..timeutil import fmt_local_and_utc, iso
 from ..views.incident import ChecklistEntry, ObligationEntry, incident_view
-from .base import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, emit_json, main, pass_ctx, say
 
 
 @main.group()
@@ -47,8 +47,8 @@ def incident_open(ctx: Context, client_id, discovered, tz, category, summary, re
     if as_json:
         emit_json({"id": inc.id, "checklist_items": len(items)})
     else:
-        click.echo(inc.id)
-        click.echo(f"{len(items)} checklist items; see 'msptui checklist {inc.id}'", err=True)
+        say(inc.id)
+        say(f"{len(items)} checklist items; see 'msptui checklist {inc.id}'", err=True)
 
 
 @main.command()
@@ -66,9 +66,9 @@ def incidents(ctx: Context, as_json: bool) -> None:
         ])
         return
     for i in rows:
-        echo_text(f"{i.id:<32} {i.status:<9} {i.category:<22} {fmt_local_and_utc(i.discovered.at, i.discovered.tz)}")
+        say(f"{i.id:<32} {i.status:<9} {i.category:<22} {fmt_local_and_utc(i.discovered.at, i.discovered.tz)}")
     if not rows:
-        click.echo("(no incidents)")
+        say("(no incidents)")
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
@@ -102,19 +102,18 @@ def checklist_cmd(ctx: Context, incident_id: str, by_section: bool, as_json: boo
         emit_json([checklist_row(e, zone) for e in entries])
         return
     c = view.counts
-    echo_text(f"{view.incident.id}: {c.overdue} OVERDUE, {c.soon} due soon (within 24 h), {c.open} open, "
+    say(f"{view.incident.id}: {c.overdue} OVERDUE, {c.soon} due soon (within 24 h), {c.open} open, "
               f"{c.done} done, {c.not_applicable} not applicable")
     section = None
     for e in entries:
         it = e.item
         if by_section and it.section != section:
             section = it.section
-            echo_text(f"\n{section.upper()}")
+            say("", section.upper())
         when = it.due or it.target
         due = fmt_local_and_utc(when, view.incident.discovered.tz) if when else ""
-        echo_text(f"  [{'x' if it.status == 'done' else ' '}] {it.step:<34} {e.clock.label:<20} {due}")
-        echo_text(f"      {it.title}")
-    click.echo(f"\n{DISCLAIMER}")
+        say(f"  [{'x' if it.status == 'done' else ' '}] {it.step:<34} {e.clock.label:<20} {due}", f"      {it.title}")
+    say("", DISCLAIMER)
 
 
 def obligation_row(o: ObligationEntry, zone: ZoneInfo) -> dict:
@@ -147,8 +146,8 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
         flag = f" [{a.label}]" if a.label else ""
         policy = f" (policy {a.policy_id})" if a.policy_id else ""
         verdict = "APPLIES" if o.state == "applies" else "does not apply"
-        echo_text(f"{verdict:<15} {a.party:<6} {a.rule_id}{policy}{flag}\n    {clock}\n    why: {a.reason}")
-    click.echo(DISCLAIMER)
+        say(f"{verdict:<15} {a.party:<6} {a.rule_id}{policy}{flag}", f"    {clock}", f"    why: {a.reason}")
+    say(DISCLAIMER)
 
 
 @main.command()
@@ -162,7 +161,7 @@ def check(ctx: Context, incident_id: str, item: str, status: str | None, note: s
     """Change a checklist item (ITEM is its step id or full id)."""
     with ctx.open(writes=True) as store:
         changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id)
-    echo_text(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
+    say(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
 
 
 @main.command()
@@ -173,7 +172,7 @@ def note(ctx: Context, incident_id: str, text: str) -> None:
     """Add a note to the incident's timeline."""
     with ctx.open(writes=True) as store:
         added = add_note(store, incident_id, text)
-    click.echo(added.id)
+    say(added.id)
 
 
 @main.group()
@@ -196,4 +195,4 @@ def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method
     if as_json:
         emit_json({"id": item.id, "sha256": item.sha256, "size": item.size})
     else:
-        click.echo(f"{item.id} {item.sha256} {item.size}")
+        say(f"{item.id} {item.sha256} {item.size}")

@@ -10,13 +10,12 @@ from typing import Iterator
 import click
 
 from ..errors import UserError
-from ..literal import visible
 from ..models import Client, Engagement
-from ..picture import liability_picture, render_text
+from ..picture import liability_picture, render_lines
 from ..recordfile import dump_file
 from ..store import Store
 from ..verify import verify
-from .base import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, emit_json, main, pass_ctx, say
 
 
 @main.command()
@@ -38,9 +37,9 @@ def demo(ctx: Context) -> None:
                         "(run 'msptui demo' without --db)")
     with ctx.open(create=True, writes=True) as store:
         events = load_demo(store)
-        click.echo(f"demo portfolio loaded into {ctx.db_path}: {len(events)} records changed, "
-                   f"{store.count('clients')} clients")
-    click.echo(f"open it with: msptui --db {ctx.db_path}")
+        say(f"demo portfolio loaded into {ctx.db_path}: {len(events)} records changed, "
+            f"{store.count('clients')} clients")
+    say(f"open it with: msptui --db {ctx.db_path}")
 
 
 @main.command()
@@ -55,13 +54,13 @@ def catalog(as_json: bool) -> None:
                     "default_owner": i.default_owner, "security_relevant": i.security_relevant,
                     "cis_v8": list(i.cis_v8)} for i in cat.items.values()])
         return
-    click.echo(f"scope catalogue {cat.version}: {len(cat.items)} items")
+    say(f"scope catalogue {cat.version}: {len(cat.items)} items")
     import textwrap
 
     for item in cat.items.values():  # fits 80 columns: the id, then title and description wrapped
-        echo_text(item.id)
+        say(item.id)
         for text in (item.label, item.description()):
-            echo_text(textwrap.fill(text, width=80, initial_indent="    ", subsequent_indent="      "))
+            say(*textwrap.wrap(text, width=80, initial_indent="    ", subsequent_indent="      "))
 
 
 @main.command()
@@ -87,9 +86,9 @@ def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
         emit_json([{"id": c.id, "name": c.name, "engagement": c.engagement.value, "home_tz": c.home_tz} for c in rows])
         return
     for c in rows:
-        echo_text(f"{c.id:<24} {c.engagement.value:<14} {c.name}")
+        say(f"{c.id:<24} {c.engagement.value:<14} {c.name}")
     if not rows:
-        click.echo("(no clients)")
+        say("(no clients)")
 
 
 @main.command()
@@ -110,7 +109,7 @@ def show(ctx: Context, client_id: str, at_text: str | None, as_json: bool) -> No
     if as_json:
         emit_json(picture)
     else:
-        echo_text(render_text(picture))
+        say(*render_lines(picture))
 
 
 @main.command("import")
@@ -164,7 +163,7 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
             return changes, describe_plan(Plan(changes=changes)), events
         except ImportProblems as exc:
             for line in exc.problems:
-                click.echo(visible(line, keep_newlines=False), err=True)
+                say(line, err=True)
             raise UserError(exc.summary()) from None
 
     if not dry_run and not ctx.db_path.exists():
@@ -174,14 +173,13 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
     with _import_store(ctx, dry_run) as store:
         _warn_if_demo(ctx, store)
         changes, lines, events = run(store, dry_run)
-    for line in lines:
-        echo_text(line)
+    say(*lines)
     creates = sum(1 for c in changes if c.action == "create")
     updates = sum(1 for c in changes if c.action == "change")
     if dry_run:
-        click.echo(f"dry run: nothing written ({creates} to create, {updates} to change)")
+        say(f"dry run: nothing written ({creates} to create, {updates} to change)")
     else:
-        click.echo(f"imported {', '.join(paths)}: {len(events)} records changed")
+        say(f"imported {', '.join(paths)}: {len(events)} records changed")
 
 
 def _zone_option(value: str | None) -> str | None:
@@ -189,7 +187,11 @@ def _zone_option(value: str | None) -> str | None:
         return None
     from zoneinfo import ZoneInfo
 
+    from ..timeutil import refused_zone
+
     try:
+        if refused_zone(value):
+            raise ValueError(value)
         ZoneInfo(value)
     except (ValueError, KeyError, OSError):
         raise UserError(f"--tz {value!r} is not an IANA time zone (e.g. America/New_York, Europe/London)") from None
@@ -216,7 +218,7 @@ def _scratch_store() -> Iterator[Store]:
 def _import_store(ctx: Context, dry_run: bool) -> Iterator[Store]:
     """The database to import into; with none yet, a dry run checks against an empty scratch one."""
     if dry_run and not ctx.db_path.exists():
-        click.echo(f"msptui: no database at {ctx.db_path} yet: dry run against an empty one", err=True)
+        say(f"msptui: no database at {ctx.db_path} yet: dry run against an empty one", err=True)
         with _scratch_store() as store:
             yield store
         return
@@ -228,8 +230,8 @@ def _warn_if_demo(ctx: Context, store: Store) -> None:
     from ..demo import is_demo
 
     if is_demo(store):
-        click.echo(f"msptui: note: {ctx.db_path} is a demo database (made by 'msptui demo'); "
-                   "keep real records in another (see README, 'Starting with real data')", err=True)
+        say(f"msptui: note: {ctx.db_path} is a demo database (made by 'msptui demo'); "
+            "keep real records in another (see README, 'Starting with real data')", err=True)
 
 
 @main.command()
@@ -239,7 +241,7 @@ def dump(ctx: Context, path: str) -> None:
     """Write every record to FILE in the format 'import' reads."""
     with ctx.open() as store:
         count = dump_file(store, path)
-    click.echo(f"wrote {count} records to {path}")
+    say(f"wrote {count} records to {path}")
 
 
 @main.command("verify")
@@ -252,9 +254,9 @@ def verify_cmd(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json({"ok": result.ok, "events": result.events, "head": result.head_hash, "problem": result.problem})
     elif result.ok:
-        click.echo(f"OK: {result.events} events, chain intact, records match; head {result.head_hash}")
+        say(f"OK: {result.events} events, chain intact, records match; head {result.head_hash}")
     else:
-        click.echo(f"TAMPERED: {result.problem}", err=True)
+        say(f"TAMPERED: {result.problem}", err=True)
     if not result.ok:
         raise SystemExit(1)
 
@@ -268,4 +270,4 @@ def backup_cmd(ctx: Context, dest: str) -> None:
 
     with ctx.open() as store:
         path, events = backup(store, dest)
-    click.echo(f"backup written to {path}: {events} events, chain verified")
+    say(f"backup written to {path}: {events} events, chain verified")
