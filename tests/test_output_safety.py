@@ -101,3 +101,40 @@ def test_usage_errors_are_one_line_and_escape_the_value(cli):
     extra = cli("clients", f"extra\x1b[2J{SPOOF}\n")
     assert extra.exit_code == 2 and len(extra.stderr.strip().splitlines()) == 1
     _no_raw_controls(extra.stderr)
+# ---------------------------------------------------------------------------
+# ids, slugs and zones
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["acme\n", "acme\r", "ACME", "acme corp", "-acme"])
+def test_slug_matches_the_whole_string(store, tmp_path, bad):
+    with pytest.raises(UserError, match="field 'id'"):
+        import_file(store, record_file(tmp_path, clients=[client_rec(bad)]))
+
+
+@pytest.mark.parametrize("bad", ["inc-1:call\n", "inc-1:call\r\x1b[2K", "inc 1", "inc-1:\u202ecall", "inc-1/../x", ":call"])
+def test_free_form_ids_are_limited_to_a_safe_character_set(store, tmp_path, bad):
+    with pytest.raises(UserError, match="field 'id'") as exc:
+        import_file(store, record_file(tmp_path, **_incident_records(item_id=bad)))
+    assert "\n" not in str(exc.value)
+    assert store.count("checklist_items") == 0
+
+
+def test_generated_ids_stay_within_the_safe_set(store, tmp_path):
+    from msptui.incidents import add_note
+
+    import_file(store, record_file(tmp_path, **_incident_records(item_id="inc-1:call.policy_x-2")))
+    note = add_note(store, "inc-1", "text")
+    assert note.id == "inc-1:note-1"
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posix/Europe/Berlin", "right/UTC", "right/America/New_York", "posixrules"])
+def test_machine_dependent_and_leap_second_zones_are_refused(store, tmp_path, cli, zone):
+    from msptui.timeutil import TimeError, get_zone
+
+    with pytest.raises(TimeError, match="not allowed"):
+        get_zone(zone)
+    with pytest.raises(UserError, match="home_tz"):
+        import_file(store, record_file(tmp_path, clients=[client_rec("acme", home_tz=zone)]))
+    result = cli("deadline", "--rule", "eu.gdpr.art33.sa", "--trigger", "2025-06-10T09:00", "--tz", zone)
+    assert result.exit_code == 1 and "not allowed" in result.stderr
