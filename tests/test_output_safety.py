@@ -138,3 +138,45 @@ def test_machine_dependent_and_leap_second_zones_are_refused(store, tmp_path, cl
         import_file(store, record_file(tmp_path, clients=[client_rec("acme", home_tz=zone)]))
     result = cli("deadline", "--rule", "eu.gdpr.art33.sa", "--trigger", "2025-06-10T09:00", "--tz", zone)
     assert result.exit_code == 1 and "not allowed" in result.stderr
+
+
+# ---------------------------------------------------------------------------
+# clients --csv and its round trip through import
+# ---------------------------------------------------------------------------
+
+CSV_NAMES = [
+    "\r=1+1", "\n=HYPERLINK(\"http://x\")", "=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(A1)", "\tTAB",
+    "'quoted", "''twice", "'=already", "plain, with comma", 'say "hi"', "mid\rline", "two\nlines", "Zahnärzte",
+]
+
+
+def test_csv_quotes_cr_and_lf_so_no_row_is_smuggled(cli, tmp_path):
+    import csv
+    import io
+
+    cli("import", str(record_file(tmp_path, clients=[client_rec(f"c{i:02d}", name=n) for i, n in enumerate(CSV_NAMES)])))
+    out = cli("clients", "--csv").stdout
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert len(rows) == 1 + len(CSV_NAMES), "a cell started a row of its own"
+    assert all(len(r) == len(rows[0]) for r in rows)
+    by_id = {r[0]: r[1] for r in rows[1:]}
+    assert by_id["c00"] == "'\r=1+1" and by_id["c01"].startswith("'\n")
+    for cell in by_id.values():  # nothing a spreadsheet would evaluate
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
+    assert '"\'\r=1+1"' in out, "a cell with a carriage return is quoted"
+
+
+def test_csv_round_trip_through_import_keeps_names_exact(cli, tmp_path):
+    from msptui.models import Client
+    from msptui.store import Store
+
+    first = tmp_path / "first.db"
+    second = tmp_path / "second.db"
+    cli("import", str(record_file(tmp_path, clients=[client_rec(f"c{i:02d}", name=n) for i, n in enumerate(CSV_NAMES)])), db=first)
+    exported = tmp_path / "clients.csv"
+    exported.write_bytes(cli("clients", "--csv", db=first).stdout.encode("utf-8"))
+    result = cli("import", str(exported), db=second)
+    assert result.exit_code == 0, result.stderr
+    with Store.open(second) as store:
+        names = {c.id: c.name for c in store.all(Client)}
+    assert names == {f"c{i:02d}": n for i, n in enumerate(CSV_NAMES)}
