@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Iterator, TypeVar
 from . import environment, migrations, paths
 from .chain import CURRENT_VERSION, GENESIS, Event, canonical, parse_stamp, utc_stamp
 from .errors import UserError
+from .filesafety import check_database_files
 
 # The models (pydantic) and sqlite-utils are imported where first needed, not
 # here: opening a database and reading rows must not pay for them (CLI start-up,
@@ -105,6 +106,7 @@ class Store:
         already be at this msptui's schema version.
         """
         path = Path(path)
+        check_database_files(path)  # refuse a DB, -wal or -shm that others may write (msptui.filesafety)
         if readonly:
             return cls._open_readonly(path)
         if not path.exists():

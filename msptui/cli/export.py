@@ -9,6 +9,15 @@ from ..literal import visible
 from .base import Context, echo_text, emit_json, main, pass_ctx
 
 
+def _timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A finite number of seconds, more than 0 and at most a day."""
+    import math
+
+    if not math.isfinite(value) or not 0 < value <= 86_400:
+        raise click.BadParameter(f"{value!r} is not a number of seconds between 0 and 86400", ctx=ctx, param=param)
+    return value
+
+
 @main.command("export")
 @click.argument("incident_id", metavar="INCIDENT")
 @click.option("--out", "out_dir", metavar="DIR", type=click.Path(file_okay=False),
@@ -16,7 +25,8 @@ from .base import Context, echo_text, emit_json, main, pass_ctx
 @click.option("--privileged", is_flag=True, help="Mark every page 'privileged & confidential — prepared at the direction of counsel'.")
 @click.option("--generated-at", "generated_at", metavar="ISO8601",
               help="Use this generation instant instead of now (re-rendering the same data gives byte-identical files).")
-@click.option("--timeout", default=300.0, show_default=True, metavar="SECONDS", help="Give up (and write nothing) after this long.")
+@click.option("--timeout", default=300.0, show_default=True, metavar="SECONDS", callback=_timeout,
+              help="Give up (and write nothing) after this long.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output: {\"path\": ...}.")
 @pass_ctx
 def export_cmd(ctx: Context, incident_id: str, out_dir: str | None, privileged: bool, generated_at: str | None,
@@ -117,7 +127,8 @@ def keys_show(as_json: bool) -> None:
               help="How the pack names the MSP (default: $MSPTUI_MSP_NAME, else 'your MSP').")
 @click.option("--generated-at", "generated_at", metavar="ISO8601",
               help="Use this generation instant instead of now (the same data and instant give identical bytes).")
-@click.option("--timeout", default=300.0, show_default=True, metavar="SECONDS", help="Give up (and write nothing) after this long.")
+@click.option("--timeout", default=300.0, show_default=True, metavar="SECONDS", callback=_timeout,
+              help="Give up (and write nothing) after this long.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output: {\"path\": ..., \"sha256\": ...}.")
 @pass_ctx
 def review_pack_cmd(ctx: Context, client_id: str, out_dir: str | None, msp_name: str | None, generated_at: str | None,

@@ -139,6 +139,7 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
     from ..psa import Defaults, ImportProblems, Plan, changes_for, describe_plan, import_exports
     from ..recordfile import TABLE_SUFFIXES, read_file, validate
 
+    _bounded(paths)
     tables = [p for p in paths if Path(p).suffix.lower() in TABLE_SUFFIXES]
     if tables and len(tables) != len(paths) or not tables and len(paths) > 1:
         raise UserError("import takes one JSON record file, or one or more CSV exports, not a mix")
@@ -182,6 +183,23 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
         say(f"imported {', '.join(paths)}: {len(events)} records changed")
 
 
+#: the files of one import together (each is bounded by recordfile/tabular.MAX_FILE_BYTES): memory
+IMPORT_MAX_TOTAL_BYTES = 64 * 1024 * 1024
+
+
+def _bounded(paths: tuple[str, ...]) -> None:
+    """Refuse, before reading a byte, files that together are more than one import may hold in memory."""
+    total = 0
+    for name in paths:
+        try:
+            total += Path(name).stat().st_size
+        except OSError:
+            continue  # the reader names a missing file
+    if total > IMPORT_MAX_TOTAL_BYTES:
+        raise UserError(f"these files total {total:,} bytes, more than the {IMPORT_MAX_TOTAL_BYTES:,} one import may read "
+                        "(it holds every record in memory); import them in several runs")
+
+
 def _zone_option(value: str | None) -> str | None:
     if value is None:
         return None
@@ -222,8 +240,15 @@ def _import_store(ctx: Context, dry_run: bool) -> Iterator[Store]:
         with _scratch_store() as store:
             yield store
         return
-    with ctx.open(create=not dry_run, writes=not dry_run) as store:
-        yield store
+    created = not ctx.db_path.exists()
+    try:
+        with ctx.open(create=not dry_run, writes=not dry_run) as store:
+            yield store
+    except BaseException:
+        if created and not dry_run:  # a failed import leaves no database behind
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                ctx.db_path.with_name(ctx.db_path.name + suffix).unlink(missing_ok=True)
+        raise
 
 
 def _warn_if_demo(ctx: Context, store: Store) -> None:
