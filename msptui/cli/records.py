@@ -188,7 +188,10 @@ IMPORT_MAX_TOTAL_BYTES = 64 * 1024 * 1024
 
 
 def _bounded(paths: tuple[str, ...]) -> None:
-    """Refuse, before reading a byte, files that together are more than one import may hold in memory."""
+    """Refuse, before reading a byte, files that together are more than one import may hold in memory
+    (one file is checked against its own limit by the reader, with a message about that file)."""
+    if len(paths) < 2:
+        return
     total = 0
     for name in paths:
         try:
