@@ -266,7 +266,7 @@ def signer_for(store) -> Signer:
     return Signer(key, pin(store, key), created)
 
 
-def retire(store, fingerprint: str, reason: str) -> tuple[int, Path | None]:
+def retire(store, fingerprint: str, reason: str | None) -> tuple[int, Path | None]:
     """Record the key's retirement; if it is this installation's key, move its files aside (the next export makes a new one).
 
     Returns the event id and where the private key was moved (None if it was not this installation's).

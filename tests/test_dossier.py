@@ -435,6 +435,22 @@ def test_hostile_record_text_is_literal_and_fetches_nothing(tmp_path, key_env):
     assert report.ok and report.content_checked and report.pdf_checked, report.problem
 
 
+def test_long_unbroken_text_wraps_and_is_shown_whole(tmp_path, key_env):
+    """Pasted base64 with no space: every character is on the page (wrapped at the column, nothing cut off)."""
+    import base64
+
+    blob = base64.b64encode(bytes(range(256)) * 59).decode()[:20_000]
+    with Store.open(tmp_path / "db", create=True) as store:
+        incident_id = populate(store, events=20, evidence=1, reviews=1, text={"note": blob})
+        path = dossier.export(store, incident_id, out_dir=tmp_path / "out", generated_at=GENERATED)
+    text = pdf_text(path / "dossier.pdf")
+    running = ("CONFIDENTIAL", "Incident acme-", "Chain head ")  # page headers and footers between the note's lines
+    body = "".join(line for line in text.splitlines() if not line.startswith(running))
+    assert blob in squash(body)
+    widest = max(len(line) for line in text.splitlines())
+    assert widest < 400, "a line ran off the page instead of wrapping"
+
+
 def test_fetcher_refuses_every_route_when_markup_reaches_weasyprint():
     """Defence in depth: even raw attacker HTML (bypassing autoescape) reaches nothing."""
     import weasyprint

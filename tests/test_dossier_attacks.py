@@ -430,9 +430,11 @@ def test_retired_key(world, tmp_path, monkeypatch):
     # the next export makes and pins a new key
     again = run("--db", str(db), "export", world["incident"], "--out", str(tmp_path / "o3"), "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["signing_key"] != fingerprint
-    history = json.loads(run("--db", str(db), "keys", "show", "--json").stdout)["recorded"]
-    assert [k["retired_event"] is not None for k in history] == [True, True, False][-len(history):] or any(
-        k["fingerprint"] == fingerprint and k["retired_event"] for k in history)
+    shown = json.loads(run("--db", str(db), "keys", "show", "--json").stdout)
+    recorded = {k["fingerprint"]: k for k in shown["recorded"]}
+    assert recorded[fingerprint]["retired_event"] and recorded[fingerprint]["reason"] == "laptop lost"
+    assert shown["fingerprint"] != fingerprint and shown["pinned_event"]
+    assert recorded[shown["fingerprint"]]["retired_event"] is None
 
 
 # ---------------------------------------------------------------------------

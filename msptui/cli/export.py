@@ -196,10 +196,10 @@ def keys_show(ctx: Context, as_json: bool) -> None:
 
 @keys.command("retire")
 @click.argument("fingerprint", metavar="FINGERPRINT", required=False, callback=_fingerprint_option)
-@click.option("--reason", required=True, metavar="TEXT", help="Why (e.g. 'laptop lost', 'staff change'); recorded.")
+@click.option("--reason", metavar="TEXT", help="Why (e.g. 'laptop lost', 'staff change'); recorded.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def keys_retire(ctx: Context, fingerprint: str | None, reason: str, as_json: bool) -> None:
+def keys_retire(ctx: Context, fingerprint: str | None, reason: str | None, as_json: bool) -> None:
     """Retire a signing key (default: this installation's): recorded in the history, its files moved aside.
 
     Dossiers it signed before keep verifying; a dossier generated after the retirement does not. The next export
@@ -207,14 +207,12 @@ def keys_retire(ctx: Context, fingerprint: str | None, reason: str, as_json: boo
     """
     from .. import keys as keymod
 
-    if not reason.strip():
-        raise UserError("--reason: say why the key is retired")
     if fingerprint is None:
         if not keymod.configured():
             raise UserError(f"no signing key at {keymod.private_path()}: give the FINGERPRINT of the key to retire")
         fingerprint = keymod.info().fingerprint
     with ctx.open(writes=True) as store:
-        event_id, moved = keymod.retire(store, fingerprint, reason.strip())
+        event_id, moved = keymod.retire(store, fingerprint, (reason or "").strip() or None)
     if as_json:
         emit_json({"fingerprint": fingerprint, "retired_event": event_id, "moved_to": str(moved) if moved else None})
         return
