@@ -23,9 +23,10 @@ from .models import (
     Evidence,
     Incident,
     Note,
+    TriggerFact,
     validated,
 )
-from .inputs import FUTURE_TOLERANCE, IncidentDraft, OpenIncident
+from .inputs import FUTURE_TOLERANCE, FactsDraft, IncidentDraft, OpenIncident
 from .store import Store
 from .timeutil import get_zone
 
@@ -193,11 +194,77 @@ def set_item(
             update["evidence_ids"] = [*item.evidence_ids, evidence_id]
         changed = ChecklistItem.model_validate({**item.model_dump(), **update})
         store.put_in_transaction(changed)
-        if status == "done" and changed.rule:
-            from .plan import refresh_chained
+        if changed.rule and status is not None and (status == "done") != (item.status == "done"):
+            # a submission recorded (or withdrawn): the clocks chained to it start (or wait again)
+            incident = get_incident(store, incident_id)
+            if _planned(incident):
+                from .plan import replan
 
-            refresh_chained(store, changed)
+                replan(store, incident, why=f"{changed.step} marked {status}")
+                changed = store.get(ChecklistItem, changed.id)
     return changed
+
+
+def _planned(incident: Incident) -> bool:
+    """Whether the incident was planned by msptui.plan (tests and the TUI's demo may use a fixed planner)."""
+    return bool(incident.template.get("id"))
+
+
+def set_facts(store: Store, incident_id: str, draft: FactsDraft, *, planner: Planner | None = None) -> Incident:
+    """Change what is known about the incident (one event), then recompute its assessment and checklist.
+
+    Facts that decide obligations (category, data, places, people affected,
+    ransom paid, MSP-caused) re-plan; status and summary only change the record.
+    """
+    with store.transaction():
+        incident = get_incident(store, incident_id)
+        changes = draft.resolve(incident)
+        updated = validated(Incident, {**incident.model_dump(), **changes})
+        why = "; ".join(f"{k}: {_brief(getattr(incident, k))} \u2192 {_brief(getattr(updated, k))}" for k in changes)
+        if set(changes) - {"status", "summary"} and (_planned(incident) or planner is not None):
+            from .plan import replan
+
+            updated, _items = replan(store, updated, why=why, planner=planner)
+        else:
+            store.put_in_transaction(updated)
+    return updated
+
+
+def _brief(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value)) or "none"
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items()) or "none"
+    text = str(value)
+    return text if len(text) <= 60 else text[:59] + "\u2026"
+
+
+def record_trigger(store: Store, incident_id: str, name: str, *, at: datetime, tz: str, by: str | None = None,
+                   agency: str | None = None, until: datetime | None = None, note: str | None = None,
+                   planner: Planner | None = None, now: datetime | None = None) -> Incident:
+    """Record when a named trigger happened (one event) and start the clocks that run from it."""
+    from . import triggers
+
+    triggers.check_name(name)
+    fact = TriggerFact.model_validate({
+        "at": at, "tz": tz, "by": by or None, "agency": agency or None, "until": until, "note": note or "",
+        "recorded_by": identity.person(),
+    })
+    with store.transaction():
+        incident = get_incident(store, incident_id)
+        triggers.check_fact(incident, name, fact, now=now)
+        update: dict = {"triggers": {**incident.triggers, name: fact}}
+        if name == "ransom_payment":
+            update["ransom_paid"] = True
+        updated = incident.model_copy(update=update)
+        why = f"{name} recorded at {fact.at.isoformat()}"
+        if _planned(incident) or planner is not None:
+            from .plan import replan
+
+            updated, _items = replan(store, updated, why=why, planner=planner)
+        else:
+            store.put_in_transaction(updated)
+    return updated
 
 
 def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None) -> Note:

@@ -301,12 +301,29 @@ class Document(Part):
     sha256: Sha256
 
 
+class ClauseNotice(Part):
+    """A notice duty a clause sets, as data: who must notify, within what period, from which trigger.
+
+    E.g. a BAA's "notify the covered entity within 10 calendar days of
+    discovery": party "msp", unit "calendar_days", value 10, trigger
+    "discovery". The MSP's notice to its client is then due at the earlier of
+    this and any statute's period.
+    """
+
+    party: Literal["msp", "client"] = "msp"
+    unit: Literal["hours", "calendar_days", "business_days"]
+    value: int = Field(ge=0, le=3650)
+    trigger: Literal["discovery", "aware", "determination_of_breach"] = "discovery"
+
+
 class Clause(Part):
     kind: ClauseKind
     section: ShortText
     text: Text = ""
     #: e.g. the minimum cyber limit the client must carry (client_insurance_required)
     amount: Money | None = None
+    #: the notice period the clause sets (breach_notification, data_processing clauses)
+    notice: ClauseNotice | None = None
 
 
 class ScopeLine(Part):
@@ -464,6 +481,8 @@ class InsurancePolicy(Record):
     panel_vendors_required: bool = False
     prior_consent_required: bool = Field(default=True, description="insurer consent before vendors, remediation or ransom payment")
     panel_vendors: list[ShortText] = Field(default_factory=list)
+    #: claims-made-and-reported forms cover a claim only if it is also reported within the policy period
+    claims_form: Literal["occurrence", "claims_made", "claims_made_and_reported"] | None = None
     notes: Text = ""
 
     @model_validator(mode="after")
@@ -537,7 +556,8 @@ class Assessment(Part):
     time, even if the rules file is later corrected.
     """
 
-    rule_id: ShortText
+    #: None for a "no rule on file" entry (an affected jurisdiction nobody has written a rule for)
+    rule_id: ShortText | None
     applies: bool
     party: Literal["client", "msp"]
     reason: Text
@@ -550,6 +570,33 @@ class Assessment(Part):
     policy_id: Slug | None = None
     #: the trigger this clock still waits for (e.g. "submitted:us.ca.1798_82.ag"); None once it runs
     waits_for: ShortText | None = None
+    #: applies / dormant (its trigger may never happen and has not) / not_applicable / no_rule (assess manually)
+    state: Literal["applies", "dormant", "not_applicable", "no_rule"] | None = None
+    #: the named trigger the clock runs from, and its instant (None: not recorded, or counted from discovery)
+    trigger: ShortText | None = None
+    trigger_at: UTCInstant | None = None
+    #: for no_rule entries: the jurisdiction and how many people there are affected (None: not recorded)
+    jurisdiction: ShortText | None = None
+    affected: int | None = None
+
+    @property
+    def resolved_state(self) -> str:
+        """The state, for assessments recorded before states existed too."""
+        return self.state or ("applies" if self.applies else "not_applicable")
+
+
+class TriggerFact(Part):
+    """When a named trigger happened, as recorded: the instant (UTC, with the zone it was observed in), who
+    did or declared it (the official, for a law-enforcement delay), and who recorded it."""
+
+    at: UTCInstant
+    tz: Zone
+    by: ShortText | None = None
+    agency: ShortText | None = None
+    #: the end of a law-enforcement delay
+    until: UTCInstant | None = None
+    note: Text = ""
+    recorded_by: ShortText
 
 
 class Incident(Record):
@@ -573,6 +620,8 @@ class Incident(Record):
     affected_counts: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     ransom_paid: bool = False
     msp_caused: bool = False
+    #: named trigger instants as they become known (ransom_payment, materiality_determination, first_activity ...)
+    triggers: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,79}$")], "TriggerFact"] = Field(default_factory=dict)
     template: dict[str, str] = Field(default_factory=dict, description="checklist template id, version and sha256")
     rules: dict[str, str] = Field(default_factory=dict, description="obligations file sha256 used for the assessment")
     assessment: list[Assessment] = Field(default_factory=list)

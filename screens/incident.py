@@ -39,12 +39,13 @@ from textual.screen import Screen
 from textual.widgets import ProgressBar, TabbedContent, TabPane
 
 from msptui.countdown import item_countdown, span, urgency
-from msptui.timeutil import fmt_local_and_utc
+from msptui.timeutil import fmt_local_and_utc, get_zone
 from screens.widgets import (
     ConfirmScreen,
     DbMixin,
     Footer,
     FormScreen,
+    PickScreen,
     PromptScreen,
     RowList,
     SafeStatic,
@@ -118,6 +119,49 @@ def note_item(store, incident_id: str, item_id: str, text: str) -> str:
     return set_item(store, incident_id, item_id, note=text).status
 
 
+def set_facts(store, incident_id: str, values: dict) -> str:
+    from msptui.incidents import set_facts as core
+
+    return core(store, incident_id, facts_draft(values)).id
+
+
+def facts_draft(values: dict):
+    """The facts form as the same input model ``msptui incident set`` builds."""
+    from msptui.inputs import FactsDraft
+
+    def flag(text: str) -> bool | None:
+        word = text.strip().lower()
+        if word in ("", "-"):
+            return None
+        if word in ("yes", "y", "true"):
+            return True
+        if word in ("no", "n", "false"):
+            return False
+        raise ValueError(f"answer yes or no, not {text.strip()[:20]!r}")
+
+    try:
+        ransom, msp = flag(values["ransom_paid"]), flag(values["msp_caused"])
+    except ValueError as exc:
+        from msptui.errors import UserError
+
+        raise UserError(f"ransom paid / MSP caused: {exc}") from None
+    return FactsDraft(status=values["status"].strip() or None, summary=values["summary"], category=values["category"].strip() or None,
+                      data_types=values["data_types"], countries=values["countries"], us_states=values["us_states"],
+                      affected=values["affected"].split(), ransom_paid=ransom, msp_caused=msp)
+
+
+def record_trigger(store, incident_id: str, name: str, values: dict) -> str:
+    from msptui.incidents import get_incident, record_trigger as core
+    from msptui.inputs import instant, zone
+
+    inc = get_incident(store, incident_id)
+    tz = zone(values["tz"].strip(), "zone") if values["tz"].strip() else inc.discovered.tz
+    at = instant(values["at"], tz, "when")
+    until = instant(values["until"], tz, "until", allow_future=True) if values["until"].strip() else None
+    return core(store, incident_id, name, at=at, tz=tz, by=values["by"].strip() or None,
+                agency=values["agency"].strip() or None, until=until, note=values["note"].strip() or None).id
+
+
 def add_note(store, incident_id: str, text: str) -> str:
     from msptui.incidents import add_note as add
 
@@ -126,7 +170,9 @@ def add_note(store, incident_id: str, text: str) -> str:
 
 class IncidentScreen(DbMixin, Screen):
     HELP = ("Work the checklist (most urgent first): space ticks the highlighted item (open <-> done; reopening "
-            "asks first), x marks it not applicable with a rationale, o groups it by section. n adds a timeline "
+            "asks first), x marks it not applicable with a rationale, o groups it by section. f changes the facts "
+            "(status, places, people affected, ransom: obligations are recomputed), t records when a trigger happened "
+            "(ransom payment, law-enforcement delay, materiality ...). n adds a timeline "
             "note, a adds evidence (hashed with a progress bar; Esc cancels), e exports the dossier. Tabs: "
             "1 checklist 2 coverage 3 insurance 4 timeline 5 evidence. Changes by others appear within ~2 s.")
     BINDINGS = [
@@ -139,6 +185,8 @@ class IncidentScreen(DbMixin, Screen):
         Binding("x,f8", "not_applicable", "Not applicable", show=False),
         Binding("m", "item_note", "Note on item", show=False),
         Binding("o", "order", "Urgency / section order", show=False),
+        Binding("f", "facts", "Facts (status, places, people, ransom)", show=False),
+        Binding("t", "trigger", "Record a trigger (payment, LE delay ...)", show=False),
         Binding("c", "cancel_hash", "Cancel hashing", show=False),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
         Binding("1", "tab('checklist')", "Checklist tab", show=False),
@@ -153,6 +201,8 @@ class IncidentScreen(DbMixin, Screen):
         ("export", ("Export the dossier", "e, ctrl+e, F9")),
         ("toggle", ("Tick / untick the highlighted checklist item", "space")),
         ("order", ("Checklist: most urgent first / by section", "o")),
+        ("facts", ("Change the incident's facts (status, places, people affected, ransom)", "f")),
+        ("trigger", ("Record when a trigger happened (ransom payment, LE delay, materiality ...)", "t")),
     ]
     DEFAULT_CSS = """
     IncidentScreen #summary { height: 3; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -502,6 +552,70 @@ class IncidentScreen(DbMixin, Screen):
                 self.db("write", note_item, self.incident_id, it.id, text, exclusive=False, write=True)
 
         self.app.push_screen(PromptScreen(f"Note on: {clean(it.title, limit=100)}"), done)
+
+    def action_facts(self) -> None:
+        """The incident facts form: what is known now; obligations and the checklist are recomputed on save."""
+        if self.view is None:
+            return
+        inc = self.view.incident
+
+        def check(values: dict[str, str]) -> str | None:
+            try:
+                facts_draft(values).resolve(inc)
+            except Exception as exc:
+                return str(exc)
+            return None
+
+        def done(values: dict[str, str] | None) -> None:
+            if values:
+                self.db("write", set_facts, self.incident_id, values, exclusive=False, write=True)
+                self.app.say("recording the facts and recomputing the obligations...")  # type: ignore[attr-defined]
+
+        yn = lambda b: "yes" if b else "no"  # noqa: E731
+        self.app.push_screen(FormScreen(
+            "Incident facts (saved as one change; obligations and the checklist are recomputed)",
+            [("status", "Status: open, contained or closed", inc.status, ""),
+             ("category", "Category", inc.category, ""),
+             ("summary", "Summary", inc.summary, ""),
+             ("data_types", "Data types involved (comma-separated)", ", ".join(inc.data_types), "pii, phi, pci ..."),
+             ("countries", "Affected countries (ISO codes)", ", ".join(inc.countries), "US, DE"),
+             ("us_states", "Affected US states", ", ".join(inc.us_states), "CA, NY"),
+             ("affected", "People affected, JUR=N separated by spaces (adds or replaces those counts)", "", "US-CA=600 DE=12"),
+             ("ransom_paid", "Ransom paid (yes/no)", yn(inc.ransom_paid), ""),
+             ("msp_caused", "The MSP's own systems or staff were the vector (yes/no)", yn(inc.msp_caused), "")],
+            validate=check), done)
+
+    def action_trigger(self) -> None:
+        """Record when a named trigger happened: pick it, then when, who and (for a delay) the agency and end."""
+        from msptui.triggers import report
+
+        rows = [r for r in report() if r["recordable"]]
+
+        def fmt(row: dict, width: int) -> Text:
+            line = Text(fit(row["name"], 34) + " ", style="bold")
+            line.append(clean(row["label"], limit=120))
+            return line
+
+        def chosen(row: dict | None) -> None:
+            if row is None:
+                return
+            tz = self.view.incident.discovered.tz if self.view else "UTC"
+
+            def done(values: dict[str, str] | None) -> None:
+                if values:
+                    self.db("write", record_trigger, self.incident_id, row["name"], values, exclusive=False, write=True)
+
+            self.app.push_screen(FormScreen(
+                f"Record {row['name']}: {row['label']}",
+                [("at", f"When it happened (local time in {tz}, or with an offset)",
+                  now_utc().astimezone(get_zone(tz)).strftime("%Y-%m-%dT%H:%M"), "YYYY-MM-DDTHH:MM"),
+                 ("tz", "Zone it was observed in (empty: the incident's)", "", tz),
+                 ("by", "Who did or declared it (for a law-enforcement delay: the official)", "", ""),
+                 ("agency", "Agency (law-enforcement delay)", "", ""),
+                 ("until", "Delay ends (law-enforcement delay)", "", "YYYY-MM-DDTHH:MM"),
+                 ("note", "Note", "", "")]), done)
+
+        self.app.push_screen(PickScreen("Which trigger happened? (Enter picks, Esc cancels)", rows, fmt), chosen)
 
     def action_note(self, text: str = "") -> None:
         def done(value: str | None) -> None:

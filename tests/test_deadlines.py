@@ -558,3 +558,11 @@ def parse_zone(name: str):
     from msptui.timeutil import get_zone
 
     return get_zone(name)
+
+
+def test_australian_assessment_counts_from_the_entitys_own_date_when_earlier():
+    """Audit: 26WH's 30 days counted on a fixed Sydney clock gave Perth entities a day more than their own date."""
+    # 23:30 on 10 Jun in Perth is 01:30 on 11 Jun in Sydney: Perth day 0 = 10 Jun -> due 10 Jul, not 11 Jul.
+    d = compute(RULES["au.ndb.26wh.assessment"], parse_local("2026-06-10T23:30", "Australia/Perth"), "Australia/Perth")
+    assert iso(d.due) == "2026-07-10T23:59:59+10:00"
+    assert "2026-07-11T23:59:59+10:00" in {iso(a.due) for a in d.alternatives}

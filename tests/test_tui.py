@@ -650,3 +650,39 @@ def test_note_is_confirmed_only_after_it_is_saved(db, monkeypatch):
             await wait_for(pilot, lambda: app.screen.query_one("#prompt-input").value == "called the hotline",
                            what="the note reopened with its text")
     run(go())
+
+
+def test_facts_form_recomputes_and_trigger_form_starts_a_dormant_clock(db):
+    async def go():
+        app = make_app(db, plan=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("meridian-insurance")  # NYDFS-regulated: a ransom payment has a 24 h clock
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            incident_id = await open_breach_and_submit(pilot)
+            await pilot.press("f")
+            await wait_text(pilot, "Incident facts")
+            app.screen.query_one("#f-ransom_paid").value = "maybe"
+            await pilot.press("ctrl+s")
+            await wait_text(pilot, "answer yes or no")  # inline, nothing saved
+            app.screen.query_one("#f-ransom_paid").value = "yes"
+            app.screen.query_one("#f-status").value = "contained"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view.incident.ransom_paid and app.screen.view.incident.status == "contained",
+                           what="facts recorded")
+            dormant = next(o for o in app.screen.view.obligations if o.assessment.rule_id == "us.nydfs.500_17c.payment_notice")
+            assert dormant.state == "dormant"
+            await pilot.press("t")
+            await wait_text(pilot, "Which trigger happened?")
+            rows = app.screen.query_one("RowList").rows
+            app.screen.query_one("RowList").move_to(next(i for i, r in enumerate(rows) if r["name"] == "ransom_payment"))
+            await pilot.press("enter")
+            await wait_text(pilot, "Record ransom_payment")
+            app.screen.query_one("#f-by").value = "CFO"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: "ransom_payment" in app.screen.view.incident.triggers, what="trigger recorded")
+            started = next(o for o in app.screen.view.obligations if o.assessment.rule_id == "us.nydfs.500_17c.payment_notice")
+            assert started.state == "applies" and started.clock.due is not None
+        with Store.open(db) as store:
+            assert store.get(Incident, incident_id).triggers["ransom_payment"].by == "CFO"
+    run(go())

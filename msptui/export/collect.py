@@ -95,6 +95,59 @@ def _timeline_row(t, tz: str) -> dict:
             "entered_late_seconds": t.entered_late, "actor": t.who, "login": t.login, "text": t.text}
 
 
+FACT_FIELDS = ("status", "category", "summary", "data_types", "countries", "us_states", "affected_counts",
+               "ransom_paid", "msp_caused")
+
+
+def _applying(record: dict) -> set[str]:
+    return {a.get("rule_id") or f"no rule: {a.get('jurisdiction')}" for a in record.get("assessment", [])
+            if (a.get("state") or ("applies" if a.get("applies") else "not_applicable")) in ("applies", "no_rule")}
+
+
+def assessment_history(events: list[Event], incident_id: str, tz: str) -> list[dict]:
+    """Every version of the incident's facts and assessment, from its events: what was believed when, and who changed it."""
+    out: list[dict] = []
+    previous: dict | None = None
+    for e in events:
+        if e.kind != "incidents.put" or e.payload.get("id") != incident_id:
+            continue
+        record = e.payload["record"]
+        now_applying = _applying(record)
+        if previous is None:
+            changed = ["opened"]
+        else:
+            changed = [f for f in FACT_FIELDS if previous.get(f) != record.get(f)]
+            changed += [f"trigger {name}" for name in sorted(set(record.get("triggers", {})) - set(previous.get("triggers", {})))]
+        before = _applying(previous) if previous else set()
+        out.append({
+            "event_id": e.id, "at": utc_text(e.recorded_at), "at_text": when(e.recorded_at, tz), "by": e.operator_name(),
+            "changed": changed, "facts": {f: record.get(f) for f in FACT_FIELDS},
+            "obligations_applying": len(now_applying),
+            "added": sorted(now_applying - before) if previous else [], "removed": sorted(before - now_applying),
+        })
+        previous = record
+    return out
+
+
+def trigger_rows(incident, events: list[Event], tz: str) -> list[dict]:
+    """Each recorded trigger: when it happened, who did or declared it, who recorded it and when."""
+    from ..obligations import trigger_label
+
+    recorded_at: dict[str, Event] = {}
+    for e in events:
+        if e.kind == "incidents.put" and e.payload.get("id") == incident.id:
+            for name in e.payload["record"].get("triggers", {}):
+                recorded_at.setdefault(name, e)
+    rows = []
+    for name, fact in sorted(incident.triggers.items(), key=lambda kv: kv[1].at):
+        event = recorded_at.get(name)
+        rows.append({"name": name, "label": trigger_label(name), "at": utc_text(fact.at), "at_text": when(fact.at, fact.tz),
+                     "by": fact.by, "agency": fact.agency, "until_text": when(fact.until, fact.tz) if fact.until else "",
+                     "note": fact.note, "recorded_by": fact.recorded_by,
+                     "recorded_text": when(event.recorded_at, tz) if event else "", "event_id": event.id if event else None})
+    return rows
+
+
 def collect(store: Store, incident_id: str, *, generated_at: datetime, privileged: bool = False,
             local_tz: str | None = None) -> tuple[dict, list[Event]]:
     """Everything the dossier shows (a JSON-ready dict) and the chain slice, read in one snapshot."""
@@ -183,6 +236,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
             "discovered_client_text": when(incident.discovered.at, tz),
         },
         "counts": view.counts.model_dump(),
+        "triggers": trigger_rows(incident, events, tz),
+        "assessments": assessment_history(events, incident.id, tz),
         "contract": {
             "as_of": picture["as_of"],
             "as_of_local_date": picture["as_of_local_date"],
@@ -210,8 +265,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
             for a in sorted(acceptances, key=lambda a: (a.recommended_on, a.id))
         ],
         "checklist": item_rows,
-        "obligations": [o for o in obligations if o["state"] == "applies"],
-        "obligations_not_applicable": [o for o in obligations if o["state"] != "applies"],
+        "obligations": [o for o in obligations if o["state"] != "not_applicable"],
+        "obligations_not_applicable": [o for o in obligations if o["state"] == "not_applicable"],
         "decisions_not_to_act": not_done,
         "evidence": evidence_rows,
         "timeline": [_timeline_row(t, incident.discovered.tz) for t in view.timeline],

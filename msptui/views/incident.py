@@ -61,7 +61,8 @@ class ObligationEntry(BaseModel):
     """One rule's verdict for this incident, with its one clock."""
 
     assessment: Assessment
-    state: Literal["applies", "not_applicable"]
+    #: applies / dormant (its trigger may never happen and has not) / not_applicable / no_rule (assess manually)
+    state: Literal["applies", "dormant", "not_applicable", "no_rule"]
     #: the checklist item that carries this obligation's clock (None: a precondition, or not applicable)
     item_id: str | None = None
     clock: Clock
@@ -153,14 +154,21 @@ def _assessment_clock(a: Assessment, now: datetime) -> Clock:
 def _obligations(incident: Incident, items: list[ChecklistItem], now: datetime) -> list[ObligationEntry]:
     by_key = {(i.rule, i.policy_id): i for i in items if i.rule}
     by_rule = {i.rule: i for i in items if i.rule and i.policy_id is None}
+    by_step = {i.step: i for i in items}
     out = []
     for a in incident.assessment:
-        item = by_key.get((a.rule_id, a.policy_id)) or (by_rule.get(a.rule_id) if a.policy_id is None else None)
-        item = item if a.applies else None
+        state = a.resolved_state
+        if state == "no_rule":
+            item = by_step.get("assess-law-" + "".join(ch if ch.isalnum() else "-" for ch in (a.jurisdiction or "").lower()))
+        elif state == "not_applicable":
+            item = None
+        else:
+            item = by_key.get((a.rule_id, a.policy_id)) or (by_rule.get(a.rule_id) if a.policy_id is None else None)
         clock = item_clock(item, now) if item is not None else _assessment_clock(a, now)
-        out.append(ObligationEntry(assessment=a, state="applies" if a.applies else "not_applicable",
-                                   item_id=item.id if item else None, clock=clock))
-    out.sort(key=lambda o: (o.state != "applies", urgency(o.clock.kind, o.clock.due, o.clock.target), o.assessment.rule_id))
+        out.append(ObligationEntry(assessment=a, state=state, item_id=item.id if item else None, clock=clock))
+    order = {"applies": 0, "dormant": 1, "no_rule": 2, "not_applicable": 3}
+    out.sort(key=lambda o: (order[o.state], urgency(o.clock.kind, o.clock.due, o.clock.target),
+                            o.assessment.rule_id or o.assessment.jurisdiction or ""))
     return out
 
 
