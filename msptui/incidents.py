@@ -46,6 +46,17 @@ def _next_number(store: Store, table: str, column: str, prefix: str) -> int:
     return max(numbers, default=0) + 1
 
 
+def check_when(incident: Incident, at: datetime, field: str = "--at", *, now: datetime | None = None) -> None:
+    """An act cannot happen in the future, nor before the incident began."""
+    now = now or datetime.now(timezone.utc)
+    if at > now + FUTURE_TOLERANCE:
+        raise UserError(f"{field}: {at.isoformat()} is in the future (this machine's clock reads {now:%Y-%m-%d %H:%M}Z)")
+    first = incident.triggers.get("first_activity")
+    start, what = (first.at, "the first activity") if first else (incident.discovered.at, "the discovery")
+    if at < start:
+        raise UserError(f"{field}: {at.isoformat()} is before {what} of incident {incident.id} ({start.isoformat()})")
+
+
 def get_incident(store: Store, incident_id: str) -> Incident:
     incident = store.get(Incident, incident_id)
     if incident is None:
@@ -176,7 +187,9 @@ def set_item(
     if status == "not_applicable" and not note:
         raise UserError("marking an item not_applicable needs --note with the rationale (who decided and why)")
     with store.transaction():
-        get_incident(store, incident_id)
+        incident = get_incident(store, incident_id)
+        if at is not None:
+            check_when(incident, at)
         item = _find_item(store, incident_id, ref)
         if evidence_id is not None:
             evidence = store.get(Evidence, evidence_id) or store.get(Evidence, f"{incident_id}:{evidence_id}")
@@ -267,11 +280,15 @@ def record_trigger(store: Store, incident_id: str, name: str, *, at: datetime, t
     return updated
 
 
-def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None) -> Note:
+def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None, at: datetime | None = None) -> Note:
+    """A note on the timeline; ``at`` is when what it says happened (default now; never in the future or
+    before the incident began)."""
     if not text.strip():
         raise UserError("a note needs some text")
     with store.transaction():
         incident = get_incident(store, incident_id)
+        if at is not None:
+            check_when(incident, at)
         prefix = f"{incident_id}:note-"
         number = _next_number(store, "notes", "incident_id", prefix)
         note = Note.model_validate(
@@ -279,7 +296,7 @@ def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None
                 "id": f"{prefix}{number}",
                 "incident_id": incident_id,
                 "client_id": incident.client_id,
-                "at": {"at": _now(), "tz": tz or environment.local_zone()},
+                "at": {"at": at or _now(), "tz": tz or environment.local_zone()},
                 "author": identity.person(),
                 "text": text,
             }
@@ -299,9 +316,16 @@ def add_evidence(
     location: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    acquired_at: datetime | None = None,
 ) -> Evidence:
-    """Hash a file (outside the write lock: it may take minutes) and record it with custody."""
-    get_incident(store, incident_id)
+    """Hash a file (outside the write lock: it may take minutes) and record it with custody.
+
+    ``acquired_at`` is when the evidence was acquired (e.g. the image taken
+    yesterday), default now; the hashing is recorded as a custody step now.
+    """
+    incident = get_incident(store, incident_id)
+    if acquired_at is not None:
+        check_when(incident, acquired_at, "--at")
     digest = hash_file(path, progress=progress, cancelled=cancelled)
     now = _now()
     actor = identity.person()
@@ -317,11 +341,12 @@ def add_evidence(
                 "name": name or Path(path).name,
                 "sha256": digest.sha256,
                 "size": digest.size,
-                "acquired": {"at": now, "tz": environment.local_zone()},
+                "acquired": {"at": acquired_at or now, "tz": environment.local_zone()},
                 "acquired_by": actor,
                 "source": source or str(Path(path).resolve()),
                 "method": method or "file hashed in place by msptui (SHA-256, streamed)",
-                "custody": [CustodyEntry(at=now, by=actor, action="acquired and hashed", location=location or str(Path(path).resolve()))],
+                "custody": [CustodyEntry(at=now, by=actor, action="hashed by msptui" if acquired_at else "acquired and hashed",
+                                         location=location or str(Path(path).resolve()))],
             }
         )
         store.put_in_transaction(evidence)

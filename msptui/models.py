@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -704,9 +705,131 @@ class Note(Record):
     text: Text
 
 
+# ---------------------------------------------------------------------------
+# What was done, by whom: notifications, decisions, costs
+# ---------------------------------------------------------------------------
+
+Channel = Literal["email", "portal", "letter", "phone", "hotline", "in_person", "other"]
+#: channels that leave a written record (a call or a hotline is not written notice)
+WRITTEN_CHANNELS = ("email", "portal", "letter")
+DecisionParty = Literal["client", "msp", "insurer", "counsel", "law_enforcement", "other"]
+CostKind = Literal["time", "invoice", "ransom", "other"]
+#: exact money: a decimal with at most 3 places (never a float), non-negative
+Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class Attachment(Part):
+    """A file hashed into a record (the content sent, a proof of delivery, an invoice), kept as evidence."""
+
+    file_name: ShortText
+    sha256: Sha256
+    size: int = Field(ge=0)
+    #: the evidence item that keeps it (chain of custody)
+    evidence_id: ShortText | None = None
+
+
+class NotificationAck(Part):
+    at: UTCInstant
+    tz: Zone
+    by: ShortText | None = None
+    proof: Attachment | None = None
+    recorded_by: ShortText
+
+
+class Notification(Record):
+    """Who was notified, when, how, by whom, with what reference, content and proof."""
+
+    TABLE: ClassVar[str] = "notifications"
+    LABEL: ClassVar[str] = "notification"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        org = f" ({data.get('org')})" if data.get("org") else ""
+        return f"{data.get('channel')} to {data.get('to')}{org} by {data.get('by')}"
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    incident_id: Slug
+    client_id: Slug
+    to: ShortText
+    org: ShortText | None = None
+    address: ShortText | None = None
+    channel: Channel
+    at: Instant
+    by: ShortText
+    #: the checklist item this notification is for
+    item_id: ShortText | None = None
+    #: whether it completed that item (a call does not complete a written-notice step)
+    completes_item: bool = False
+    ref: ShortText | None = None
+    content: Attachment | None = None
+    proof: Attachment | None = None
+    acks: list[NotificationAck] = Field(default_factory=list)
+    note: Text = ""
+    recorded_by: ShortText
+
+
+class Decision(Record):
+    """A decision or consent: the client's refusal, the insurer's consent with its cap, who retained whom."""
+
+    TABLE: ClassVar[str] = "decisions"
+    LABEL: ClassVar[str] = "decision"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"{data.get('party')} ({data.get('by')}): {str(data.get('text', ''))[:200]}"
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    incident_id: Slug
+    client_id: Slug
+    party: DecisionParty
+    by: ShortText
+    role: ShortText | None = None
+    org: ShortText | None = None
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_no_nul)]
+    at: Instant
+    ref: ShortText | None = None
+    cap: Amount | None = None
+    currency: Currency | None = None
+    document: Attachment | None = None
+    recorded_by: ShortText
+
+    @model_validator(mode="after")
+    def _cap(self) -> "Decision":
+        if (self.cap is None) != (self.currency is None):
+            raise ValueError("a spending cap needs both an amount and a currency")
+        return self
+
+
+class Cost(Record):
+    """An hour worked or an invoice paid: the proof of loss, in exact money."""
+
+    TABLE: ClassVar[str] = "costs"
+    LABEL: ClassVar[str] = "cost"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"{data.get('kind')} {data.get('currency')} {data.get('amount')}"
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    incident_id: Slug
+    client_id: Slug
+    kind: CostKind
+    amount: Amount
+    currency: Currency
+    hours: Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)] | None = None
+    person: ShortText | None = None
+    task: ShortText | None = None
+    vendor: ShortText | None = None
+    invoice: Attachment | None = None
+    at: Instant
+    recorded_by: ShortText
+
+
 #: every record type, in dependency order (clients first): the import file's
 #: keys, the store's projection tables and the event payload "type" all use these names
 RECORD_TYPES: dict[str, type[Record]] = {
     model.TABLE: model
-    for model in (Client, Agreement, RiskAcceptance, InsurancePolicy, Review, Incident, ChecklistItem, Evidence, Note)
+    for model in (Client, Agreement, RiskAcceptance, InsurancePolicy, Review, Incident, ChecklistItem, Evidence, Note,
+                  Notification, Decision, Cost)
 }

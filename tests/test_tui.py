@@ -686,3 +686,54 @@ def test_facts_form_recomputes_and_trigger_form_starts_a_dormant_clock(db):
         with Store.open(db) as store:
             assert store.get(Incident, incident_id).triggers["ransom_payment"].by == "CFO"
     run(go())
+
+
+def test_notification_decision_and_cost_forms_fill_the_log_tab(db):
+    async def go():
+        from msptui.models import Cost, Decision, Notification
+
+        app = make_app(db, plan=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            incident_id = await open_breach_and_submit(pilot)
+            view = app.screen.view
+            rows = app.screen.query_one("#items").rows
+            index = next(i for i, e in enumerate(rows) if e.item.step.startswith("ins-written-notice"))
+            app.screen.query_one("#items").move_to(index)
+            await pilot.press("r")
+            await wait_text(pilot, "Notification for:")
+            policy = next(p.policy for p in view.policies if p.item_id == rows[index].item.id)
+            assert app.screen.query_one("#f-address").value == policy.claims_email  # prefilled from the policy
+            assert app.screen.query_one("#f-channel").value == "email"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view.notifications, what="notification recorded")
+            await wait_for(pilot, lambda: app.screen.view.entry(rows[index].item.id).item.status == "done",
+                           what="the step completed by the notification")
+            await pilot.press("w")
+            await wait_text(pilot, "Decision or consent")
+            app.screen.query_one("#f-party").value = "insurer"
+            app.screen.query_one("#f-by").value = "Kim Adjuster"
+            app.screen.query_one("#f-text").value = "consent to retain Forensics LLC"
+            app.screen.query_one("#f-cap").value = "25000"
+            app.screen.query_one("#f-currency").value = "USD"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view.decisions, what="decision recorded")
+            await pilot.press("l")
+            await wait_text(pilot, "Cost or hours")
+            app.screen.query_one("#f-amount").value = "150.50"
+            app.screen.query_one("#f-hours").value = "1.5"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view.costs, what="cost recorded")
+            await pilot.press("6")
+            text = await wait_text(pilot, "total: USD 150.50")
+            assert "NOTIFIED" in text and "DECIDED" in text and "COST" in text
+        with Store.open(db) as store:
+            (n,) = store.all(Notification, incident_id=incident_id)
+            (d,) = store.all(Decision, incident_id=incident_id)
+            (c,) = store.all(Cost, incident_id=incident_id)
+        assert n.completes_item and n.address == policy.claims_email
+        assert (d.party, str(d.cap), d.currency) == ("insurer", "25000", "USD")
+        assert (str(c.amount), str(c.hours)) == ("150.50", "1.5")
+    run(go())

@@ -242,22 +242,33 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
 @click.option("--status", type=click.Choice(STATUSES))
 @click.option("--note", metavar="TEXT", help="A note; required with --status not_applicable (the rationale).")
 @click.option("--evidence", "evidence_id", metavar="ID", help="Link an evidence item (see 'evidence add') to this step.")
+@click.option("--at", "at_text", metavar="ISO8601", help="When it was done (default now; local in --tz or with an offset).")
+@click.option("--tz", metavar="ZONE", help="IANA zone --at was observed in (default: the incident's).")
 @pass_ctx
-def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None, evidence_id: str | None) -> None:
-    """Change a checklist item (ITEM is its step id or full id)."""
+def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None, evidence_id: str | None,
+          at_text: str | None, tz: str | None) -> None:
+    """Change a checklist item (ITEM is its step id or full id); --at says when it was actually done."""
+    from .acts import when
+
     with ctx.open(writes=True) as store:
-        changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id)
+        at = when(store, incident_id, at_text, tz)[0] if at_text else None
+        changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id, at=at)
     echo_text(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
 
 
 @main.command()
 @click.argument("incident_id", metavar="INCIDENT")
 @click.argument("text", metavar="TEXT")
+@click.option("--at", "at_text", metavar="ISO8601", help="When what the note says happened (default now).")
+@click.option("--tz", metavar="ZONE", help="IANA zone --at was observed in (default: the incident's).")
 @pass_ctx
-def note(ctx: Context, incident_id: str, text: str) -> None:
+def note(ctx: Context, incident_id: str, text: str, at_text: str | None, tz: str | None) -> None:
     """Add a note to the incident's timeline."""
+    from .acts import when
+
     with ctx.open(writes=True) as store:
-        added = add_note(store, incident_id, text)
+        at, observed = when(store, incident_id, at_text, tz) if at_text else (None, None)
+        added = add_note(store, incident_id, text, at=at, tz=observed)
     click.echo(added.id)
 
 
@@ -272,12 +283,17 @@ def evidence() -> None:
 @click.option("--name", metavar="TEXT", help="Display name (default: the file name).")
 @click.option("--source", metavar="TEXT", help="Where it came from (host, tenant, mailbox).")
 @click.option("--method", metavar="TEXT", help="How it was acquired (tool, command).")
+@click.option("--at", "at_text", metavar="ISO8601", help="When it was acquired (default now).")
+@click.option("--tz", metavar="ZONE", help="IANA zone --at was observed in (default: the incident's).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method, as_json: bool) -> None:
+def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method, at_text, tz, as_json: bool) -> None:
     """Hash FILE (streamed) and record it as evidence."""
+    from .acts import when
+
     with ctx.open(writes=True) as store:
-        item = add_evidence(store, incident_id, path, name=name, source=source, method=method)
+        acquired = when(store, incident_id, at_text, tz)[0] if at_text else None
+        item = add_evidence(store, incident_id, path, name=name, source=source, method=method, acquired_at=acquired)
     if as_json:
         emit_json({"id": item.id, "sha256": item.sha256, "size": item.size})
     else:

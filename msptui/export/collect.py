@@ -148,6 +148,40 @@ def trigger_rows(incident, events: list[Event], tz: str) -> list[dict]:
     return rows
 
 
+def _entered(record_id: str, table: str, events: list[Event], happened: datetime, tz: str) -> dict:
+    """When the act was entered (its first event) beside when it happened, and the gap if over an hour."""
+    first = next((e for e in events if e.payload.get("type") == table and e.payload.get("id") == record_id), None)
+    if first is None:
+        return {"entered_text": "", "entered_later": ""}
+    gap = (first.recorded_at - happened).total_seconds()
+    later = ""
+    if gap > 3600:
+        from ..countdown import span
+
+        later = f"entered {span(gap)} later"
+    return {"entered_text": when(first.recorded_at, tz), "entered_later": later, "entered_by": first.operator_name(),
+            "event_id": first.id}
+
+
+def _file(a) -> dict | None:
+    return None if a is None else a.model_dump(mode="json")
+
+
+def acts_rows(store: Store, incident_id: str, events: list[Event], tz: str) -> dict:
+    """The notification log, the decisions and consents, and the cost ledger with exact totals."""
+    from .. import acts
+
+    notes = [{**n.model_dump(mode="json"), "at_text": when(n.at.at, n.at.tz),
+              "acks": [{**a.model_dump(mode="json"), "at_text": when(a.at, a.tz)} for a in n.acks],
+              **_entered(n.id, "notifications", events, n.at.at, tz)}
+             for n in acts.notifications(store, incident_id)]
+    decided = [{**d.model_dump(mode="json"), "at_text": when(d.at.at, d.at.tz),
+                **_entered(d.id, "decisions", events, d.at.at, tz)} for d in acts.decisions(store, incident_id)]
+    entries = acts.costs(store, incident_id)
+    spent = [{**c.model_dump(mode="json"), "at_text": when(c.at.at, c.at.tz)} for c in entries]
+    return {"notifications": notes, "decisions": decided, "costs": {"entries": spent, "totals": acts.totals(entries)}}
+
+
 def collect(store: Store, incident_id: str, *, generated_at: datetime, privileged: bool = False,
             local_tz: str | None = None) -> tuple[dict, list[Event]]:
     """Everything the dossier shows (a JSON-ready dict) and the chain slice, read in one snapshot."""
@@ -237,6 +271,7 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         },
         "counts": view.counts.model_dump(),
         "triggers": trigger_rows(incident, events, tz),
+        **acts_rows(store, incident.id, events, tz),
         "assessments": assessment_history(events, incident.id, tz),
         "contract": {
             "as_of": picture["as_of"],

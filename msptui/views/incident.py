@@ -28,13 +28,17 @@ from ..models import (
     Assessment,
     ChecklistItem,
     Client,
+    Cost,
+    Decision,
     Evidence,
     Incident,
     InsurancePolicy,
     Note,
+    Notification,
     Review,
     RiskAcceptance,
 )
+from ..acts import totals
 from ..obligations import load_rules
 from ..scope import scope_as_of
 from ..store import Store
@@ -126,6 +130,11 @@ class IncidentView(BaseModel):
     policies: list[PolicyEntry]
     notes: list[Note]
     evidence: list[Evidence]
+    notifications: list[Notification]
+    decisions: list[Decision]
+    costs: list[Cost]
+    #: exact cost totals per currency (see msptui.acts.totals)
+    cost_totals: dict[str, Any]
     timeline: list[timeline.TimelineEntry]
 
     def by_section(self) -> list[ChecklistEntry]:
@@ -245,6 +254,10 @@ def incident_view(store: Store, incident_id: str, *, as_of: datetime | None = No
             policies=_policies(client, incident, store.all(InsurancePolicy), items, now),
             notes=sorted(store.all(Note, incident_id=incident.id), key=lambda n: (n.at.at, n.id)),
             evidence=sorted(store.all(Evidence, incident_id=incident.id), key=lambda e: (e.acquired.at, e.id)),
+            notifications=sorted(store.all(Notification, incident_id=incident.id), key=lambda n: (n.at.at, n.id)),
+            decisions=sorted(store.all(Decision, incident_id=incident.id), key=lambda d: (d.at.at, d.id)),
+            costs=(costs := sorted(store.all(Cost, incident_id=incident.id), key=lambda c: (c.at.at, c.id))),
+            cost_totals=totals(costs),
             timeline=timeline.build(store.events_about(client.id), incident.id),
         )
 
