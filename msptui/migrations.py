@@ -118,6 +118,11 @@ def _v3_event_envelope(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX events_subject ON events(subject, id)")
 
 
+def _v4_msp_record(conn: sqlite3.Connection) -> None:
+    """The MSP's own record (name, address, contacts): one row in a projection table of its own."""
+    record_table(conn, "msp")
+
+
 class Migration(NamedTuple):
     name: str
     step: Callable[[sqlite3.Connection], None]
@@ -128,6 +133,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_events_and_records", _v1_events_and_records),
     Migration("0002_chain_head_and_indexes", _v2_chain_head_and_indexes),
     Migration("0003_event_envelope_v2", _v3_event_envelope),
+    Migration("0004_msp_record", _v4_msp_record),
 )
 LATEST = len(MIGRATIONS)
 
