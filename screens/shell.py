@@ -50,7 +50,7 @@ class MainCommands(Provider):
 
     def _actions(self) -> list[tuple[str, str, Callable[[], Any]]]:
         app: MspApp = self.app  # type: ignore[assignment]
-        screen = app.screen
+        screen = self.screen  # the screen the palette was opened on (app.screen is the palette itself)
         actions = [
             ("Report breach", "open the breach form for the selected client (b, ctrl+b, F2)", lambda: app.run_screen_action("report_breach")),
             ("Posture findings", "every client's gaps, sortable (p, F6)", app.action_posture),

@@ -465,6 +465,25 @@ def test_command_palette_offers_main_actions(db):
     run(go())
 
 
+def test_command_palette_offers_the_screens_own_actions(db):
+    """The palette lists the actions of the screen it was opened on (not of the palette itself)."""
+    async def go():
+        from textual.command import CommandPalette
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await pilot.press(*"as of a date")
+            await wait_text(pilot, "Show the picture as of a date")
+            await pilot.press("enter")
+            await wait_text(pilot, "Show the picture as of (client's local date")
+    run(go())
+
+
 def test_ctrl_q_quits_from_any_screen(db):
     async def go():
         app = make_app(db)
