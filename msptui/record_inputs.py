@@ -362,6 +362,8 @@ class AgreementDraft(BaseModel):
     version: str | int | None = None
     document: str | None = None
     id: str | None = None
+    #: the agreement form records the clauses with the agreement ('clause add' adds them one at a time)
+    clauses: list["ClauseDraft"] = []
 
     def parse(self) -> dict[str, Any]:
         start = day(self.effective_from, "effective-from")
@@ -380,6 +382,7 @@ class AgreementDraft(BaseModel):
             "version": count(self.version, "version", required=False) or 1,
             "document": document(self.document, "document"),
             "id": record_id(self.id, "id"),
+            "clauses": [c.parse() for c in self.clauses],
         }
 
 
@@ -433,6 +436,9 @@ class ClauseDraft(BaseModel):
             "text": text(self.text, "text", limit=LONG, what="the clause's text"),
             "amount": amount(self.amount, "amount", required=False),
         }
+
+
+AgreementDraft.model_rebuild()  # its clauses are ClauseDraft, defined above
 
 
 def signatory(value: str, name: str, side: str) -> dict[str, Any]:
