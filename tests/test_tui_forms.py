@@ -412,3 +412,44 @@ def test_policy_form_adds_a_policy_then_renews_it(db):
         assert (new.carrier, new.policy_number, new.limit_aggregate, new.notice) == (HOSTILE, "C-2", 2_000_000, old.notice)
         assert (new.period_start, new.period_end) == (date(2026, 1, 1), date(2026, 12, 31))
     run(go())
+
+
+# ---------------------------------------------------------------------------
+# attacker-written text through the forms
+# ---------------------------------------------------------------------------
+
+
+def test_hostile_strings_are_stored_exactly_through_a_form_and_listed_literally(db):
+    import json
+
+    display = json.loads((Path(__file__).with_name("data") / "hostile.json").read_text(encoding="utf-8"))["display"]
+    texts = [s for s in display if s.strip() and "\x00" not in s and "\n" not in s]  # one per line, kept exactly
+    with Store.open(db) as store:
+        add_agreement(store, AgreementDraft(client_id=CID, type="sow", title=HOSTILE, effective_from="2025-01-01",
+                                            id="cove-sow"))
+
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await open_client(pilot)
+            await pilot.press("v")
+            await settle_form(pilot, lambda: app.screen.client is not None)
+            app.screen.query_one("#education").text = "\n".join(texts)
+            before = head(db)
+            await pilot.press("ctrl+s")
+            await wait_text(pilot, "1 AGREEMENTS IN FORCE")
+            with Store.open(db) as store:
+                review = store.get(Review, list(store.events(after=before))[0].payload["id"])
+            assert review.security_education == texts
+            await pilot.press("s")  # the hostile title in the signature form's agreement list
+            await settle_form(pilot, lambda: app.screen.client is not None)
+            app.screen.query_one("#agreement").value = "cove-sow"
+            await wait_text(pilot, "SOW Acme [/prod] [@click=app.quit]x \\x1b[31mred")
+            await pilot.press("escape")
+            await wait_text(pilot, "1 AGREEMENTS IN FORCE")
+            await pilot.press("o")  # and in the scope editor's
+            await wait_text(pilot, "items stated")
+            app.screen.query_one("#agreement").value = "cove-sow"
+            await wait_text(pilot, "SOW Acme [/prod] [@click=app.quit]x \\x1b[31mred")
+            assert app.return_code is None
+    run(go())
