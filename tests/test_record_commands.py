@@ -474,3 +474,22 @@ def test_catalogue_items_of_scope_set_are_the_catalog_commands_ids(run, db, tmp_
     with Store.open(db) as store:
         scope = store.get(Agreement, msa).scope
     assert [line.item for line in scope] == ids and (scope[0].state.value, scope[0].clause) == ("included", "§1")
+
+
+def test_the_readme_example_of_keeping_the_record_runs(tmp_path, monkeypatch):
+    """Every command of README's 'Keeping the record' example runs as written, on a new database."""
+    import shlex
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Keeping the record", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line) for line in block.strip().splitlines() if not line.startswith("#")]
+    assert len(commands) >= 12 and all(c[0] == "msptui" for c in commands)
+    monkeypatch.chdir(tmp_path)
+    for name in ("msa.pdf", "msa-signed.pdf", "decline-signed.pdf"):
+        (tmp_path / name).write_bytes(b"%PDF " + name.encode())
+    for args in commands:
+        result = CliRunner().invoke(main, ["--db", str(tmp_path / "r.db"), *args[1:]], catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+    with Store.open(tmp_path / "r.db") as store:
+        risk = store.all(RiskAcceptance)[0]
+    assert risk.acknowledgement.document.sha256 == hashlib.sha256(b"%PDF decline-signed.pdf").hexdigest()
