@@ -18,7 +18,6 @@ the record allows is refused.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, get_args
@@ -714,15 +713,3 @@ class MspDraft(BaseModel):
         if self.contacts is not None:
             out["contacts"] = [contact(c) for c in self.contacts if c is not None and c.strip()]
         return out
-
-
-@dataclass
-class Outcome:
-    """What an act recorded: the record it is about, and every record it wrote (one transaction)."""
-
-    record: Any
-    written: list[Any] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.written)

@@ -24,6 +24,7 @@ was signed: they are changed by a signed amendment, never in place.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -46,7 +47,6 @@ from .record_inputs import (
     ClauseDraft,
     ClientDraft,
     MspDraft,
-    Outcome,
     PolicyDraft,
     ReaffirmDraft,
     RecommendationDraft,
@@ -58,6 +58,18 @@ from .record_inputs import (
     slugify,
 )
 from .store import Store
+
+@dataclass
+class Outcome:
+    """What an act recorded: the record it is about, and every record it wrote (one transaction)."""
+
+    record: Any
+    written: list[Any] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written)
+
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]

@@ -167,9 +167,14 @@ class SignScreen(RecordForm):
         path = values["document"].strip()
         box = self.query_one("#hashbox")
         if path:
+            try:
+                size = Path(path).expanduser().stat().st_size
+            except OSError as exc:  # gone since it was checked
+                self.hashing = self.busy = False
+                self.problem(f"document: {exc.strerror}: {path}")
+                return
             box.add_class("busy")
             self.query_one("#hash-label", SafeStatic).update(Content(f"hashing {clean(path, limit=60)} ... (Esc cancels)"))
-            size = Path(path).expanduser().stat().st_size
             self.query_one("#hashbar", ProgressBar).update(total=max(1, size), progress=0)
         else:
             self.query_one("#problem", SafeStatic).update(Content("saving..."))

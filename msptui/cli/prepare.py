@@ -27,7 +27,6 @@ from ..record_inputs import (
     ClauseDraft,
     ClientDraft,
     MspDraft,
-    Outcome,
     PolicyDraft,
     ReaffirmDraft,
     RecommendationDraft,
@@ -35,6 +34,7 @@ from ..record_inputs import (
     ScopeLineDraft,
     SignDraft,
 )
+from ..records import Outcome
 from .base import Context, echo_text, emit_json, main, pass_ctx
 
 
@@ -50,7 +50,8 @@ def _report(outcome: Outcome, as_json: bool, done: str, **extra: Any) -> None:
     if as_json:
         emit_json({"id": record.id, **extra, "changed": outcome.changed})
         return
-    echo_text(f"{done} {record.id}" if outcome.changed else f"no change: {record.id} already says that")
+    said = done.format(id=record.id) if "{id}" in done else f"{done} {record.id}"
+    echo_text(said if outcome.changed else f"no change: {record.id} already says that")
 
 
 def _vocab(values: Iterable[str]) -> str:
@@ -431,7 +432,7 @@ def msp_set(ctx: Context, name, address, contacts, as_json) -> None:
     draft.fields(new=False)  # refuse bad input before a new database is created for it
     with ctx.open(create=True, writes=True) as store:
         outcome = set_msp(store, draft)
-    _report(outcome, as_json, "recorded the MSP's own record:")
+    _report(outcome, as_json, "recorded the MSP's own record (id {id})")
 
 
 @msp.command("show")
