@@ -379,6 +379,23 @@ def test_hostile_names_are_stored_exactly_and_printed_literally(run, db):
     assert "\x1b" not in plain and "\u202e" not in plain and "\\x1b[31mred" in plain
 
 
+def test_hostile_titles_and_clause_texts_are_stored_exactly(run, db):
+    add_client(run)
+    texts = [t for t in [*HOSTILE["display"], *NAUGHTY[::7]] if _storable(t)]
+    for i, text in enumerate(texts):
+        agreement = new_id(run("agreement", "add", "--client", "harbor-dental", "--type", "sow", f"--title={text}",
+                               "--effective-from", "2025-01-01", "--id", f"sow-{i}", "--json"))
+        ok(run("clause", "add", agreement, "--kind", "other", f"--section={text}", f"--text={text}"))
+        ok(run("scope", "set", agreement, "edr", "included", f"--clause={text}"))
+    with Store.open(db) as store:
+        stored = {a.id: a for a in store.all(Agreement, client_id="harbor-dental")}
+    for i, text in enumerate(texts):
+        a = stored[f"sow-{i}"]
+        assert a.title == a.clauses[0].section == a.clauses[0].text == a.scope[0].clause == text
+    shown = ok(run("show", "harbor-dental", "--at", "2025-06-01"))
+    assert "\x1b" not in shown and "\u202e" not in shown and "\\x1b[31mred" in shown  # shown visibly, never raw
+
+
 def test_hostile_text_in_every_record_field_round_trips(run, db, tmp_path):
     text = next(s for s in HOSTILE["display"] if "\x1b" in s) + " [/prod] \u202e $(rm -rf /) '; DROP TABLE events;--"
     add_client(run, "evil", name=text)
