@@ -18,7 +18,7 @@ the record allows is refused.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Iterable, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -201,11 +201,22 @@ def day(value: str | None, name: str, *, required: bool = True) -> date | None:
 
 
 def instant(value: str | None, name: str, tz: str, *, now: datetime | None = None) -> datetime:
-    """A moment typed as local time in ``tz`` (or with an offset); not in the future."""
+    """A moment typed as local time in ``tz`` (or with an offset); not in the future.
+
+    A date alone (the paper says only the day) is taken as noon that day in
+    ``tz``, the rule ``show --at`` uses: the local date survives the round
+    trip through UTC in every zone from UTC-11 to UTC+11.
+    """
     from .inputs import instant as parse_instant
 
     if value is None or not value.strip():
         raise fail(name, f"give a date and time, e.g. 2025-03-01T14:00 (local time in {tz}) or 2025-03-01T14:00:00Z")
+    cleaned = value.strip()
+    if len(cleaned) == 10 and cleaned[4] == "-":
+        when = day(cleaned, name)
+        today = (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(tz)).date()
+        not_after(when, today, name, "a signature")
+        return datetime.combine(when, time(12, 0), ZoneInfo(tz))
     return parse_instant(value, tz, name, now=now)
 
 

@@ -351,12 +351,17 @@ def test_reaffirm_needs_a_signed_decline_and_appends(run, db):
 
 
 def test_signed_at_is_local_time_in_the_clients_zone_and_not_in_the_future(run, db):
+    """A date and time is local in the client's zone; a date alone (today included) is noon that day."""
     add_client(run)
     msa = add_msa(run)
     result = run("sign", msa, "--signed-at", "2999-01-01T10:00", "--msp", "P", "--client", "A")
     assert result.exit_code == 1 and "signed-at:" in result.stderr and "future" in result.stderr
-    bare = run("sign", msa, "--signed-at", "2025-01-02", "--msp", "P", "--client", "A")
-    assert bare.exit_code == 1 and "signed-at:" in bare.stderr and "time of day" in bare.stderr
+    tomorrow = run("sign", msa, "--signed-at", str(local_today() + timedelta(days=1)), "--msp", "P", "--client", "A")
+    assert tomorrow.exit_code == 1 and "signed-at:" in tomorrow.stderr and "is in the future" in tomorrow.stderr
+    ok(run("sign", msa, "--signed-at", str(local_today()), "--msp", "P", "--client", "A"))  # the paper gives the day only
+    with Store.open(db) as store:
+        signed_at = store.get(Agreement, msa).signature.signed_at.astimezone(ZoneInfo(TZ))
+    assert (signed_at.date(), signed_at.hour, signed_at.minute) == (local_today(), 12, 0)  # noon local, as 'show --at'
 
 
 # ---------------------------------------------------------------------------
