@@ -53,6 +53,10 @@ class ReviewScreen(RecordForm):
             "decision. ctrl+n or F7 adds a recommendation; a declined one becomes a risk acceptance for the client "
             "to sign. ctrl+s or F10 saves; Esc leaves.")
     BINDINGS = [*RecordForm.BINDINGS, Binding("ctrl+n,f7", "add_recommendation", "Add rec.", key_display="^n F7")]
+    DEFAULT_CSS = RecordForm.DEFAULT_CSS + """
+    ReviewScreen .rec-item { width: 3fr; }
+    ReviewScreen .row Input.rec-date { width: 14; }
+    """
 
     def __init__(self, client_id: str) -> None:
         super().__init__(client_id)
@@ -100,14 +104,15 @@ class ReviewScreen(RecordForm):
         self.rec_count += 1
         n = self.rec_count
         items = [(f"{i.label} ({i.id})", i.id) for i in load_catalog().items.values()]
+        item = select(items, prompt=f"{n}. catalogue item recommended", id=f"rec{n}-item")
+        item.add_class("rec-item")
+        decided = Input(compact=True, id=f"rec{n}-decided_on", placeholder="decided on")
+        decided.add_class("rec-date")
         row = Vertical(
-            Horizontal(
-                select(items, prompt=f"{n}. catalogue item", id=f"rec{n}-item"),
-                select([(d, d) for d in DECISIONS], prompt="decision", id=f"rec{n}-decision"),
-                Input(compact=True, id=f"rec{n}-decided_on", placeholder="decided on"),
-                classes="row",
-            ),
-            Input(compact=True, id=f"rec{n}-text", placeholder=f"{n}. the recommendation, as given to the client"),
+            Horizontal(item, select([(d, d) for d in DECISIONS], prompt="decision", id=f"rec{n}-decision"),
+                       classes="row"),
+            Horizontal(decided, Input(compact=True, id=f"rec{n}-text",
+                                      placeholder=f"{n}. the recommendation, as given to the client"), classes="row"),
             classes="rec",
         )
         self.query_one("#recs", Vertical).mount(row)
