@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from . import jurisdictions
 from .errors import UserError
+from .inputs import split_codes
 from .models import (
     AgreementKind,
     ClauseKind,
@@ -44,7 +45,6 @@ SHORT = 500
 LONG = 20_000
 ADDRESS = 2_000
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_SPLIT = re.compile(r"[,;\s]+")
 _AMOUNT = re.compile(r"^(?P<number>\d[\d,_]*(?:\.\d+)?)\s*(?P<unit>[kKmM]?)$")
 _PHONE = re.compile(r"^\+?[\d][\d ().-]{4,}$")
 
@@ -117,14 +117,6 @@ def choice(value: str | None, name: str, allowed: Iterable[str], what: str, *, r
     if code not in allowed:
         raise fail(name, f"unknown {what} {value.strip()[:60]!r}; expected one of: {', '.join(allowed)}")
     return code
-
-
-def split_codes(value: str | Iterable[str] | None) -> list[str] | None:
-    """'CA, NY;TX' or ['CA', 'NY,TX'] -> ['CA', 'NY', 'TX'] (None stays None: "not given")."""
-    if value is None:
-        return None
-    parts = _SPLIT.split(value) if isinstance(value, str) else [p for v in value for p in _SPLIT.split(v or "")]
-    return [p for p in (x.strip() for x in parts) if p]
 
 
 def codes(value: str | Iterable[str] | None, name: str, allowed: Iterable[str], what: str) -> list[str] | None:
