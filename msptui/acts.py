@@ -39,7 +39,7 @@ from .models import (
     ChecklistItem,
     Cost,
     CustodyEntry,
-    Decision,
+    IncidentDecision,
     Evidence,
     Incident,
     InsurancePolicy,
@@ -247,7 +247,7 @@ def notifications(store: Store, incident_id: str) -> list[Notification]:
 
 def decide(store: Store, incident_id: str, *, by: str, party: str, text: str, at: datetime, tz: str,
            role: str | None = None, org: str | None = None, ref: str | None = None, cap: str | None = None,
-           currency_code: str | None = None, document: str | Path | None = None) -> Decision:
+           currency_code: str | None = None, document: str | Path | None = None) -> IncidentDecision:
     if party not in PARTIES:
         raise UserError(f"--party: unknown party {party!r}; expected one of: {', '.join(PARTIES)}")
     if not (by or "").strip():
@@ -264,7 +264,7 @@ def decide(store: Store, incident_id: str, *, by: str, party: str, text: str, at
         check_when(incident, at)
         document_file = _keep(store, incident, hashed, "decision document")
         number = _next_number(store, "decisions", "incident_id", f"{incident.id}:dec-")
-        record = validated(Decision, {
+        record = validated(IncidentDecision, {
             "id": f"{incident.id}:dec-{number}", "incident_id": incident.id, "client_id": incident.client_id,
             "party": party, "by": by.strip(), "role": (role or "").strip() or None, "org": (org or "").strip() or None,
             "text": text.strip(), "at": {"at": at, "tz": tz}, "ref": (ref or "").strip() or None,
@@ -274,9 +274,9 @@ def decide(store: Store, incident_id: str, *, by: str, party: str, text: str, at
     return record
 
 
-def decisions(store: Store, incident_id: str) -> list[Decision]:
+def decisions(store: Store, incident_id: str) -> list[IncidentDecision]:
     get_incident(store, incident_id)
-    return sorted(store.all(Decision, incident_id=incident_id), key=lambda d: (d.at.at, d.id))
+    return sorted(store.all(IncidentDecision, incident_id=incident_id), key=lambda d: (d.at.at, d.id))
 
 
 # ---------------------------------------------------------------------------

@@ -124,6 +124,11 @@ def _v4_acts(conn: sqlite3.Connection) -> None:
         record_table(conn, table)
 
 
+def _v5_msp_record(conn: sqlite3.Connection) -> None:
+    """The MSP's own record (name, address, contacts): one row in a projection table of its own."""
+    record_table(conn, "msp")
+
+
 class Migration(NamedTuple):
     name: str
     step: Callable[[sqlite3.Connection], None]
@@ -135,6 +140,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0002_chain_head_and_indexes", _v2_chain_head_and_indexes),
     Migration("0003_event_envelope_v2", _v3_event_envelope),
     Migration("0004_notifications_decisions_costs", _v4_acts),
+    Migration("0005_msp_record", _v5_msp_record),
 )
 LATEST = len(MIGRATIONS)
 

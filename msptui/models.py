@@ -769,7 +769,7 @@ class Notification(Record):
     recorded_by: ShortText
 
 
-class Decision(Record):
+class IncidentDecision(Record):
     """A decision or consent: the client's refusal, the insurer's consent with its cap, who retained whom."""
 
     TABLE: ClassVar[str] = "decisions"
@@ -795,7 +795,7 @@ class Decision(Record):
     recorded_by: ShortText
 
     @model_validator(mode="after")
-    def _cap(self) -> "Decision":
+    def _cap(self) -> "IncidentDecision":
         if (self.cap is None) != (self.currency is None):
             raise ValueError("a spending cap needs both an amount and a currency")
         return self
@@ -826,10 +826,42 @@ class Cost(Record):
     recorded_by: ShortText
 
 
+# ---------------------------------------------------------------------------
+# The MSP itself
+# ---------------------------------------------------------------------------
+
+#: the one MSP record's id (an installation keeps the records of one MSP)
+MSP_ID = "msp"
+
+
+class Msp(Record):
+    """The MSP itself: how review packs and dossiers name it, where it is and whom to reach.
+
+    One record (id ``msp``) per database; it belongs to no client.
+    """
+
+    TABLE: ClassVar[str] = "msp"
+    LABEL: ClassVar[str] = "MSP record"
+
+    @classmethod
+    def subject_of(cls, data: dict[str, Any]) -> str | None:
+        return None
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return str(data.get("name", ""))
+
+    id: Literal["msp"] = MSP_ID
+    name: ShortText
+    address: Annotated[str, StringConstraints(max_length=2_000), AfterValidator(_no_nul)] | None = None
+    contacts: list[Contact] = Field(default_factory=list)
+    notes: Text = ""
+
+
 #: every record type, in dependency order (clients first): the import file's
 #: keys, the store's projection tables and the event payload "type" all use these names
 RECORD_TYPES: dict[str, type[Record]] = {
     model.TABLE: model
     for model in (Client, Agreement, RiskAcceptance, InsurancePolicy, Review, Incident, ChecklistItem, Evidence, Note,
-                  Notification, Decision, Cost)
+                  Notification, IncidentDecision, Cost, Msp)
 }

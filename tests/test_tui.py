@@ -465,6 +465,25 @@ def test_command_palette_offers_main_actions(db):
     run(go())
 
 
+def test_command_palette_offers_the_screens_own_actions(db):
+    """The palette lists the actions of the screen it was opened on (not of the palette itself)."""
+    async def go():
+        from textual.command import CommandPalette
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await pilot.press(*"as of a date")
+            await wait_text(pilot, "Show the picture as of a date")
+            await pilot.press("enter")
+            await wait_text(pilot, "Show the picture as of (client's local date")
+    run(go())
+
+
 def test_ctrl_q_quits_from_any_screen(db):
     async def go():
         app = make_app(db)
@@ -690,7 +709,7 @@ def test_facts_form_recomputes_and_trigger_form_starts_a_dormant_clock(db):
 
 def test_notification_decision_and_cost_forms_fill_the_log_tab(db):
     async def go():
-        from msptui.models import Cost, Decision, Notification
+        from msptui.models import Cost, IncidentDecision, Notification
 
         app = make_app(db, plan=None)
         async with app.run_test(size=SIZE) as pilot:
@@ -731,7 +750,7 @@ def test_notification_decision_and_cost_forms_fill_the_log_tab(db):
             assert "NOTIFIED" in text and "DECIDED" in text and "COST" in text
         with Store.open(db) as store:
             (n,) = store.all(Notification, incident_id=incident_id)
-            (d,) = store.all(Decision, incident_id=incident_id)
+            (d,) = store.all(IncidentDecision, incident_id=incident_id)
             (c,) = store.all(Cost, incident_id=incident_id)
         assert n.completes_item and n.address == policy.claims_email
         assert (d.party, str(d.cap), d.currency) == ("insurer", "25000", "USD")

@@ -59,6 +59,14 @@ def chain_slice(store: Store, client_id: str) -> list[Event]:
     return [Event.from_row(dict(r)) for r in rows]
 
 
+def _msp(store: Store) -> dict | None:
+    """The MSP's own record (name, address, contacts), or None when it was never set."""
+    from ..records import msp_record
+
+    record = msp_record(store)
+    return None if record is None else record.model_dump(mode="json", include={"name", "address", "contacts"})
+
+
 def _item_row(entry, created: Event | None, tz: str) -> dict:
     item = entry.item
     row = item.model_dump(mode="json")
@@ -264,6 +272,7 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "chain_slice": {"count": len(events), "first_id": events[0].id if events else None,
                         "last_id": events[-1].id if events else None, "file": FILE_EVENTS},
         "client": client.model_dump(mode="json"),
+        "msp": _msp(store),
         "incident": {
             **incident.model_dump(mode="json"),
             "discovered_text": when(incident.discovered.at, incident.discovered.tz),

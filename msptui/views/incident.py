@@ -29,7 +29,7 @@ from ..models import (
     ChecklistItem,
     Client,
     Cost,
-    Decision,
+    IncidentDecision,
     Evidence,
     Incident,
     InsurancePolicy,
@@ -131,7 +131,7 @@ class IncidentView(BaseModel):
     notes: list[Note]
     evidence: list[Evidence]
     notifications: list[Notification]
-    decisions: list[Decision]
+    decisions: list[IncidentDecision]
     costs: list[Cost]
     #: exact cost totals per currency (see msptui.acts.totals)
     cost_totals: dict[str, Any]
@@ -255,7 +255,7 @@ def incident_view(store: Store, incident_id: str, *, as_of: datetime | None = No
             notes=sorted(store.all(Note, incident_id=incident.id), key=lambda n: (n.at.at, n.id)),
             evidence=sorted(store.all(Evidence, incident_id=incident.id), key=lambda e: (e.acquired.at, e.id)),
             notifications=sorted(store.all(Notification, incident_id=incident.id), key=lambda n: (n.at.at, n.id)),
-            decisions=sorted(store.all(Decision, incident_id=incident.id), key=lambda d: (d.at.at, d.id)),
+            decisions=sorted(store.all(IncidentDecision, incident_id=incident.id), key=lambda d: (d.at.at, d.id)),
             costs=(costs := sorted(store.all(Cost, incident_id=incident.id), key=lambda c: (c.at.at, c.id))),
             cost_totals=totals(costs),
             timeline=timeline.build(store.events_about(client.id), incident.id),
