@@ -245,11 +245,14 @@ def _decide(rule: Rule, client: Client, incident: Incident, msp_policies: list[I
         _check_industry(a, client, c)
     if a.ransom_paid:
         c.ok("a ransom payment is recorded") if incident.ransom_paid else c.fail("no ransom payment recorded")
+    if a.msp_caused:
+        (c.ok("the MSP's own systems or staff were the vector") if incident.msp_caused
+         else c.fail("the incident is not recorded as caused by the MSP"))
     if a.count_key:
         _check_threshold(a, incident, c)
     if a.policy_kinds_any:
         _check_policy(a, party, client, msp_policies, client_policies, c)
-    if party == "msp" and incident.msp_caused:
+    if party == "msp" and incident.msp_caused and not a.msp_caused:
         c.ok("incident is recorded as caused by the MSP")
     return _verdict(rule, c)
 

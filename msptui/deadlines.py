@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Literal
 
 import holidays
 from pydantic import BaseModel, ConfigDict
@@ -70,12 +70,21 @@ _EDGAR_GOVERNMENT_NOTE = (
 
 
 class Alternative(BaseModel):
-    """An informational reading of the same obligation; never the due date."""
+    """Another reading of the same obligation.
+
+    ``candidate``: an equally defensible reading (counted from the observer's
+    local date, under the other plausible holiday calendar, the other instant
+    of a DST-ambiguous due time): the earliest candidate is the headline due
+    date, the others are listed. ``informational``: a later reading some
+    counsel may rely on (statutory roll-over, EU Reg. 1182/71, an extension):
+    shown, never the due date.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     label: str
     due: datetime
+    kind: Literal["candidate", "informational"] = "informational"
 
 
 class Deadline(BaseModel):
@@ -219,7 +228,7 @@ def _at_local(day: date, wall: time, zone: Any, warnings: list[str], alts: list[
             f"the local due time {naive:%Y-%m-%d %H:%M:%S} {what} in {zone_name(zone)}; "
             f"taken as {iso(instant)} (zoneinfo fold=0)"
         )
-        alts.append(Alternative(label="other reading of the DST-ambiguous local due time", due=other))
+        alts.append(Alternative(label="other reading of the DST-ambiguous local due time", due=other, kind="candidate"))
     return instant
 
 
@@ -347,8 +356,9 @@ def _calendar_variant(rule: Rule, trigger: datetime, clock: _Clock, due: datetim
     other = _period_end(rule.offset.unit, rule.offset.value or 0, trigger, other_clock, [], [])
     if to_utc(other) == to_utc(due):
         return []
-    when = "EARLIER" if to_utc(other) < to_utc(due) else "latest defensible"
-    return [Alternative(label=f"{label} - {when}", due=other)]
+    if to_utc(other) < to_utc(due):
+        return [Alternative(label=label, due=other, kind="candidate")]
+    return [Alternative(label=f"{label} - latest defensible, informational", due=other)]
 
 
 def _observed_date_reading(rule: Rule, trigger: datetime, observed: Any, clock: _Clock,
@@ -362,10 +372,9 @@ def _observed_date_reading(rule: Rule, trigger: datetime, observed: Any, clock: 
     if rule.offset.unit == "hours" or obs_date == trigger.astimezone(clock.zone).date():
         return []
     other = _period_end(rule.offset.unit, rule.offset.value or 0, trigger, clock, [], [], start=obs_date)
-    when = "EARLIER" if to_utc(other) < to_utc(due) else "later"
     return [Alternative(
-        label=f"counted from the trigger's local date where observed ({zone_name(observed)}: {obs_date}) - {when}",
-        due=other,
+        label=f"counted from the trigger's local date where observed ({zone_name(observed)}: {obs_date})",
+        due=other, kind="candidate",
     )]
 
 
@@ -478,6 +487,20 @@ def _rule_warnings(rule: Rule) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
+def _earliest(due: datetime, alts: list[Alternative], basis: str, clock: _Clock,
+              warnings: list[str]) -> tuple[datetime, list[Alternative], str]:
+    """The headline is the earliest defensible reading; the rule's own count becomes an alternative if later."""
+    earlier = [a for a in alts if a.kind == "candidate" and to_utc(a.due) < to_utc(due)]
+    if not earlier:
+        return due, alts, basis
+    best = min(earlier, key=lambda a: to_utc(a.due))
+    rest = [a for a in alts if a is not best]
+    rest.append(Alternative(label=f"the rule's own count ({clock.zone_name} local dates, its calendar) - later", due=due,
+                            kind="candidate"))
+    warnings.append(f"due date is the earliest defensible reading ({best.label}); the rule's own count gives {iso(due)}")
+    return best.due, rest, f"{basis}; earliest defensible reading: {best.label}"
+
+
 def _year_end(local: datetime, zone: Any) -> datetime:
     return resolve_local(datetime(local.year, 12, 31, 23, 59, 59), zone)[0]
 
@@ -519,7 +542,8 @@ def compute(
     if rule.trigger == "end_of_calendar_year_of_discovery":
         start = _year_end(start, clock.zone)
     basis = _basis(rule, start, clock)
-    if start != trigger:
+    if rule.trigger == "end_of_calendar_year_of_discovery":
+        # said only for this rule: comparing the two datetimes would be "unequal" for any trigger in a DST fold
         basis += f" (trigger moved from discovery on {trigger.astimezone(clock.zone):%Y-%m-%d} to 31 Dec 23:59:59)"
     due = None
     if rule.offset.unit != "none":
@@ -527,8 +551,7 @@ def compute(
         due, cap_note = _apply_cap(rule, start, due, clock, cap_trigger, warnings)
         basis += cap_note
         alts += _alternatives(rule, start, observed, clock, due, country, closed)
-        warnings += [f"an informational reading gives an EARLIER date: {iso(a.due)} ({a.label})"
-                     for a in alts if to_utc(a.due) < to_utc(due) and "EARLIER" in a.label]
+        due, alts, basis = _earliest(due, alts, basis, clock, warnings)
     target, target_basis = _internal_target(rule, start, clock, due)
     return Deadline(
         rule_id=rule.id,

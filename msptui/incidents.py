@@ -23,9 +23,10 @@ from .models import (
     Evidence,
     Incident,
     Note,
+    TriggerFact,
     validated,
 )
-from .inputs import FUTURE_TOLERANCE, IncidentDraft, OpenIncident
+from .inputs import FUTURE_TOLERANCE, FactsDraft, IncidentDraft, OpenIncident
 from .store import Store
 from .timeutil import get_zone
 
@@ -43,6 +44,17 @@ def _next_number(store: Store, table: str, column: str, prefix: str) -> int:
                               (prefix.replace("_", "\\_").replace("%", "\\%") + "%",)).fetchall()
     numbers = [int(r["id"][len(prefix):]) for r in rows if r["id"][len(prefix):].isdigit()]
     return max(numbers, default=0) + 1
+
+
+def check_when(incident: Incident, at: datetime, field: str = "--at", *, now: datetime | None = None) -> None:
+    """An act cannot happen in the future, nor before the incident began."""
+    now = now or datetime.now(timezone.utc)
+    if at > now + FUTURE_TOLERANCE:
+        raise UserError(f"{field}: {at.isoformat()} is in the future (this machine's clock reads {now:%Y-%m-%d %H:%M}Z)")
+    first = incident.triggers.get("first_activity")
+    start, what = (first.at, "the first activity") if first else (incident.discovered.at, "the discovery")
+    if at < start:
+        raise UserError(f"{field}: {at.isoformat()} is before {what} of incident {incident.id} ({start.isoformat()})")
 
 
 def get_incident(store: Store, incident_id: str) -> Incident:
@@ -175,7 +187,9 @@ def set_item(
     if status == "not_applicable" and not note:
         raise UserError("marking an item not_applicable needs --note with the rationale (who decided and why)")
     with store.transaction():
-        get_incident(store, incident_id)
+        incident = get_incident(store, incident_id)
+        if at is not None:
+            check_when(incident, at)
         item = _find_item(store, incident_id, ref)
         if evidence_id is not None:
             evidence = store.get(Evidence, evidence_id) or store.get(Evidence, f"{incident_id}:{evidence_id}")
@@ -193,18 +207,88 @@ def set_item(
             update["evidence_ids"] = [*item.evidence_ids, evidence_id]
         changed = ChecklistItem.model_validate({**item.model_dump(), **update})
         store.put_in_transaction(changed)
-        if status == "done" and changed.rule:
-            from .plan import refresh_chained
+        if changed.rule and status is not None and (status == "done") != (item.status == "done"):
+            # a submission recorded (or withdrawn): the clocks chained to it start (or wait again)
+            incident = get_incident(store, incident_id)
+            if _planned(incident):
+                from .plan import replan
 
-            refresh_chained(store, changed)
+                replan(store, incident, why=f"{changed.step} marked {status}")
+                changed = store.get(ChecklistItem, changed.id)
     return changed
 
 
-def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None) -> Note:
+def _planned(incident: Incident) -> bool:
+    """Whether the incident was planned by msptui.plan (tests and the TUI's demo may use a fixed planner)."""
+    return bool(incident.template.get("id"))
+
+
+def set_facts(store: Store, incident_id: str, draft: FactsDraft, *, planner: Planner | None = None) -> Incident:
+    """Change what is known about the incident (one event), then recompute its assessment and checklist.
+
+    Facts that decide obligations (category, data, places, people affected,
+    ransom paid, MSP-caused) re-plan; status and summary only change the record.
+    """
+    with store.transaction():
+        incident = get_incident(store, incident_id)
+        changes = draft.resolve(incident)
+        updated = validated(Incident, {**incident.model_dump(), **changes})
+        why = "; ".join(f"{k}: {_brief(getattr(incident, k))} \u2192 {_brief(getattr(updated, k))}" for k in changes)
+        if set(changes) - {"status", "summary"} and (_planned(incident) or planner is not None):
+            from .plan import replan
+
+            updated, _items = replan(store, updated, why=why, planner=planner)
+        else:
+            store.put_in_transaction(updated)
+    return updated
+
+
+def _brief(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value)) or "none"
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items()) or "none"
+    text = str(value)
+    return text if len(text) <= 60 else text[:59] + "\u2026"
+
+
+def record_trigger(store: Store, incident_id: str, name: str, *, at: datetime, tz: str, by: str | None = None,
+                   agency: str | None = None, until: datetime | None = None, note: str | None = None,
+                   planner: Planner | None = None, now: datetime | None = None) -> Incident:
+    """Record when a named trigger happened (one event) and start the clocks that run from it."""
+    from . import triggers
+
+    triggers.check_name(name)
+    fact = TriggerFact.model_validate({
+        "at": at, "tz": tz, "by": by or None, "agency": agency or None, "until": until, "note": note or "",
+        "recorded_by": identity.person(),
+    })
+    with store.transaction():
+        incident = get_incident(store, incident_id)
+        triggers.check_fact(incident, name, fact, now=now)
+        update: dict = {"triggers": {**incident.triggers, name: fact}}
+        if name == "ransom_payment":
+            update["ransom_paid"] = True
+        updated = incident.model_copy(update=update)
+        why = f"{name} recorded at {fact.at.isoformat()}"
+        if _planned(incident) or planner is not None:
+            from .plan import replan
+
+            updated, _items = replan(store, updated, why=why, planner=planner)
+        else:
+            store.put_in_transaction(updated)
+    return updated
+
+
+def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None, at: datetime | None = None) -> Note:
+    """A note on the timeline; ``at`` is when what it says happened (default now; never in the future or
+    before the incident began)."""
     if not text.strip():
         raise UserError("a note needs some text")
     with store.transaction():
         incident = get_incident(store, incident_id)
+        if at is not None:
+            check_when(incident, at)
         prefix = f"{incident_id}:note-"
         number = _next_number(store, "notes", "incident_id", prefix)
         note = Note.model_validate(
@@ -212,7 +296,7 @@ def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None
                 "id": f"{prefix}{number}",
                 "incident_id": incident_id,
                 "client_id": incident.client_id,
-                "at": {"at": _now(), "tz": tz or environment.local_zone()},
+                "at": {"at": at or _now(), "tz": tz or environment.local_zone()},
                 "author": identity.person(),
                 "text": text,
             }
@@ -232,9 +316,16 @@ def add_evidence(
     location: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    acquired_at: datetime | None = None,
 ) -> Evidence:
-    """Hash a file (outside the write lock: it may take minutes) and record it with custody."""
-    get_incident(store, incident_id)
+    """Hash a file (outside the write lock: it may take minutes) and record it with custody.
+
+    ``acquired_at`` is when the evidence was acquired (e.g. the image taken
+    yesterday), default now; the hashing is recorded as a custody step now.
+    """
+    incident = get_incident(store, incident_id)
+    if acquired_at is not None:
+        check_when(incident, acquired_at, "--at")
     digest = hash_file(path, progress=progress, cancelled=cancelled)
     now = _now()
     actor = identity.person()
@@ -250,11 +341,12 @@ def add_evidence(
                 "name": name or Path(path).name,
                 "sha256": digest.sha256,
                 "size": digest.size,
-                "acquired": {"at": now, "tz": environment.local_zone()},
+                "acquired": {"at": acquired_at or now, "tz": environment.local_zone()},
                 "acquired_by": actor,
                 "source": source or str(Path(path).resolve()),
                 "method": method or "file hashed in place by msptui (SHA-256, streamed)",
-                "custody": [CustodyEntry(at=now, by=actor, action="acquired and hashed", location=location or str(Path(path).resolve()))],
+                "custody": [CustodyEntry(at=now, by=actor, action="hashed by msptui" if acquired_at else "acquired and hashed",
+                                         location=location or str(Path(path).resolve()))],
             }
         )
         store.put_in_transaction(evidence)

@@ -22,6 +22,8 @@ from .models import INCIDENT_CATEGORIES, Client
 from .obligations import DATA_KINDS
 from .timeutil import TimeError, get_zone, parse_local
 
+#: the statuses an incident can have
+STATUSES = ("open", "contained", "closed")
 #: how far ahead of this machine's clock a typed instant may be (two clocks never agree exactly)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_SUMMARY = 20_000
@@ -171,3 +173,69 @@ class IncidentDraft(BaseModel):
             us_states=list(dict.fromkeys(states)), affected_counts=affected_counts(self.affected),
             ransom_paid=self.ransom_paid, msp_caused=self.msp_caused,
         )
+
+
+class FactsDraft(BaseModel):
+    """``incident set`` options / the incident facts form, as typed (None: leave as it is)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: str | None = None
+    summary: str | None = None
+    category: str | None = None
+    data_types: str | list[str] | None = None
+    countries: str | list[str] | None = None
+    us_states: str | list[str] | None = None
+    affected: list[str] = []
+    ransom_paid: bool | None = None
+    msp_caused: bool | None = None
+
+    def resolve(self, incident) -> dict:
+        """The fields that change (validated), or a UserError; "nothing to change" is an error too."""
+        changes: dict = {}
+        if self.status is not None:
+            if self.status not in STATUSES:
+                raise _fail("status", f"unknown status {self.status[:30]!r}; expected one of: {', '.join(STATUSES)}")
+            changes["status"] = self.status
+        if self.summary is not None:
+            summary = self.summary.strip()
+            if not summary:
+                raise _fail("summary", "a summary cannot be empty")
+            if len(summary) > MAX_SUMMARY:
+                raise _fail("summary", f"{len(summary)} characters is longer than the {MAX_SUMMARY} allowed")
+            changes["summary"] = summary
+        if self.category is not None:
+            if self.category not in INCIDENT_CATEGORIES:
+                raise _fail("category", f"unknown category {self.category[:40]!r}; expected one of: {', '.join(INCIDENT_CATEGORIES)}")
+            changes["category"] = self.category
+        data = split_codes(self.data_types)
+        if data is not None:
+            data = [d.lower() for d in data]
+            bad = [d for d in data if d not in DATA_KINDS]
+            if bad:
+                raise _fail("data", f"unknown data type {bad[0][:40]!r}; use: {', '.join(DATA_KINDS)}")
+            changes["data_types"] = list(dict.fromkeys(data))
+        countries = split_codes(self.countries)
+        if countries is not None:
+            countries = [c.upper() for c in countries]
+            for code in countries:
+                if code not in jurisdictions.countries():
+                    raise _fail("countries", f"{code[:20]!r} is not an ISO country code (e.g. US, DE, GB)")
+            changes["countries"] = list(dict.fromkeys(countries))
+        states = split_codes(self.us_states)
+        if states is not None:
+            states = [s.upper() for s in states]
+            for code in states:
+                if code not in jurisdictions.us_states():
+                    raise _fail("states", f"{code[:20]!r} is not a US state or territory code (e.g. CA, NY, PR)")
+            changes["us_states"] = list(dict.fromkeys(states))
+        if self.affected:
+            changes["affected_counts"] = {**incident.affected_counts, **affected_counts(self.affected)}
+        if self.ransom_paid is not None:
+            changes["ransom_paid"] = self.ransom_paid
+        if self.msp_caused is not None:
+            changes["msp_caused"] = self.msp_caused
+        changes = {k: v for k, v in changes.items() if getattr(incident, k) != v}
+        if not changes:
+            raise UserError("nothing to change: every value given is already recorded (see 'msptui incident set --help')")
+        return changes

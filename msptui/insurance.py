@@ -17,7 +17,7 @@ and an internal target.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Literal
 from zoneinfo import ZoneInfo
 
@@ -97,6 +97,18 @@ def warnings(policy: InsurancePolicy, day: date) -> list[str]:
     if status_on(policy, day) != "in_force":
         out.append(f"trigger date {day} is outside the policy period {policy.period_start} to {policy.period_end}")
     return out
+
+
+def notice_window_warnings(policy: InsurancePolicy, due: datetime | None, client: Client) -> list[str]:
+    """A claims-made-and-reported policy answers only for a claim reported within its period: say so when
+    the notice window runs past the period's end (report by the end, not by the window)."""
+    if policy.claims_form != "claims_made_and_reported" or due is None:
+        return []
+    end = datetime.combine(policy.period_end, time(23, 59, 59), ZoneInfo(client.home_tz))
+    if due.astimezone(timezone.utc) <= end.astimezone(timezone.utc):
+        return []
+    return [f"the notice window ends after the policy period ({policy.period_end}): this claims-made-and-reported "
+            f"policy needs the notice within its period, by {policy.period_end} 23:59:59 {client.home_tz}"]
 
 
 def notice_deadline(policy: InsurancePolicy, trigger: datetime, tz: str, *, period_day: date | None = None) -> Deadline:

@@ -118,6 +118,17 @@ def _v3_event_envelope(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX events_subject ON events(subject, id)")
 
 
+def _v4_acts(conn: sqlite3.Connection) -> None:
+    """What was done, by whom: the notification log, decisions and consents, the cost ledger."""
+    for table in ("notifications", "decisions", "costs"):
+        record_table(conn, table)
+
+
+def _v5_msp_record(conn: sqlite3.Connection) -> None:
+    """The MSP's own record (name, address, contacts): one row in a projection table of its own."""
+    record_table(conn, "msp")
+
+
 class Migration(NamedTuple):
     name: str
     step: Callable[[sqlite3.Connection], None]
@@ -128,6 +139,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_events_and_records", _v1_events_and_records),
     Migration("0002_chain_head_and_indexes", _v2_chain_head_and_indexes),
     Migration("0003_event_envelope_v2", _v3_event_envelope),
+    Migration("0004_notifications_decisions_costs", _v4_acts),
+    Migration("0005_msp_record", _v5_msp_record),
 )
 LATEST = len(MIGRATIONS)
 

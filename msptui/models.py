@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -318,12 +319,29 @@ class Document(Part):
     sha256: Sha256
 
 
+class ClauseNotice(Part):
+    """A notice duty a clause sets, as data: who must notify, within what period, from which trigger.
+
+    E.g. a BAA's "notify the covered entity within 10 calendar days of
+    discovery": party "msp", unit "calendar_days", value 10, trigger
+    "discovery". The MSP's notice to its client is then due at the earlier of
+    this and any statute's period.
+    """
+
+    party: Literal["msp", "client"] = "msp"
+    unit: Literal["hours", "calendar_days", "business_days"]
+    value: int = Field(ge=0, le=3650)
+    trigger: Literal["discovery", "aware", "determination_of_breach"] = "discovery"
+
+
 class Clause(Part):
     kind: ClauseKind
     section: ShortText
     text: Text = ""
     #: e.g. the minimum cyber limit the client must carry (client_insurance_required)
     amount: Money | None = None
+    #: the notice period the clause sets (breach_notification, data_processing clauses)
+    notice: ClauseNotice | None = None
 
 
 class ScopeLine(Part):
@@ -481,6 +499,8 @@ class InsurancePolicy(Record):
     panel_vendors_required: bool = False
     prior_consent_required: bool = Field(default=True, description="insurer consent before vendors, remediation or ransom payment")
     panel_vendors: list[ShortText] = Field(default_factory=list)
+    #: claims-made-and-reported forms cover a claim only if it is also reported within the policy period
+    claims_form: Literal["occurrence", "claims_made", "claims_made_and_reported"] | None = None
     notes: Text = ""
 
     @model_validator(mode="after")
@@ -554,7 +574,8 @@ class Assessment(Part):
     time, even if the rules file is later corrected.
     """
 
-    rule_id: ShortText
+    #: None for a "no rule on file" entry (an affected jurisdiction nobody has written a rule for)
+    rule_id: ShortText | None
     applies: bool
     party: Literal["client", "msp"]
     reason: Text
@@ -567,6 +588,33 @@ class Assessment(Part):
     policy_id: Slug | None = None
     #: the trigger this clock still waits for (e.g. "submitted:us.ca.1798_82.ag"); None once it runs
     waits_for: ShortText | None = None
+    #: applies / dormant (its trigger may never happen and has not) / not_applicable / no_rule (assess manually)
+    state: Literal["applies", "dormant", "not_applicable", "no_rule"] | None = None
+    #: the named trigger the clock runs from, and its instant (None: not recorded, or counted from discovery)
+    trigger: ShortText | None = None
+    trigger_at: UTCInstant | None = None
+    #: for no_rule entries: the jurisdiction and how many people there are affected (None: not recorded)
+    jurisdiction: ShortText | None = None
+    affected: int | None = None
+
+    @property
+    def resolved_state(self) -> str:
+        """The state, for assessments recorded before states existed too."""
+        return self.state or ("applies" if self.applies else "not_applicable")
+
+
+class TriggerFact(Part):
+    """When a named trigger happened, as recorded: the instant (UTC, with the zone it was observed in), who
+    did or declared it (the official, for a law-enforcement delay), and who recorded it."""
+
+    at: UTCInstant
+    tz: Zone
+    by: ShortText | None = None
+    agency: ShortText | None = None
+    #: the end of a law-enforcement delay
+    until: UTCInstant | None = None
+    note: Text = ""
+    recorded_by: ShortText
 
 
 class Incident(Record):
@@ -590,6 +638,8 @@ class Incident(Record):
     affected_counts: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     ransom_paid: bool = False
     msp_caused: bool = False
+    #: named trigger instants as they become known (ransom_payment, materiality_determination, first_activity ...)
+    triggers: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,79}$")], "TriggerFact"] = Field(default_factory=dict)
     template: dict[str, str] = Field(default_factory=dict, description="checklist template id, version and sha256")
     rules: dict[str, str] = Field(default_factory=dict, description="obligations file sha256 used for the assessment")
     assessment: list[Assessment] = Field(default_factory=list)
@@ -672,9 +722,163 @@ class Note(Record):
     text: Text
 
 
+# ---------------------------------------------------------------------------
+# What was done, by whom: notifications, decisions, costs
+# ---------------------------------------------------------------------------
+
+Channel = Literal["email", "portal", "letter", "phone", "hotline", "in_person", "other"]
+#: channels that leave a written record (a call or a hotline is not written notice)
+WRITTEN_CHANNELS = ("email", "portal", "letter")
+DecisionParty = Literal["client", "msp", "insurer", "counsel", "law_enforcement", "other"]
+CostKind = Literal["time", "invoice", "ransom", "other"]
+#: exact money: a decimal with at most 3 places (never a float), non-negative
+Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class Attachment(Part):
+    """A file hashed into a record (the content sent, a proof of delivery, an invoice), kept as evidence."""
+
+    file_name: ShortText
+    sha256: Sha256
+    size: int = Field(ge=0)
+    #: the evidence item that keeps it (chain of custody)
+    evidence_id: ShortText | None = None
+
+
+class NotificationAck(Part):
+    at: UTCInstant
+    tz: Zone
+    by: ShortText | None = None
+    proof: Attachment | None = None
+    recorded_by: ShortText
+
+
+class Notification(Record):
+    """Who was notified, when, how, by whom, with what reference, content and proof."""
+
+    TABLE: ClassVar[str] = "notifications"
+    LABEL: ClassVar[str] = "notification"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        org = f" ({data.get('org')})" if data.get("org") else ""
+        return f"{data.get('channel')} to {data.get('to')}{org} by {data.get('by')}"
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    incident_id: Slug
+    client_id: Slug
+    to: ShortText
+    org: ShortText | None = None
+    address: ShortText | None = None
+    channel: Channel
+    at: Instant
+    by: ShortText
+    #: the checklist item this notification is for
+    item_id: ShortText | None = None
+    #: whether it completed that item (a call does not complete a written-notice step)
+    completes_item: bool = False
+    ref: ShortText | None = None
+    content: Attachment | None = None
+    proof: Attachment | None = None
+    acks: list[NotificationAck] = Field(default_factory=list)
+    note: Text = ""
+    recorded_by: ShortText
+
+
+class IncidentDecision(Record):
+    """A decision or consent: the client's refusal, the insurer's consent with its cap, who retained whom."""
+
+    TABLE: ClassVar[str] = "decisions"
+    LABEL: ClassVar[str] = "decision"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"{data.get('party')} ({data.get('by')}): {str(data.get('text', ''))[:200]}"
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    incident_id: Slug
+    client_id: Slug
+    party: DecisionParty
+    by: ShortText
+    role: ShortText | None = None
+    org: ShortText | None = None
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_no_nul)]
+    at: Instant
+    ref: ShortText | None = None
+    cap: Amount | None = None
+    currency: Currency | None = None
+    document: Attachment | None = None
+    recorded_by: ShortText
+
+    @model_validator(mode="after")
+    def _cap(self) -> "IncidentDecision":
+        if (self.cap is None) != (self.currency is None):
+            raise ValueError("a spending cap needs both an amount and a currency")
+        return self
+
+
+class Cost(Record):
+    """An hour worked or an invoice paid: the proof of loss, in exact money."""
+
+    TABLE: ClassVar[str] = "costs"
+    LABEL: ClassVar[str] = "cost"
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return f"{data.get('kind')} {data.get('currency')} {data.get('amount')}"
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    incident_id: Slug
+    client_id: Slug
+    kind: CostKind
+    amount: Amount
+    currency: Currency
+    hours: Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)] | None = None
+    person: ShortText | None = None
+    task: ShortText | None = None
+    vendor: ShortText | None = None
+    invoice: Attachment | None = None
+    at: Instant
+    recorded_by: ShortText
+
+
+# ---------------------------------------------------------------------------
+# The MSP itself
+# ---------------------------------------------------------------------------
+
+#: the one MSP record's id (an installation keeps the records of one MSP)
+MSP_ID = "msp"
+
+
+class Msp(Record):
+    """The MSP itself: how review packs and dossiers name it, where it is and whom to reach.
+
+    One record (id ``msp``) per database; it belongs to no client.
+    """
+
+    TABLE: ClassVar[str] = "msp"
+    LABEL: ClassVar[str] = "MSP record"
+
+    @classmethod
+    def subject_of(cls, data: dict[str, Any]) -> str | None:
+        return None
+
+    @classmethod
+    def summary_of(cls, data: dict[str, Any]) -> str:
+        return str(data.get("name", ""))
+
+    id: Literal["msp"] = MSP_ID
+    name: ShortText
+    address: Annotated[str, StringConstraints(max_length=2_000), AfterValidator(_no_nul)] | None = None
+    contacts: list[Contact] = Field(default_factory=list)
+    notes: Text = ""
+
+
 #: every record type, in dependency order (clients first): the import file's
 #: keys, the store's projection tables and the event payload "type" all use these names
 RECORD_TYPES: dict[str, type[Record]] = {
     model.TABLE: model
-    for model in (Client, Agreement, RiskAcceptance, InsurancePolicy, Review, Incident, ChecklistItem, Evidence, Note)
+    for model in (Client, Agreement, RiskAcceptance, InsurancePolicy, Review, Incident, ChecklistItem, Evidence, Note,
+                  Notification, IncidentDecision, Cost, Msp)
 }

@@ -158,6 +158,8 @@ class Applies(_Strict):
     industries_any: list[str] = Field(default_factory=list)
     sectors_any: list[Sector] = Field(default_factory=list)
     ransom_paid: bool | None = None
+    #: true: only when the incident records that the MSP's own systems or staff were the vector
+    msp_caused: bool | None = None
     count_key: str | None = None
     affected_min: int | None = Field(default=None, ge=0)
     affected_max: int | None = Field(default=None, ge=0)

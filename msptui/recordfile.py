@@ -166,6 +166,12 @@ def _check_references(label: str, key: str, record: Record, ids, store, catalog)
             raise UserError(f"{label}: field '{field}': {item!r} is not a scope catalogue item id")
 
 
+def check_record(store: Store, record: Record, label: str) -> None:
+    """One record's references (client, parent agreement, review, catalogue items) against the database."""
+    key = type(record).TABLE
+    _check_references(label, key, record, {table: set() for table in RECORD_TYPES}, store, load_catalog())
+
+
 def import_file(store: Store, path: Path | str) -> list[Event]:
     """Validate the whole file, then write every changed record in one transaction."""
     if Path(path).suffix.lower() in TABLE_SUFFIXES:

@@ -12,7 +12,7 @@ recorded: after the PDF is in place a history-only ``review_pack.printed``
 event (client, file name, SHA-256, size, generated_at, path) is appended. If
 that append fails the file is removed again, so a pack on disk was recorded.
 
-Same rules as the dossier (and the same machinery, ``dossier_render``):
+Same rules as the dossier (and the same machinery, ``msptui.export``):
 autoescaped Jinja2 with record text made literal, a fetcher that serves only
 the bundled stylesheet and fonts, WeasyPrint only in the child process, an
 explicit ``generated_at`` (same data and timestamp give the same bytes), and
@@ -36,6 +36,7 @@ from .errors import UserError
 from .export.files import write_file_atomically
 from .models import NOT_ADDRESSED, InsurancePolicy, Review, RiskAcceptance
 from .picture import liability_picture
+from .records import msp_record
 from .store import Store
 
 Progress = Callable[[str], None]
@@ -46,7 +47,7 @@ TEMPLATE = "review_pack.html.j2"
 EVENT_KIND = "review_pack.printed"
 STAGES = ("collect", "render", "write", "record", "done")
 
-#: how the MSP is named when no name is configured (--msp-name / MSPTUI_MSP_NAME)
+#: how the MSP is named when it has no record ('msptui msp set') and no --msp-name / MSPTUI_MSP_NAME is given
 MSP_DEFAULT = "your MSP"
 #: the same, in the client's own words (the acknowledgement is signed by the client)
 MSP_DEFAULT_SIGNER = "our managed service provider"
@@ -326,7 +327,8 @@ def _collect(store: Store, client_id: str, *, generated_at: datetime, msp_name: 
             not_covered.append({"state": state, "title": title, "explain": explain, "items": by_label(rows)})
 
     last_review = max(reviews, key=lambda r: (r.held_on, r.id), default=None)
-    name = msp_name or msp_name_from_env()
+    msp = msp_record(store)
+    name = msp_name or msp_name_from_env() or (msp.name if msp else None)
     agreements = [{"title": a["title"], "type": a["type"], "version": a["version"], "effective_from": a["effective_from"],
                    "signed": a["signature_status"] == "signed", "signature": a["signature"]}
                   for a in picture["agreements_in_force"]]
@@ -339,7 +341,11 @@ def _collect(store: Store, client_id: str, *, generated_at: datetime, msp_name: 
         "generated_at": utc_text(generated_utc),
         "as_of_local_date": picture["as_of_local_date"],
         "msp": {"name": name or MSP_DEFAULT, "name_start": name or MSP_DEFAULT[:1].upper() + MSP_DEFAULT[1:],
-                "signer": name or MSP_DEFAULT_SIGNER, "named": bool(name)},
+                "signer": name or MSP_DEFAULT_SIGNER, "named": bool(name),
+                "address": ", ".join(line.strip() for line in msp.address.splitlines() if line.strip())
+                if msp and msp.address else None,
+                "contacts": [{"role": c.role, "name": c.name, "email": c.email, "phone": c.phone}
+                             for c in (msp.contacts if msp else [])]},
         "client": {"id": client["id"], "name": client["name"], "home_tz": client["home_tz"],
                    "engagement": client["engagement"]},
         "agreements": agreements,

@@ -71,8 +71,7 @@ class BreachScreen(DbMixin, Screen):
     BreachScreen #form { height: 1fr; padding: 0 1; }
     BreachScreen Label { margin-top: 0; text-style: bold; width: 100%; }
     BreachScreen Input { height: 1; background: $boost; }
-    BreachScreen Input:focus { text-style: bold; border-left: outer $accent; }
-    BreachScreen Select:focus-within { border-left: outer $accent; }
+    BreachScreen Input:focus { text-style: bold; }
     BreachScreen .row { height: auto; }
     BreachScreen .row Input { width: 1fr; }
     BreachScreen #when { color: $text-muted; }
@@ -90,20 +89,20 @@ class BreachScreen(DbMixin, Screen):
         yield SafeStatic(topbar(self.app, "report breach", first=self.client_id), classes="topbar")
         with VerticalScroll(id="form"):
             yield SafeStatic(Content("loading client..."), id="who")
-            yield Label("Discovered at (local time in the zone on the right; ctrl+t = now)")
+            yield Label("Discovered at (local time in the zone on the right; ctrl+t = now)", id="l-when")
             with Horizontal(classes="row"):
                 yield Input(compact=True, id="discovered", placeholder="YYYY-MM-DDTHH:MM")
                 yield Input(compact=True, id="tz", placeholder="IANA zone")
             yield SafeStatic("", id="when")
-            yield Label("Category")
+            yield Label("Category", id="l-category")
             yield Select([(c.replace("_", " "), c) for c in INCIDENT_CATEGORIES], prompt="choose a category", id="category", compact=True)
-            yield Label("Summary (one line: what happened, how it was found)")
+            yield Label("Summary (one line: what happened, how it was found)", id="l-summary")
             yield Input(compact=True, id="summary", max_length=20000, placeholder="e.g. files encrypted on FS01, ransom note found 01:10")
-            yield Label("Reported by")
+            yield Label("Reported by", id="l-reported_by")
             yield Input(compact=True, id="reported_by", value=self.app.operator)
-            yield Label("Data types involved (comma-separated: " + ", ".join(DATA_KINDS) + ")")
+            yield Label("Data types involved (comma-separated: " + ", ".join(DATA_KINDS) + ")", id="l-data_types")
             yield Input(compact=True, id="data_types")
-            yield Label("Affected countries / US states (two-letter codes, comma-separated)")
+            yield Label("Affected countries / US states (two-letter codes, comma-separated)", id="l-places")
             with Horizontal(classes="row"):
                 yield Input(compact=True, id="countries")
                 yield Input(compact=True, id="us_states")
@@ -137,6 +136,16 @@ class BreachScreen(DbMixin, Screen):
             now = datetime.now(timezone.utc)
         self.query_one("#discovered", Input).value = now.strftime("%Y-%m-%dT%H:%M")
         self.update_when()
+
+    #: which label names each field: the focused field's label is marked with '>' (visible with NO_COLOR too)
+    LABEL_OF = {"discovered": "when", "tz": "when", "category": "category", "summary": "summary",
+                "reported_by": "reported_by", "data_types": "data_types", "countries": "places", "us_states": "places"}
+
+    def on_descendant_focus(self, event) -> None:
+        focused = self.LABEL_OF.get(event.widget.id or "")
+        for label in self.query(Label):
+            text = str(label.content).removeprefix("> ")
+            label.update(Content(("> " if label.id == f"l-{focused}" else "") + text))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id in ("discovered", "tz"):

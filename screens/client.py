@@ -21,8 +21,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 
-from screens.messages import OpenIncident, ReportBreach
-from screens.widgets import DbMixin, Footer, PickScreen, PromptScreen, SafeStatic, clean, hotline_widget, money, topbar
+from screens.messages import OpenIncident, RecordForClient, ReportBreach
+from screens.widgets import DbMixin, Footer, PickScreen, PromptScreen, SafeStatic, clean, fit, hotline_widget, money, topbar
 
 SECTIONS = ("agreements", "scope", "insurance", "reviews", "declined", "incidents")
 STATE_WORDS = {
@@ -69,13 +69,20 @@ def parse_as_of(text: str, tz: str) -> datetime:
 class ClientScreen(DbMixin, Screen):
     HELP = ("The liability picture as of now; d shows it as of another date (e.g. the day of a breach). "
             "Sections: agreements, scope by state, insurance (hotlines large), reviews, declined recommendations, incidents. "
-            "Keys 1-6 jump to a section.")
+            "Keys 1-6 jump to a section. r (F7) records the preparation work: an agreement with its clauses (a), "
+            "its scope (o) and signature (s), a business review (v), an insurance policy added or renewed (y).")
     BINDINGS = [
         Binding("f1,question_mark", "app.help", "Help", key_display="? F1"),
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", show=False),  # universal, and in the help: the footer keeps room for Record
         Binding("b,ctrl+b,f2", "report_breach", "Breach", key_display="b F2"),
         Binding("d,f3", "as_of", "As of date", key_display="d F3"),
         Binding("i,f4", "incidents", "Incidents", key_display="i F4"),
+        Binding("r,f7", "record", "Record", key_display="r"),  # F7 too (in the help): the footer is full at 80 columns
+        Binding("a", "record_agreement", "Add an agreement with its clauses", show=False),
+        Binding("v", "record_review", "Record a business review", show=False),
+        Binding("s", "record_signature", "Record a signature on an agreement", show=False),
+        Binding("o", "edit_scope", "Edit the scope of an agreement", show=False),
+        Binding("y", "record_policy", "Add or renew an insurance policy", show=False),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
         Binding("j,down", "scroll(1)", "Scroll down", show=False),
         Binding("k,up", "scroll(-1)", "Scroll up", show=False),
@@ -90,7 +97,18 @@ class ClientScreen(DbMixin, Screen):
         Binding("5", "jump('declined')", "Declined", show=False),
         Binding("6", "jump('incidents')", "Incidents", show=False),
     ]
-    PALETTE = [("as_of", ("Show the picture as of a date", "d, F3")), ("incidents", ("Open an incident of this client", "i, F4"))]
+    PALETTE = [("as_of", ("Show the picture as of a date", "d, F3")), ("incidents", ("Open an incident of this client", "i, F4")),
+               ("record_agreement", ("Add an agreement", "MSA, schedule, SOW ... with its clauses (a)")),
+               ("record_review", ("Record a business review", "attendees, education, recommendations, decisions (v)")),
+               ("record_signature", ("Record a signature on an agreement", "signatories, method, signed file (s)")),
+               ("edit_scope", ("Edit the scope of an agreement", "catalogue items x states, clause references (o)")),
+               ("record_policy", ("Add or renew an insurance policy", "the client's or the MSP's own (y)"))]
+    #: the record menu (r, F7): (action, what it records, its own key)
+    RECORD_MENU = [("record_agreement", "Agreement: an MSA, schedule, SOW ... with its clauses", "a"),
+                   ("edit_scope", "Scope of an agreement: catalogue items x states, clause references", "o"),
+                   ("record_signature", "Signature on an agreement: signatories, method, signed file", "s"),
+                   ("record_review", "Business review: attendees, education, recommendations, decisions", "v"),
+                   ("record_policy", "Insurance policy: add, or renew one on record", "y")]
 
     DEFAULT_CSS = """
     ClientScreen #title { text-wrap: nowrap; text-overflow: ellipsis; }
@@ -333,6 +351,32 @@ class ClientScreen(DbMixin, Screen):
 
     def action_report_breach(self) -> None:
         self.post_message(ReportBreach(self.client_id))
+
+    # -- recording the preparation work --------------------------------------------
+    def action_record(self) -> None:
+        def fmt(entry: tuple[str, str, str], width: int) -> Text:
+            return Text(fit(entry[1], max(1, width - 3)) + "  " + entry[2])
+
+        def chosen(entry: tuple[str, str, str] | None) -> None:
+            if entry is not None:
+                getattr(self, f"action_{entry[0]}")()
+
+        self.app.push_screen(PickScreen("Record for this client (Enter = open)", self.RECORD_MENU, fmt), chosen)
+
+    def action_record_agreement(self) -> None:
+        self.post_message(RecordForClient(self.client_id, "agreement"))
+
+    def action_record_review(self) -> None:
+        self.post_message(RecordForClient(self.client_id, "review"))
+
+    def action_record_signature(self) -> None:
+        self.post_message(RecordForClient(self.client_id, "signature"))
+
+    def action_edit_scope(self) -> None:
+        self.post_message(RecordForClient(self.client_id, "scope"))
+
+    def action_record_policy(self) -> None:
+        self.post_message(RecordForClient(self.client_id, "policy"))
 
     def action_as_of(self) -> None:
         tz = self.picture["client"]["home_tz"] if self.picture else "UTC"

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from msptui.views.portfolio import ClientRow, client_rows, filter_rows
-from screens.messages import OpenClient, ReportBreach
+from screens.messages import NewClient, OpenClient, ReportBreach
 from screens.widgets import DbMixin, Footer, RowList, SafeStatic, clean, fit, topbar
 
 
@@ -57,13 +57,16 @@ class HomeScreen(DbMixin, Screen):
     """All clients. Type / to filter, Enter to open."""
 
     AUTO_FOCUS = "#clients"  # the list, not the filter: focusing the Input first and then moving away costs a footer rebuild
-    HELP = "Type / then part of a client's name or id; the list narrows as you type."
+    HELP = ("Type / then part of a client's name or id; the list narrows as you type. "
+            "ctrl+n or F7 adds a new client.")
+    PALETTE = [("new_client", ("New client", "ctrl+n, F7"))]
     BINDINGS = [
         Binding("f1,question_mark", "app.help", "Help", key_display="? F1"),
         Binding("slash", "focus_filter", "Filter", key_display="/"),
         Binding("enter", "open", "Open", show=False),
         Binding("b,ctrl+b,f2", "report_breach", "Breach", key_display="b F2"),
         Binding("p,f6", "app.posture", "Posture", key_display="p F6"),
+        Binding("ctrl+n,f7", "new_client", "New", key_display="^n"),  # a new client; the footer has room for 3 letters
         Binding("ctrl+r,f5", "refresh", "Refresh", key_display="^r", show=False),
         Binding("escape", "clear", "Clear filter", show=False),
         Binding("q", "app.quit", "Quit"),
@@ -220,6 +223,9 @@ class HomeScreen(DbMixin, Screen):
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         event.stop()
         self.action_open()
+
+    def action_new_client(self) -> None:
+        self.post_message(NewClient())
 
     def action_report_breach(self) -> None:
         row = self.selected()

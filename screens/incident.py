@@ -39,12 +39,13 @@ from textual.screen import Screen
 from textual.widgets import ProgressBar, TabbedContent, TabPane
 
 from msptui.countdown import item_countdown, span, urgency
-from msptui.timeutil import fmt_local_and_utc
+from msptui.timeutil import fmt_local_and_utc, get_zone
 from screens.widgets import (
     ConfirmScreen,
     DbMixin,
     Footer,
     FormScreen,
+    PickScreen,
     PromptScreen,
     RowList,
     SafeStatic,
@@ -56,7 +57,7 @@ from screens.widgets import (
     topbar,
 )
 
-TABS = ("checklist", "coverage", "insurance", "timeline", "evidence")
+TABS = ("checklist", "coverage", "insurance", "timeline", "evidence", "log")
 KIND_STYLE = {"overdue": "bold reverse", "soon": "bold", "late": "bold", "done": "dim", "na": "dim",
               "blocked": "bold underline", "due": "", "none": "", "waiting": "italic", "dormant": "italic"}
 STATE_SHORT = {
@@ -118,6 +119,88 @@ def note_item(store, incident_id: str, item_id: str, text: str) -> str:
     return set_item(store, incident_id, item_id, note=text).status
 
 
+def set_facts(store, incident_id: str, values: dict) -> str:
+    from msptui.incidents import set_facts as core
+
+    return core(store, incident_id, facts_draft(values)).id
+
+
+def facts_draft(values: dict):
+    """The facts form as the same input model ``msptui incident set`` builds."""
+    from msptui.inputs import FactsDraft
+
+    def flag(text: str) -> bool | None:
+        word = text.strip().lower()
+        if word in ("", "-"):
+            return None
+        if word in ("yes", "y", "true"):
+            return True
+        if word in ("no", "n", "false"):
+            return False
+        raise ValueError(f"answer yes or no, not {text.strip()[:20]!r}")
+
+    try:
+        ransom, msp = flag(values["ransom_paid"]), flag(values["msp_caused"])
+    except ValueError as exc:
+        from msptui.errors import UserError
+
+        raise UserError(f"ransom paid / MSP caused: {exc}") from None
+    return FactsDraft(status=values["status"].strip() or None, summary=values["summary"], category=values["category"].strip() or None,
+                      data_types=values["data_types"], countries=values["countries"], us_states=values["us_states"],
+                      affected=values["affected"].split(), ransom_paid=ransom, msp_caused=msp)
+
+
+def record_trigger(store, incident_id: str, name: str, values: dict) -> str:
+    from msptui.incidents import get_incident, record_trigger as core
+    from msptui.inputs import instant, zone
+
+    inc = get_incident(store, incident_id)
+    tz = zone(values["tz"].strip(), "zone") if values["tz"].strip() else inc.discovered.tz
+    at = instant(values["at"], tz, "when")
+    until = instant(values["until"], tz, "until", allow_future=True) if values["until"].strip() else None
+    return core(store, incident_id, name, at=at, tz=tz, by=values["by"].strip() or None,
+                agency=values["agency"].strip() or None, until=until, note=values["note"].strip() or None).id
+
+
+def _when(store, incident_id: str, values: dict) -> tuple:
+    from msptui.incidents import get_incident
+    from msptui.inputs import instant
+
+    tz = get_incident(store, incident_id).discovered.tz
+    return instant(values["at"], tz, "when"), tz
+
+
+def _opt(values: dict, key: str) -> str | None:
+    return values.get(key, "").strip() or None
+
+
+def record_notification(store, incident_id: str, item_id: str | None, values: dict) -> str:
+    from msptui.acts import notify
+
+    at, tz = _when(store, incident_id, values)
+    return notify(store, incident_id, to=values["to"], channel=values["channel"].strip(), at=at, tz=tz, org=_opt(values, "org"),
+                  address=_opt(values, "address"), by=_opt(values, "by"), item=item_id, ref=_opt(values, "ref"),
+                  content=_opt(values, "content"), proof=_opt(values, "proof")).id
+
+
+def record_decision(store, incident_id: str, values: dict) -> str:
+    from msptui.acts import decide
+
+    at, tz = _when(store, incident_id, values)
+    return decide(store, incident_id, by=values["by"], party=values["party"].strip(), text=values["text"], at=at, tz=tz,
+                  role=_opt(values, "role"), org=_opt(values, "org"), ref=_opt(values, "ref"), cap=_opt(values, "cap"),
+                  currency_code=_opt(values, "currency") if _opt(values, "cap") else None, document=_opt(values, "document")).id
+
+
+def record_cost(store, incident_id: str, values: dict) -> str:
+    from msptui.acts import add_cost
+
+    at, tz = _when(store, incident_id, values)
+    return add_cost(store, incident_id, kind=values["kind"].strip(), amount=values["amount"], currency_code=values["currency"],
+                    at=at, tz=tz, hours=_opt(values, "hours"), person=_opt(values, "person"), task=_opt(values, "task"),
+                    vendor=_opt(values, "vendor"), invoice=_opt(values, "invoice")).id
+
+
 def add_note(store, incident_id: str, text: str) -> str:
     from msptui.incidents import add_note as add
 
@@ -126,9 +209,13 @@ def add_note(store, incident_id: str, text: str) -> str:
 
 class IncidentScreen(DbMixin, Screen):
     HELP = ("Work the checklist (most urgent first): space ticks the highlighted item (open <-> done; reopening "
-            "asks first), x marks it not applicable with a rationale, o groups it by section. n adds a timeline "
-            "note, a adds evidence (hashed with a progress bar; Esc cancels), e exports the dossier. Tabs: "
-            "1 checklist 2 coverage 3 insurance 4 timeline 5 evidence. Changes by others appear within ~2 s.")
+            "asks first), x marks it not applicable with a rationale, o groups it by section. f changes the facts "
+            "(status, places, people affected, ransom: obligations are recomputed), t records when a trigger happened "
+            "(ransom payment, law-enforcement delay, materiality ...). n adds a timeline "
+            "note, a adds evidence (hashed with a progress bar; Esc cancels), r records a notification for the "
+            "highlighted step (prefilled; completes it as of when it was sent), w a decision or consent, l a cost; "
+            "e exports the dossier. Tabs: "
+            "1 checklist 2 coverage 3 insurance 4 timeline 5 evidence 6 log. Changes by others appear within ~2 s.")
     BINDINGS = [
         Binding("f1,question_mark", "app.help", "Help", key_display="? F1"),
         Binding("escape", "back", "Back", show=False),  # universal, and in the help: the footer keeps room for Export
@@ -139,6 +226,8 @@ class IncidentScreen(DbMixin, Screen):
         Binding("x,f8", "not_applicable", "Not applicable", show=False),
         Binding("m", "item_note", "Note on item", show=False),
         Binding("o", "order", "Urgency / section order", show=False),
+        Binding("f", "facts", "Facts (status, places, people, ransom)", show=False),
+        Binding("t", "trigger", "Record a trigger (payment, LE delay ...)", show=False),
         Binding("c", "cancel_hash", "Cancel hashing", show=False),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
         Binding("1", "tab('checklist')", "Checklist tab", show=False),
@@ -146,6 +235,10 @@ class IncidentScreen(DbMixin, Screen):
         Binding("3", "tab('insurance')", "Insurance tab", show=False),
         Binding("4", "tab('timeline')", "Timeline tab", show=False),
         Binding("5", "tab('evidence')", "Evidence tab", show=False),
+        Binding("6", "tab('log')", "Log tab: notifications, decisions, costs", show=False),
+        Binding("r", "notify", "Record a notification (for the highlighted step)", show=False),
+        Binding("w", "decide", "Record a decision or consent", show=False),
+        Binding("l", "cost", "Add a cost or hours", show=False),
     ]
     PALETTE = [
         ("note", ("Add a note to the incident timeline", "n, ctrl+n, F3")),
@@ -153,6 +246,11 @@ class IncidentScreen(DbMixin, Screen):
         ("export", ("Export the dossier", "e, ctrl+e, F9")),
         ("toggle", ("Tick / untick the highlighted checklist item", "space")),
         ("order", ("Checklist: most urgent first / by section", "o")),
+        ("facts", ("Change the incident's facts (status, places, people affected, ransom)", "f")),
+        ("trigger", ("Record when a trigger happened (ransom payment, LE delay, materiality ...)", "t")),
+        ("notify", ("Record a notification: who was told, when, how (completes the highlighted step)", "r")),
+        ("decide", ("Record a decision or consent (client refusal, insurer consent and cap ...)", "w")),
+        ("cost", ("Add a cost or hours to the ledger", "l")),
     ]
     DEFAULT_CSS = """
     IncidentScreen #summary { height: 3; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -198,6 +296,10 @@ class IncidentScreen(DbMixin, Screen):
                     yield SafeStatic("", id="hash-label")
                     yield ProgressBar(total=100, show_eta=True, id="hashbar")
                 yield SafeStatic("", classes="detail", id="ev-detail")
+            with TabPane("6 Log", id="log"):
+                yield SafeStatic("", id="log-summary")
+                yield RowList(self.format_log, empty="(nothing logged yet: r notification, w decision, l cost)", id="logrows")
+                yield SafeStatic("", classes="detail", id="log-detail")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -248,6 +350,10 @@ class IncidentScreen(DbMixin, Screen):
         self.query_one("#cov", RowList).set_rows(view.coverage, keep=True)
         self.query_one("#events", RowList).set_rows(list(reversed(view.timeline)), keep=not first)
         self.query_one("#ev", RowList).set_rows(view.evidence, keep=True)
+        self.query_one("#logrows", RowList).set_rows(self.log_rows(), keep=True)
+        self.query_one("#log-summary", SafeStatic).update(Content(clean(
+            f" {len(view.notifications)} notifications, {len(view.decisions)} decisions, {len(view.costs)} costs; total: "
+            + ("; ".join(f"{cur} {t['total']}" for cur, t in view.cost_totals.items()) or "nothing recorded"), limit=200)))
         if self.query_one("#tabs", TabbedContent).active == "insurance":
             await self.render_clocks()
         self.show_details()
@@ -321,6 +427,28 @@ class IncidentScreen(DbMixin, Screen):
         line.append(clean(entry.text, limit=500))
         return line
 
+    def log_rows(self) -> list[tuple[str, Any]]:
+        """Notifications, decisions and costs in the order they happened."""
+        v = self.view
+        rows = [("NOTIFIED", n) for n in v.notifications] + [("DECIDED", d) for d in v.decisions] + [("COST", c) for c in v.costs]
+        return sorted(rows, key=lambda r: r[1].at.at, reverse=True)
+
+    def format_log(self, row, width: int) -> Text:
+        what, rec = row
+        tz = self.view.incident.discovered.tz if self.view else "UTC"
+        line = Text(no_wrap=True)
+        line.append(fmt_at(rec.at.at, tz)[:16] + " ", style="dim")
+        line.append(fit(what, 9) + " ", style="bold")
+        if what == "NOTIFIED":
+            done = "" if rec.item_id is None else (" (step done)" if rec.completes_item else " (NOT written notice)")
+            line.append(clean(f"{rec.channel} to {rec.to}" + (f" ({rec.org})" if rec.org else "") + done, limit=300))
+        elif what == "DECIDED":
+            line.append(clean(f"{rec.party}: {rec.by}: {rec.text}", limit=300))
+        else:
+            line.append(clean(f"{rec.kind} {rec.currency} {rec.amount}" + (f" {rec.hours} h" if rec.hours is not None else "")
+                              + (f" {rec.person}" if rec.person else "") + (f" {rec.vendor}" if rec.vendor else ""), limit=300))
+        return line
+
     def format_evidence(self, e, width: int) -> Text:
         line = Text(no_wrap=True)
         line.append(fit(clean(e.name, limit=80), 28) + " ", style="bold")
@@ -368,6 +496,21 @@ class IncidentScreen(DbMixin, Screen):
             t.append(f" (event {ev.event_id})\n", style="dim")
             t.append(clean(ev.text, limit=600, newlines=True))
             self.query_one("#event-detail", SafeStatic).update(t)
+        row = self.query_one("#logrows", RowList).current
+        if row is not None:
+            what, rec = row
+            t = Text(f"{what} {fmt_at(rec.at.at, tz)}  recorded by {clean(rec.recorded_by, limit=40)}\n", style="bold")
+            if what == "NOTIFIED":
+                t.append(clean(f"by {rec.by}; address {rec.address or '-'}; ref {rec.ref or '-'}"
+                               + (f"; {rec.note}" if rec.note else "")
+                               + (f"; content sha256 {rec.content.sha256[:16]}..." if rec.content else ""), limit=400))
+            elif what == "DECIDED":
+                t.append(clean((f"{rec.role}, " if rec.role else "") + (f"{rec.org}; " if rec.org else "") + rec.text
+                               + (f"; cap {rec.currency} {rec.cap}" if rec.cap is not None else "")
+                               + (f"; ref {rec.ref}" if rec.ref else ""), limit=400))
+            else:
+                t.append(clean(f"{rec.task or ''} {('invoice ' + rec.invoice.file_name) if rec.invoice else ''}", limit=400))
+            self.query_one("#log-detail", SafeStatic).update(t)
         e = self.query_one("#ev", RowList).current
         if e is not None:
             t = Text(f"sha256 {e.sha256}\n")
@@ -440,7 +583,8 @@ class IncidentScreen(DbMixin, Screen):
     # -- actions ---------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
-        target = {"checklist": "#items", "coverage": "#cov", "timeline": "#events", "evidence": "#ev", "insurance": "#clocks"}[tab]
+        target = {"checklist": "#items", "coverage": "#cov", "timeline": "#events", "evidence": "#ev", "insurance": "#clocks",
+                  "log": "#logrows"}[tab]
         self.query_one(target).focus()
 
     def action_order(self) -> None:
@@ -502,6 +646,137 @@ class IncidentScreen(DbMixin, Screen):
                 self.db("write", note_item, self.incident_id, it.id, text, exclusive=False, write=True)
 
         self.app.push_screen(PromptScreen(f"Note on: {clean(it.title, limit=100)}"), done)
+
+    def action_facts(self) -> None:
+        """The incident facts form: what is known now; obligations and the checklist are recomputed on save."""
+        if self.view is None:
+            return
+        inc = self.view.incident
+
+        def check(values: dict[str, str]) -> str | None:
+            try:
+                facts_draft(values).resolve(inc)
+            except Exception as exc:
+                return str(exc)
+            return None
+
+        def done(values: dict[str, str] | None) -> None:
+            if values:
+                self.db("write", set_facts, self.incident_id, values, exclusive=False, write=True)
+                self.app.say("recording the facts and recomputing the obligations...")  # type: ignore[attr-defined]
+
+        yn = lambda b: "yes" if b else "no"  # noqa: E731
+        self.app.push_screen(FormScreen(
+            "Incident facts (saved as one change; obligations and the checklist are recomputed)",
+            [("status", "Status: open, contained or closed", inc.status, ""),
+             ("category", "Category", inc.category, ""),
+             ("summary", "Summary", inc.summary, ""),
+             ("data_types", "Data types involved (comma-separated)", ", ".join(inc.data_types), "pii, phi, pci ..."),
+             ("countries", "Affected countries (ISO codes)", ", ".join(inc.countries), "US, DE"),
+             ("us_states", "Affected US states", ", ".join(inc.us_states), "CA, NY"),
+             ("affected", "People affected, JUR=N separated by spaces (adds or replaces those counts)", "", "US-CA=600 DE=12"),
+             ("ransom_paid", "Ransom paid (yes/no)", yn(inc.ransom_paid), ""),
+             ("msp_caused", "The MSP's own systems or staff were the vector (yes/no)", yn(inc.msp_caused), "")],
+            validate=check), done)
+
+    def action_trigger(self) -> None:
+        """Record when a named trigger happened: pick it, then when, who and (for a delay) the agency and end."""
+        from msptui.triggers import report
+
+        rows = [r for r in report() if r["recordable"]]
+
+        def fmt(row: dict, width: int) -> Text:
+            line = Text(fit(row["name"], 34) + " ", style="bold")
+            line.append(clean(row["label"], limit=120))
+            return line
+
+        def chosen(row: dict | None) -> None:
+            if row is None:
+                return
+            tz = self.view.incident.discovered.tz if self.view else "UTC"
+
+            def done(values: dict[str, str] | None) -> None:
+                if values:
+                    self.db("write", record_trigger, self.incident_id, row["name"], values, exclusive=False, write=True)
+
+            self.app.push_screen(FormScreen(
+                f"Record {row['name']}: {row['label']}",
+                [("at", f"When it happened (local time in {tz}, or with an offset)",
+                  now_utc().astimezone(get_zone(tz)).strftime("%Y-%m-%dT%H:%M"), "YYYY-MM-DDTHH:MM"),
+                 ("tz", "Zone it was observed in (empty: the incident's)", "", tz),
+                 ("by", "Who did or declared it (for a law-enforcement delay: the official)", "", ""),
+                 ("agency", "Agency (law-enforcement delay)", "", ""),
+                 ("until", "Delay ends (law-enforcement delay)", "", "YYYY-MM-DDTHH:MM"),
+                 ("note", "Note", "", "")]), done)
+
+        self.app.push_screen(PickScreen("Which trigger happened? (Enter picks, Esc cancels)", rows, fmt), chosen)
+
+    def when_field(self) -> tuple[str, str, str, str]:
+        tz = self.view.incident.discovered.tz
+        return ("at", f"When (local time in {tz}, or with an offset)", now_utc().astimezone(get_zone(tz)).strftime("%Y-%m-%dT%H:%M"),
+                "YYYY-MM-DDTHH:MM")
+
+    def action_notify(self) -> None:
+        """Record a notification; from the checklist it is for the highlighted step and starts prefilled."""
+        if self.view is None:
+            return
+        from msptui.acts import CHANNELS, notice_prefill
+
+        entry = self.query_one("#items", RowList).current if self.query_one("#tabs", TabbedContent).active == "checklist" else None
+        item = entry.item if entry is not None else None
+        pre = notice_prefill(self.view, item) if item is not None else {"to": "", "org": "", "address": "", "channel": "email"}
+        title = f"Notification for: {clean(item.title, limit=80)}" if item else "Notification (not tied to a checklist step)"
+        self.app.push_screen(FormScreen(title, [
+            ("to", "To (person or body)", pre["to"], ""),
+            ("org", "Organisation", pre["org"], ""),
+            ("address", "Address / number / portal", pre["address"], ""),
+            ("channel", f"Channel: {', '.join(CHANNELS)}", pre["channel"], ""),
+            self.when_field(),
+            ("by", "By (default: you)", "", self.app.operator),
+            ("ref", "Reference / claim / case number", "", ""),
+            ("content", "Content sent (file path, hashed)", "", ""),
+            ("proof", "Proof of delivery (file path, hashed)", "", "")],
+            validate=lambda v: None if v["to"].strip() and v["channel"].strip() in CHANNELS else
+            ("to: whom was notified?" if not v["to"].strip() else f"channel: one of {', '.join(CHANNELS)}")),
+            lambda values: values and self.db("write", record_notification, self.incident_id, item.id if item else None,
+                                              values, exclusive=False, write=True))
+
+    def action_decide(self) -> None:
+        if self.view is None:
+            return
+        from msptui.acts import PARTIES
+
+        self.app.push_screen(FormScreen("Decision or consent", [
+            ("party", f"Party: {', '.join(PARTIES)}", "client", ""),
+            ("by", "Who decided (a person)", "", ""),
+            ("role", "Role", "", "CEO, claims adjuster ..."),
+            ("org", "Organisation", "", ""),
+            ("text", "What was decided, refused or consented to", "", ""),
+            self.when_field(),
+            ("ref", "Reference", "", ""),
+            ("cap", "Spending cap (amount, optional)", "", "25000"),
+            ("currency", "Currency of the cap", "", "USD"),
+            ("document", "Document (file path, hashed)", "", "")],
+            validate=lambda v: None if v["party"].strip() in PARTIES and v["by"].strip() and v["text"].strip() else
+            "party, who decided and what are needed"),
+            lambda values: values and self.db("write", record_decision, self.incident_id, values, exclusive=False, write=True))
+
+    def action_cost(self) -> None:
+        if self.view is None:
+            return
+        from msptui.acts import COST_KINDS
+
+        self.app.push_screen(FormScreen("Cost or hours for the ledger (exact amounts)", [
+            ("kind", f"Kind: {', '.join(COST_KINDS)}", "time", ""),
+            ("amount", "Amount", "", "1234.50"),
+            ("currency", "Currency", "USD", ""),
+            ("hours", "Hours (time entries)", "", ""),
+            ("person", "Person", self.app.operator, ""),
+            ("task", "Task", "", ""),
+            ("vendor", "Vendor", "", ""),
+            self.when_field(),
+            ("invoice", "Invoice (file path, hashed)", "", "")]),
+            lambda values: values and self.db("write", record_cost, self.incident_id, values, exclusive=False, write=True))
 
     def action_note(self, text: str = "") -> None:
         def done(value: str | None) -> None:

@@ -13,13 +13,16 @@ from textual.message import Message
 
 
 class OpenClient(Message):
-    """Show a client's liability picture; ``highlight`` = (section, record or scope item) to mark."""
+    """Show a client's liability picture; ``highlight`` = (section, record or scope item) to mark;
+    ``replace`` swaps it for the current screen (the new-client form)."""
 
-    def __init__(self, client_id: str, *, highlight: tuple[str, str | None] | None = None, at: datetime | None = None) -> None:
+    def __init__(self, client_id: str, *, highlight: tuple[str, str | None] | None = None, at: datetime | None = None,
+                 replace: bool = False) -> None:
         super().__init__()
         self.client_id = client_id
         self.highlight = highlight
         self.at = at
+        self.replace = replace
 
 
 class OpenIncident(Message):
@@ -37,3 +40,22 @@ class ReportBreach(Message):
     def __init__(self, client_id: str) -> None:
         super().__init__()
         self.client_id = client_id
+
+
+class NewClient(Message):
+    """Open the new-client form."""
+
+
+class RecordForClient(Message):
+    """Open one of a client's record forms: ``form`` is agreement, review, signature, scope or policy;
+    ``record_id`` preselects the agreement (signature, scope) or the policy to renew."""
+
+    FORMS = ("agreement", "review", "signature", "scope", "policy")
+
+    def __init__(self, client_id: str, form: str, record_id: str | None = None) -> None:
+        super().__init__()
+        if form not in self.FORMS:
+            raise ValueError(f"unknown form {form!r}")
+        self.client_id = client_id
+        self.form = form
+        self.record_id = record_id

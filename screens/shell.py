@@ -27,7 +27,7 @@ from textual.content import Content
 from textual.message import Message
 
 from msptui.literal import visible
-from screens.messages import OpenClient, OpenIncident, ReportBreach
+from screens.messages import NewClient, OpenClient, OpenIncident, RecordForClient, ReportBreach
 from screens.widgets import run_job
 
 POLL_SECONDS = 2.0
@@ -50,7 +50,7 @@ class MainCommands(Provider):
 
     def _actions(self) -> list[tuple[str, str, Callable[[], Any]]]:
         app: MspApp = self.app  # type: ignore[assignment]
-        screen = app.screen
+        screen = self.screen  # the screen the palette was opened on (app.screen is the palette itself)
         actions = [
             ("Report breach", "open the breach form for the selected client (b, ctrl+b, F2)", lambda: app.run_screen_action("report_breach")),
             ("Posture findings", "every client's gaps, sortable (p, F6)", app.action_posture),
@@ -120,6 +120,7 @@ class MspApp(App):
         self.head: int | None = None
         self.client_cache: list[Any] = []
         self._polling = False
+        self._poll_again = False
 
     # -- lifecycle ----------------------------------------------------------
     def on_mount(self) -> None:
@@ -213,6 +214,9 @@ class MspApp(App):
     @on(HeadChanged)
     def _head_changed(self, message: HeadChanged) -> None:
         self._polling = False
+        if self._poll_again:
+            self._poll_again = False
+            self._poll()
         if message.head < 0 or message.head == self.head:
             return
         self.head = message.head
@@ -222,10 +226,14 @@ class MspApp(App):
                 hook(message.head)
 
     # -- navigation: the one place that knows every screen ----------------------
-    def open_client(self, client_id: str, **kwargs: Any) -> None:
+    def open_client(self, client_id: str, *, replace: bool = False, **kwargs: Any) -> None:
         from screens.client import ClientScreen
 
-        self.push_screen(ClientScreen(client_id, **kwargs))
+        screen = ClientScreen(client_id, **kwargs)
+        if replace:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
 
     def open_incident(self, incident_id: str, *, view: Any = None, replace: bool = False) -> None:
         from screens.incident import IncidentScreen
@@ -238,7 +246,43 @@ class MspApp(App):
 
     @on(OpenClient)
     def _on_open_client(self, message: OpenClient) -> None:
-        self.open_client(message.client_id, highlight=message.highlight, at=message.at)
+        self.open_client(message.client_id, highlight=message.highlight, at=message.at, replace=message.replace)
+
+    @on(NewClient)
+    def _on_new_client(self, message: NewClient) -> None:
+        from screens.client_form import NewClientScreen
+
+        self.push_screen(NewClientScreen())
+
+    @on(RecordForClient)
+    def _on_record(self, message: RecordForClient) -> None:
+        if message.form == "agreement":
+            from screens.agreement_form import AgreementScreen
+
+            self.push_screen(AgreementScreen(message.client_id))
+        elif message.form == "review":
+            from screens.review_form import ReviewScreen
+
+            self.push_screen(ReviewScreen(message.client_id))
+        elif message.form == "signature":
+            from screens.sign_form import SignScreen
+
+            self.push_screen(SignScreen(message.client_id, message.record_id))
+        elif message.form == "scope":
+            from screens.scope_editor import ScopeScreen
+
+            self.push_screen(ScopeScreen(message.client_id, message.record_id))
+        else:
+            from screens.policy_form import PolicyScreen
+
+            self.push_screen(PolicyScreen(message.client_id, message.record_id))
+
+    def data_changed(self) -> None:
+        """A screen recorded something: read the chain head now, so the screens underneath reload."""
+        if self._polling:
+            self._poll_again = True  # the read in flight may have started before the write
+        else:
+            self._poll()
 
     @on(OpenIncident)
     def _on_open_incident(self, message: OpenIncident) -> None:

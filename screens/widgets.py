@@ -389,12 +389,14 @@ class FormScreen(ModalScreen[dict | None]):
     """A few labelled text fields: Tab moves, Enter on the last field (or ctrl+s) submits, Esc cancels.
 
     ``fields`` is ``[(name, label, value, placeholder), ...]``; ``validate(values)``
-    returns a one-line problem (shown under the fields, nothing is lost) or None.
-    The focused field is marked with a bar and bold text, visible with 16
-    colours and with NO_COLOR.
+    returns a one-line problem (shown at the top, above the fields, so it is
+    always on screen; nothing typed is lost) or None. The fields scroll, so a
+    long form still fits 80x24; the focused one is marked with a bar and bold
+    text, visible with 16 colours and with NO_COLOR.
     """
 
     DEFAULT_CSS = DIALOG_CSS + """
+    FormScreen #form-fields { height: auto; max-height: 16; }
     FormScreen Input { height: 1; }
     FormScreen Input:focus { text-style: bold; border-left: outer $accent; }
     FormScreen .label { text-style: bold; }
@@ -410,16 +412,26 @@ class FormScreen(ModalScreen[dict | None]):
         self.check = validate
 
     def compose(self):
+        from textual.containers import VerticalScroll
+
         with Vertical(classes="dialog"):
             yield SafeStatic(lit(self.title_text), classes="title")
-            for name, label, value, placeholder in self.fields:
-                yield SafeStatic(lit(label), classes="label")
-                yield Input(value=value, placeholder=placeholder, id=f"f-{name}", compact=True)
             yield SafeStatic(lit(self.hint or "Tab = next field   Enter on the last field or ctrl+s = save   Esc = cancel",
                                  newlines=True), classes="hint", id="form-hint")
+            with VerticalScroll(id="form-fields"):
+                for name, label, value, placeholder in self.fields:
+                    yield SafeStatic(lit("  " + label), classes="label", id=f"l-{name}")
+                    yield Input(value=value, placeholder=placeholder, id=f"f-{name}", compact=True)
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
+
+    def on_descendant_focus(self, event) -> None:
+        """Scroll the focused field into view and mark its label with '>' (a mark no colour setting can hide)."""
+        self.query_one("#form-fields").scroll_to_widget(event.widget, animate=False)
+        focused = (event.widget.id or "").removeprefix("f-")
+        for name, label, *_ in self.fields:
+            self.query_one(f"#l-{name}", Static).update(lit(("> " if name == focused else "  ") + label))
 
     def values(self) -> dict[str, str]:
         return {name: self.query_one(f"#f-{name}", Input).value for name, *_ in self.fields}

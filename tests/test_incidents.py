@@ -73,11 +73,11 @@ def test_chained_clock_starts_from_the_recorded_submission(demo, ransomware):
     incident, items = ransomware
     ag = items["notify-us-ca-1798_82-ag"]
     assert ag.due is None and "starts when" in ag.basis
-    sent = datetime(2026, 12, 10, 16, 0, tzinfo=LA)
+    sent = datetime(2026, 11, 25, 16, 0, tzinfo=LA)
     set_item(demo, incident.id, "notify-us-ca-1798_82-individuals", status="done", note="mailed", at=sent)
     refreshed = {i.step: i for i in checklist(demo, incident.id)}["notify-us-ca-1798_82-ag"]
-    # 15 calendar days from the actual mailing date (10 Dec local), end of day in Los Angeles
-    assert refreshed.due == datetime(2026, 12, 25, 23, 59, 59, tzinfo=LA)
+    # 15 calendar days from the actual mailing date (25 Nov local), end of day in Los Angeles
+    assert refreshed.due == datetime(2026, 12, 10, 23, 59, 59, tzinfo=LA)
 
 
 def test_check_records_who_and_when_and_requires_rationale(demo, ransomware, monkeypatch):

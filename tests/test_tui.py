@@ -470,6 +470,25 @@ def test_command_palette_offers_main_actions(db):
     run(go())
 
 
+def test_command_palette_offers_the_screens_own_actions(db):
+    """The palette lists the actions of the screen it was opened on (not of the palette itself)."""
+    async def go():
+        from textual.command import CommandPalette
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await pilot.press(*"as of a date")
+            await wait_text(pilot, "Show the picture as of a date")
+            await pilot.press("enter")
+            await wait_text(pilot, "Show the picture as of (client's local date")
+    run(go())
+
+
 def test_ctrl_q_quits_from_any_screen(db):
     async def go():
         app = make_app(db)
@@ -654,4 +673,91 @@ def test_note_is_confirmed_only_after_it_is_saved(db, monkeypatch):
             assert "note recorded" not in text
             await wait_for(pilot, lambda: app.screen.query_one("#prompt-input").value == "called the hotline",
                            what="the note reopened with its text")
+    run(go())
+
+
+def test_facts_form_recomputes_and_trigger_form_starts_a_dormant_clock(db):
+    async def go():
+        app = make_app(db, plan=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("meridian-insurance")  # NYDFS-regulated: a ransom payment has a 24 h clock
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            incident_id = await open_breach_and_submit(pilot)
+            await pilot.press("f")
+            await wait_text(pilot, "Incident facts")
+            app.screen.query_one("#f-ransom_paid").value = "maybe"
+            await pilot.press("ctrl+s")
+            await wait_text(pilot, "answer yes or no")  # inline, nothing saved
+            app.screen.query_one("#f-ransom_paid").value = "yes"
+            app.screen.query_one("#f-status").value = "contained"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view.incident.ransom_paid and app.screen.view.incident.status == "contained",
+                           what="facts recorded")
+            dormant = next(o for o in app.screen.view.obligations if o.assessment.rule_id == "us.nydfs.500_17c.payment_notice")
+            assert dormant.state == "dormant"
+            await pilot.press("t")
+            await wait_text(pilot, "Which trigger happened?")
+            rows = app.screen.query_one("RowList").rows
+            app.screen.query_one("RowList").move_to(next(i for i, r in enumerate(rows) if r["name"] == "ransom_payment"))
+            await pilot.press("enter")
+            await wait_text(pilot, "Record ransom_payment")
+            app.screen.query_one("#f-by").value = "CFO"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: "ransom_payment" in app.screen.view.incident.triggers, what="trigger recorded")
+            started = next(o for o in app.screen.view.obligations if o.assessment.rule_id == "us.nydfs.500_17c.payment_notice")
+            assert started.state == "applies" and started.clock.due is not None
+        with Store.open(db) as store:
+            assert store.get(Incident, incident_id).triggers["ransom_payment"].by == "CFO"
+    run(go())
+
+
+def test_notification_decision_and_cost_forms_fill_the_log_tab(db):
+    async def go():
+        from msptui.models import Cost, IncidentDecision, Notification
+
+        app = make_app(db, plan=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            incident_id = await open_breach_and_submit(pilot)
+            view = app.screen.view
+            rows = app.screen.query_one("#items").rows
+            index = next(i for i, e in enumerate(rows) if e.item.step.startswith("ins-written-notice"))
+            app.screen.query_one("#items").move_to(index)
+            await pilot.press("r")
+            await wait_text(pilot, "Notification for:")
+            policy = next(p.policy for p in view.policies if p.item_id == rows[index].item.id)
+            assert app.screen.query_one("#f-address").value == policy.claims_email  # prefilled from the policy
+            assert app.screen.query_one("#f-channel").value == "email"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view.notifications, what="notification recorded")
+            await wait_for(pilot, lambda: app.screen.view.entry(rows[index].item.id).item.status == "done",
+                           what="the step completed by the notification")
+            await pilot.press("w")
+            await wait_text(pilot, "Decision or consent")
+            app.screen.query_one("#f-party").value = "insurer"
+            app.screen.query_one("#f-by").value = "Kim Adjuster"
+            app.screen.query_one("#f-text").value = "consent to retain Forensics LLC"
+            app.screen.query_one("#f-cap").value = "25000"
+            app.screen.query_one("#f-currency").value = "USD"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view.decisions, what="decision recorded")
+            await pilot.press("l")
+            await wait_text(pilot, "Cost or hours")
+            app.screen.query_one("#f-amount").value = "150.50"
+            app.screen.query_one("#f-hours").value = "1.5"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view.costs, what="cost recorded")
+            await pilot.press("6")
+            text = await wait_text(pilot, "total: USD 150.50")
+            assert "NOTIFIED" in text and "DECIDED" in text and "COST" in text
+        with Store.open(db) as store:
+            (n,) = store.all(Notification, incident_id=incident_id)
+            (d,) = store.all(IncidentDecision, incident_id=incident_id)
+            (c,) = store.all(Cost, incident_id=incident_id)
+        assert n.completes_item and n.address == policy.claims_email
+        assert (d.party, str(d.cap), d.currency) == ("insurer", "25000", "USD")
+        assert (str(c.amount), str(c.hours)) == ("150.50", "1.5")
     run(go())

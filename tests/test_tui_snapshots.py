@@ -72,6 +72,8 @@ def freeze(mp: pytest.MonkeyPatch, now=lambda: NOW) -> None:
     mp.setattr("msptui.incidents._now", now)
     mp.setattr("msptui.store.utc_stamp", lambda: utc_stamp(now()))
     mp.setattr("screens.breach.datetime", FrozenDatetime)
+    mp.setattr("screens.review_form.datetime", FrozenDatetime)
+    mp.setattr("screens.sign_form.datetime", FrozenDatetime)
     mp.setattr("msptui.environment.actor", lambda: OPERATOR)
     mp.setattr("msptui.environment.local_zone", lambda: MACHINE_ZONE)
 
@@ -273,3 +275,45 @@ def test_help_overlay(snap_env):
         await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "the help overlay")
 
     snapshot("help", steps)
+
+
+# ---------------------------------------------------------------------------
+# the record forms (issue 14)
+# ---------------------------------------------------------------------------
+
+
+def test_record_menu(snap_env):
+    async def steps(pilot):
+        from screens.widgets import PickScreen
+
+        await open_client(pilot)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PickScreen), "the record menu")
+
+    snapshot("record_menu", steps)
+
+
+def test_new_client_form(snap_env):
+    async def steps(pilot):
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "NewClientScreen", "the new-client form")
+
+    snapshot("new_client_form", steps)
+
+
+@pytest.mark.parametrize("name, module, cls, client, loaded", [
+    ("agreement_form", "screens.agreement_form", "AgreementScreen", CLIENT, lambda s: "recorded unsigned" in str(s.query_one("#who").render())),
+    ("scope_editor", "screens.scope_editor", "ScopeScreen", "orchard-dental", lambda s: s.agreement is not None),
+    ("sign_form", "screens.sign_form", "SignScreen", "brightline-auto", lambda s: s.client is not None),
+    ("review_form", "screens.review_form", "ReviewScreen", CLIENT, lambda s: s.client is not None),
+    ("policy_form", "screens.policy_form", "PolicyScreen", CLIENT, lambda s: bool(s.policies)),
+])
+def test_record_form(snap_env, name, module, cls, client, loaded):
+    async def steps(pilot):
+        import importlib
+
+        screen = getattr(importlib.import_module(module), cls)(client)
+        pilot.app.push_screen(screen)
+        await until(pilot, lambda: pilot.app.screen is screen and loaded(screen), f"the {name}")
+
+    snapshot(name, steps)

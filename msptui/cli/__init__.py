@@ -8,7 +8,7 @@ family lives in a sibling module and registers itself on import.
 
 from __future__ import annotations
 
-from . import clock, export, incidents, operator, posture, records  # noqa: F401  (registers commands)
+from . import acts, clock, edit, export, incidents, operator, posture, prepare, records  # noqa: F401  (registers commands)
 from .base import main
 
 __all__ = ["main"]

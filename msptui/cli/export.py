@@ -226,7 +226,7 @@ def keys_retire(ctx: Context, fingerprint: str | None, reason: str | None, as_js
 @click.option("--out", "out_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="Folder for the PDF (default: the project's exports/<client>/); the file is review-pack-<UTC timestamp>.pdf.")
 @click.option("--msp-name", "msp_name", metavar="NAME",
-              help="How the pack names the MSP (default: $MSPTUI_MSP_NAME, else 'your MSP').")
+              help="How the pack names the MSP (default: $MSPTUI_MSP_NAME, else the MSP record from 'msptui msp set', else 'your MSP').")
 @click.option("--generated-at", "generated_at", metavar="ISO8601",
               help="Use this generation instant instead of now (the same data and instant give identical bytes).")
 @click.option("--timeout", default=300.0, show_default=True, metavar="SECONDS", callback=_timeout,

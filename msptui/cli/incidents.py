@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ..incidents import STATUSES, add_evidence, add_note, open_from_draft, set_item
-from ..inputs import IncidentDraft
+from ..incidents import STATUSES, add_evidence, add_note, open_from_draft, set_facts, set_item
+from ..inputs import STATUSES as FACT_STATUSES
+from ..inputs import FactsDraft, IncidentDraft
 from ..models import INCIDENT_CATEGORIES, Incident
 from ..obligations import DISCLAIMER
 from ..timeutil import fmt_local_and_utc, iso
@@ -49,6 +50,89 @@ def incident_open(ctx: Context, client_id, discovered, tz, category, summary, re
     else:
         say(inc.id)
         say(f"{len(items)} checklist items; see 'msptui checklist {inc.id}'", err=True)
+
+
+@incident.command("set")
+@click.argument("incident_id", metavar="INCIDENT")
+@click.option("--status", type=click.Choice(FACT_STATUSES), help="open, contained or closed.")
+@click.option("--summary", metavar="TEXT")
+@click.option("--category", type=click.Choice(INCIDENT_CATEGORIES))
+@click.option("--data", "data_types", metavar="LIST", help="Data types involved, comma-separated (replaces the list).")
+@click.option("--countries", metavar="LIST", help="Affected countries, ISO codes (replaces the list).")
+@click.option("--states", metavar="LIST", help="Affected US states (replaces the list).")
+@click.option("--affected", "affected", multiple=True, metavar="JUR=N", help="People affected per jurisdiction, e.g. US-AZ=1200 (repeatable; sets those counts).")
+@click.option("--ransom-paid/--no-ransom-paid", default=None)
+@click.option("--msp-caused/--no-msp-caused", default=None, help="The MSP's own systems or staff were the vector.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def incident_set(ctx: Context, incident_id, status, summary, category, data_types, countries, states, affected,
+                 ransom_paid, msp_caused, as_json) -> None:
+    """Change what is known about an incident; its obligations and checklist are recomputed.
+
+    New obligations add checklist items; open items that no longer apply are
+    marked not applicable with the reason; done items stay done.
+    """
+    draft = FactsDraft(status=status, summary=summary, category=category, data_types=data_types, countries=countries,
+                       us_states=states, affected=list(affected), ransom_paid=ransom_paid, msp_caused=msp_caused)
+    with ctx.open(writes=True) as store:
+        inc = set_facts(store, incident_id, draft)
+        view = incident_view(store, inc.id)
+    if as_json:
+        emit_json({"id": inc.id, "status": inc.status, "obligations_apply": sum(1 for o in view.obligations if o.state == "applies"),
+                   "checklist_items": len(view.checklist)})
+    else:
+        say(f"{inc.id}: facts recorded; {view.counts.open} open checklist items "
+                  f"({sum(1 for o in view.obligations if o.state == 'applies')} obligations apply)")
+
+
+@incident.command("trigger")
+@click.argument("incident_id", metavar="INCIDENT")
+@click.argument("name", metavar="NAME")
+@click.option("--at", "at_text", required=True, metavar="ISO8601", help="When it happened (local in --tz, or with an offset).")
+@click.option("--tz", metavar="ZONE", help="IANA zone it was observed in (default: the incident's).")
+@click.option("--by", metavar="NAME", help="Who did or declared it (for a law-enforcement delay: the official).")
+@click.option("--agency", metavar="TEXT", help="For a law-enforcement delay: the agency.")
+@click.option("--until", "until_text", metavar="ISO8601", help="For a law-enforcement delay: when the delay ends.")
+@click.option("--note", metavar="TEXT")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def incident_trigger(ctx: Context, incident_id, name, at_text, tz, by, agency, until_text, note, as_json) -> None:
+    """Record when a named trigger happened (see 'msptui triggers'): the clocks that run from it start."""
+    from ..incidents import get_incident, record_trigger
+    from ..inputs import instant, zone
+
+    with ctx.open(writes=True) as store:
+        inc = get_incident(store, incident_id)
+        observed = zone(tz.strip(), "--tz") if tz else inc.discovered.tz
+        at = instant(at_text, observed, "--at")
+        until = instant(until_text, observed, "--until", allow_future=True) if until_text else None
+        inc = record_trigger(store, inc.id, name, at=at, tz=observed, by=by, agency=agency, until=until, note=note)
+        view = incident_view(store, inc.id)
+    started = [o for o in view.obligations if o.assessment.trigger == name and o.state == "applies"]
+    if as_json:
+        emit_json({"id": inc.id, "trigger": name, "at": iso(at),
+                   "obligations": [{"rule_id": o.assessment.rule_id, "due": iso(o.clock.due) if o.clock.due else None}
+                                   for o in started]})
+    else:
+        say(f"{inc.id}: {name} recorded at {fmt_local_and_utc(at, observed)}")
+        for o in started:
+            when = o.clock.due or o.clock.target
+            say(f"  {o.assessment.rule_id}: {o.clock.label}" + (f" ({fmt_local_and_utc(when, observed)})" if when else ""))
+
+
+@main.command("triggers")
+@click.option("--json", "as_json", is_flag=True)
+def triggers_cmd(as_json: bool) -> None:
+    """Every named trigger: what it means, how it starts a clock, which rules use it."""
+    from ..triggers import report
+
+    rows = report()
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        mark = "" if r["recordable"] else " (derived, not recorded by hand)"
+        say(f"{r['name']}  [{r['kind']}]{mark}", f"    {r['meaning']}", f"    rules: {', '.join(r['rules']) or 'none'}")
 
 
 @main.command()
@@ -135,18 +219,19 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
     with ctx.open() as store:
         view = incident_view(store, incident_id)
     zone = ZoneInfo(view.incident.discovered.tz)
-    rows = [o for o in view.obligations if o.state == "applies" or show_all]
+    rows = [o for o in view.obligations if o.state != "not_applicable" or show_all]
     if as_json:
         emit_json([obligation_row(o, zone) for o in rows])
         return
+    words = {"applies": "APPLIES", "dormant": "DORMANT", "no_rule": "NO RULE", "not_applicable": "does not apply"}
     for o in rows:
         a = o.assessment
         when = o.clock.due or o.clock.target
         clock = f"{o.clock.label}: {fmt_local_and_utc(when, view.incident.discovered.tz)}" if when else (a.basis or "no fixed period")
         flag = f" [{a.label}]" if a.label else ""
         policy = f" (policy {a.policy_id})" if a.policy_id else ""
-        verdict = "APPLIES" if o.state == "applies" else "does not apply"
-        say(f"{verdict:<15} {a.party:<6} {a.rule_id}{policy}{flag}", f"    {clock}", f"    why: {a.reason}")
+        name = a.rule_id or f"({a.jurisdiction}: assess manually)"
+        say(f"{words[o.state]:<15} {a.party:<6} {name}{policy}{flag}", f"    {clock}", f"    why: {a.reason}")
     say(DISCLAIMER)
 
 
@@ -156,22 +241,33 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
 @click.option("--status", type=click.Choice(STATUSES))
 @click.option("--note", metavar="TEXT", help="A note; required with --status not_applicable (the rationale).")
 @click.option("--evidence", "evidence_id", metavar="ID", help="Link an evidence item (see 'evidence add') to this step.")
+@click.option("--at", "at_text", metavar="ISO8601", help="When it was done (default now; local in --tz or with an offset).")
+@click.option("--tz", metavar="ZONE", help="IANA zone --at was observed in (default: the incident's).")
 @pass_ctx
-def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None, evidence_id: str | None) -> None:
-    """Change a checklist item (ITEM is its step id or full id)."""
+def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None, evidence_id: str | None,
+          at_text: str | None, tz: str | None) -> None:
+    """Change a checklist item (ITEM is its step id or full id); --at says when it was actually done."""
+    from .acts import when
+
     with ctx.open(writes=True) as store:
-        changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id)
+        at = when(store, incident_id, at_text, tz)[0] if at_text else None
+        changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id, at=at)
     say(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
 
 
 @main.command()
 @click.argument("incident_id", metavar="INCIDENT")
 @click.argument("text", metavar="TEXT")
+@click.option("--at", "at_text", metavar="ISO8601", help="When what the note says happened (default now).")
+@click.option("--tz", metavar="ZONE", help="IANA zone --at was observed in (default: the incident's).")
 @pass_ctx
-def note(ctx: Context, incident_id: str, text: str) -> None:
+def note(ctx: Context, incident_id: str, text: str, at_text: str | None, tz: str | None) -> None:
     """Add a note to the incident's timeline."""
+    from .acts import when
+
     with ctx.open(writes=True) as store:
-        added = add_note(store, incident_id, text)
+        at, observed = when(store, incident_id, at_text, tz) if at_text else (None, None)
+        added = add_note(store, incident_id, text, at=at, tz=observed)
     say(added.id)
 
 
@@ -186,12 +282,17 @@ def evidence() -> None:
 @click.option("--name", metavar="TEXT", help="Display name (default: the file name).")
 @click.option("--source", metavar="TEXT", help="Where it came from (host, tenant, mailbox).")
 @click.option("--method", metavar="TEXT", help="How it was acquired (tool, command).")
+@click.option("--at", "at_text", metavar="ISO8601", help="When it was acquired (default now).")
+@click.option("--tz", metavar="ZONE", help="IANA zone --at was observed in (default: the incident's).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method, as_json: bool) -> None:
+def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method, at_text, tz, as_json: bool) -> None:
     """Hash FILE (streamed) and record it as evidence."""
+    from .acts import when
+
     with ctx.open(writes=True) as store:
-        item = add_evidence(store, incident_id, path, name=name, source=source, method=method)
+        acquired = when(store, incident_id, at_text, tz)[0] if at_text else None
+        item = add_evidence(store, incident_id, path, name=name, source=source, method=method, acquired_at=acquired)
     if as_json:
         emit_json({"id": item.id, "sha256": item.sha256, "size": item.size})
     else:

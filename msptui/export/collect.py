@@ -60,6 +60,14 @@ def chain_slice(store: Store, client_id: str) -> list[Event]:
     return [Event.from_row(dict(r)) for r in rows]
 
 
+def _msp(store: Store) -> dict | None:
+    """The MSP's own record (name, address, contacts), or None when it was never set."""
+    from ..records import msp_record
+
+    record = msp_record(store)
+    return None if record is None else record.model_dump(mode="json", include={"name", "address", "contacts"})
+
+
 def _item_row(entry, created: Event | None, tz: str) -> dict:
     item = entry.item
     row = item.model_dump(mode="json")
@@ -94,6 +102,93 @@ def _timeline_row(t, tz: str) -> dict:
             "occurred_at": utc_text(t.occurred_at) if t.occurred_at else None,
             "occurred_text": when(t.occurred_at, tz) if t.occurred_at else "",
             "entered_late_seconds": t.entered_late, "actor": t.who, "login": t.login, "text": t.text}
+
+
+FACT_FIELDS = ("status", "category", "summary", "data_types", "countries", "us_states", "affected_counts",
+               "ransom_paid", "msp_caused")
+
+
+def _applying(record: dict) -> set[str]:
+    return {a.get("rule_id") or f"no rule: {a.get('jurisdiction')}" for a in record.get("assessment", [])
+            if (a.get("state") or ("applies" if a.get("applies") else "not_applicable")) in ("applies", "no_rule")}
+
+
+def assessment_history(events: list[Event], incident_id: str, tz: str) -> list[dict]:
+    """Every version of the incident's facts and assessment, from its events: what was believed when, and who changed it."""
+    out: list[dict] = []
+    previous: dict | None = None
+    for e in events:
+        if e.kind != "incidents.put" or e.payload.get("id") != incident_id:
+            continue
+        record = e.payload["record"]
+        now_applying = _applying(record)
+        if previous is None:
+            changed = ["opened"]
+        else:
+            changed = [f for f in FACT_FIELDS if previous.get(f) != record.get(f)]
+            changed += [f"trigger {name}" for name in sorted(set(record.get("triggers", {})) - set(previous.get("triggers", {})))]
+        before = _applying(previous) if previous else set()
+        out.append({
+            "event_id": e.id, "at": utc_text(e.recorded_at), "at_text": when(e.recorded_at, tz), "by": e.operator_name(),
+            "changed": changed, "facts": {f: record.get(f) for f in FACT_FIELDS},
+            "obligations_applying": len(now_applying),
+            "added": sorted(now_applying - before) if previous else [], "removed": sorted(before - now_applying),
+        })
+        previous = record
+    return out
+
+
+def trigger_rows(incident, events: list[Event], tz: str) -> list[dict]:
+    """Each recorded trigger: when it happened, who did or declared it, who recorded it and when."""
+    from ..obligations import trigger_label
+
+    recorded_at: dict[str, Event] = {}
+    for e in events:
+        if e.kind == "incidents.put" and e.payload.get("id") == incident.id:
+            for name in e.payload["record"].get("triggers", {}):
+                recorded_at.setdefault(name, e)
+    rows = []
+    for name, fact in sorted(incident.triggers.items(), key=lambda kv: kv[1].at):
+        event = recorded_at.get(name)
+        rows.append({"name": name, "label": trigger_label(name), "at": utc_text(fact.at), "at_text": when(fact.at, fact.tz),
+                     "by": fact.by, "agency": fact.agency, "until_text": when(fact.until, fact.tz) if fact.until else "",
+                     "note": fact.note, "recorded_by": fact.recorded_by,
+                     "recorded_text": when(event.recorded_at, tz) if event else "", "event_id": event.id if event else None})
+    return rows
+
+
+def _entered(record_id: str, table: str, events: list[Event], happened: datetime, tz: str) -> dict:
+    """When the act was entered (its first event) beside when it happened, and the gap if over an hour."""
+    first = next((e for e in events if e.payload.get("type") == table and e.payload.get("id") == record_id), None)
+    if first is None:
+        return {"entered_text": "", "entered_later": ""}
+    gap = (first.recorded_at - happened).total_seconds()
+    later = ""
+    if gap > 3600:
+        from ..countdown import span
+
+        later = f"entered {span(gap)} later"
+    return {"entered_text": when(first.recorded_at, tz), "entered_later": later, "entered_by": first.operator_name(),
+            "event_id": first.id}
+
+
+def _file(a) -> dict | None:
+    return None if a is None else a.model_dump(mode="json")
+
+
+def acts_rows(store: Store, incident_id: str, events: list[Event], tz: str) -> dict:
+    """The notification log, the decisions and consents, and the cost ledger with exact totals."""
+    from .. import acts
+
+    notes = [{**n.model_dump(mode="json"), "at_text": when(n.at.at, n.at.tz),
+              "acks": [{**a.model_dump(mode="json"), "at_text": when(a.at, a.tz)} for a in n.acks],
+              **_entered(n.id, "notifications", events, n.at.at, tz)}
+             for n in acts.notifications(store, incident_id)]
+    decided = [{**d.model_dump(mode="json"), "at_text": when(d.at.at, d.at.tz),
+                **_entered(d.id, "decisions", events, d.at.at, tz)} for d in acts.decisions(store, incident_id)]
+    entries = acts.costs(store, incident_id)
+    spent = [{**c.model_dump(mode="json"), "at_text": when(c.at.at, c.at.tz)} for c in entries]
+    return {"notifications": notes, "decisions": decided, "costs": {"entries": spent, "totals": acts.totals(entries)}}
 
 
 def collect(store: Store, incident_id: str, *, generated_at: datetime, privileged: bool = False,
@@ -205,12 +300,16 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "chain_slice": {"count": len(events), "first_id": events[0].id if events else None,
                         "last_id": events[-1].id if events else None, "file": FILE_EVENTS},
         "client": client.model_dump(mode="json"),
+        "msp": _msp(store),
         "incident": {
             **incident.model_dump(mode="json"),
             "discovered_text": when(incident.discovered.at, incident.discovered.tz),
             "discovered_client_text": when(incident.discovered.at, tz),
         },
         "counts": view.counts.model_dump(),
+        "triggers": trigger_rows(incident, events, tz),
+        **acts_rows(store, incident.id, events, tz),
+        "assessments": assessment_history(events, incident.id, tz),
         "contract": {
             "as_of": picture["as_of"],
             "as_of_local_date": picture["as_of_local_date"],
@@ -238,8 +337,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
             for a in sorted(acceptances, key=lambda a: (a.recommended_on, a.id))
         ],
         "checklist": item_rows,
-        "obligations": [o for o in obligations if o["state"] == "applies"],
-        "obligations_not_applicable": [o for o in obligations if o["state"] != "applies"],
+        "obligations": [o for o in obligations if o["state"] != "not_applicable"],
+        "obligations_not_applicable": [o for o in obligations if o["state"] == "not_applicable"],
         "decisions_not_to_act": not_done,
         "evidence": evidence_rows,
         "timeline": [_timeline_row(t, incident.discovered.tz) for t in view.timeline],

@@ -28,13 +28,17 @@ from ..models import (
     Assessment,
     ChecklistItem,
     Client,
+    Cost,
+    IncidentDecision,
     Evidence,
     Incident,
     InsurancePolicy,
     Note,
+    Notification,
     Review,
     RiskAcceptance,
 )
+from ..acts import totals
 from ..obligations import load_rules
 from ..scope import scope_as_of
 from ..store import Store
@@ -61,7 +65,8 @@ class ObligationEntry(BaseModel):
     """One rule's verdict for this incident, with its one clock."""
 
     assessment: Assessment
-    state: Literal["applies", "not_applicable"]
+    #: applies / dormant (its trigger may never happen and has not) / not_applicable / no_rule (assess manually)
+    state: Literal["applies", "dormant", "not_applicable", "no_rule"]
     #: the checklist item that carries this obligation's clock (None: a precondition, or not applicable)
     item_id: str | None = None
     clock: Clock
@@ -125,6 +130,11 @@ class IncidentView(BaseModel):
     policies: list[PolicyEntry]
     notes: list[Note]
     evidence: list[Evidence]
+    notifications: list[Notification]
+    decisions: list[IncidentDecision]
+    costs: list[Cost]
+    #: exact cost totals per currency (see msptui.acts.totals)
+    cost_totals: dict[str, Any]
     timeline: list[timeline.TimelineEntry]
 
     def by_section(self) -> list[ChecklistEntry]:
@@ -153,14 +163,21 @@ def _assessment_clock(a: Assessment, now: datetime) -> Clock:
 def _obligations(incident: Incident, items: list[ChecklistItem], now: datetime) -> list[ObligationEntry]:
     by_key = {(i.rule, i.policy_id): i for i in items if i.rule}
     by_rule = {i.rule: i for i in items if i.rule and i.policy_id is None}
+    by_step = {i.step: i for i in items}
     out = []
     for a in incident.assessment:
-        item = by_key.get((a.rule_id, a.policy_id)) or (by_rule.get(a.rule_id) if a.policy_id is None else None)
-        item = item if a.applies else None
+        state = a.resolved_state
+        if state == "no_rule":
+            item = by_step.get("assess-law-" + "".join(ch if ch.isalnum() else "-" for ch in (a.jurisdiction or "").lower()))
+        elif state == "not_applicable":
+            item = None
+        else:
+            item = by_key.get((a.rule_id, a.policy_id)) or (by_rule.get(a.rule_id) if a.policy_id is None else None)
         clock = item_clock(item, now) if item is not None else _assessment_clock(a, now)
-        out.append(ObligationEntry(assessment=a, state="applies" if a.applies else "not_applicable",
-                                   item_id=item.id if item else None, clock=clock))
-    out.sort(key=lambda o: (o.state != "applies", urgency(o.clock.kind, o.clock.due, o.clock.target), o.assessment.rule_id))
+        out.append(ObligationEntry(assessment=a, state=state, item_id=item.id if item else None, clock=clock))
+    order = {"applies": 0, "dormant": 1, "no_rule": 2, "not_applicable": 3}
+    out.sort(key=lambda o: (order[o.state], urgency(o.clock.kind, o.clock.due, o.clock.target),
+                            o.assessment.rule_id or o.assessment.jurisdiction or ""))
     return out
 
 
@@ -237,6 +254,10 @@ def incident_view(store: Store, incident_id: str, *, as_of: datetime | None = No
             policies=_policies(client, incident, store.all(InsurancePolicy), items, now),
             notes=sorted(store.all(Note, incident_id=incident.id), key=lambda n: (n.at.at, n.id)),
             evidence=sorted(store.all(Evidence, incident_id=incident.id), key=lambda e: (e.acquired.at, e.id)),
+            notifications=sorted(store.all(Notification, incident_id=incident.id), key=lambda n: (n.at.at, n.id)),
+            decisions=sorted(store.all(IncidentDecision, incident_id=incident.id), key=lambda d: (d.at.at, d.id)),
+            costs=(costs := sorted(store.all(Cost, incident_id=incident.id), key=lambda c: (c.at.at, c.id))),
+            cost_totals=totals(costs),
             timeline=timeline.build(store.events_about(client.id), incident.id),
         )
 

@@ -1,0 +1,180 @@
+"""Named trigger instants: what starts each clock, and what happens until it is recorded.
+
+Every rule names its trigger (``Rule.trigger``); the vocabulary in
+data/obligations.toml says what each means ([vocab.triggers]) and how it
+starts a clock ([vocab.trigger_kinds]):
+
+- **awareness** (aware, determination_of_breach, ...): counted from the
+  discovery instant — the earliest any of them can be — until an instant is
+  recorded for the trigger itself; the basis says which.
+- **event** (ransom_payment, le_oral_delay_statement,
+  materiality_determination, classification_major, ...): something that may
+  never happen. Until it is recorded the rule is *dormant*: no due date, no
+  OVERDUE, only "if triggered at T: due T + period".
+- **fact** (first_activity, the oldest log record needed): an instant already
+  in the past; counted from discovery until it is recorded.
+- **derived** (the calendar year of discovery, the policy period's end, a
+  chained submission): computed from other facts.
+- **milestone** (contained, resolved): recorded for the record only.
+
+Recorded instants live on the incident (``Incident.triggers``), each with who
+did or declared it and who recorded it; recording one is an event in the chain.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+from .errors import UserError
+from .models import Incident, TriggerFact
+from .obligations import Rule, load_rules, trigger_label, vocabulary
+
+Kind = Literal["awareness", "event", "fact", "derived", "milestone"]
+#: how far ahead of this machine's clock a recorded instant may be
+FUTURE_TOLERANCE = timedelta(minutes=5)
+#: the oldest-record trigger of the log-retention rules reads the recorded first activity
+OLDEST_RECORD = "event_time_of_oldest_record_needed"
+
+
+def kinds() -> dict[str, Kind]:
+    return dict(vocabulary().get("trigger_kinds", {}))
+
+
+def kind_of(name: str) -> Kind:
+    """The kind of a rule's trigger (prefix forms ``submitted:`` and ``before:`` are derived)."""
+    base = name.split(":", 1)[0]
+    return kinds().get(base, "derived")
+
+
+def meaning(name: str) -> str:
+    return vocabulary().get("triggers", {}).get(name, "")
+
+
+def recordable() -> list[str]:
+    """Triggers a person can record for an incident: every awareness, event, fact or milestone trigger
+    except discovery itself (set when the incident is opened)."""
+    return sorted(n for n, k in kinds().items() if k in ("awareness", "event", "fact", "milestone") and n != "discovery")
+
+
+def rules_using(name: str) -> list[str]:
+    """Rule ids whose clock (or its cap / outer limit) runs from ``name``."""
+    out = []
+    for rule in load_rules().values():
+        used = {rule.trigger}
+        if rule.cap:
+            used.add(rule.cap.trigger)
+        if rule.outer_limit:
+            used.add(rule.outer_limit.trigger)
+        if name in used or (name == "first_activity" and OLDEST_RECORD in used):
+            out.append(rule.id)
+    return out
+
+
+def report() -> list[dict]:
+    """``msptui triggers --json``: the vocabulary, what each trigger means, its kind and the rules that use it."""
+    labels = vocabulary().get("trigger_labels", {})
+    recordable_names = set(recordable())
+    return [
+        {"name": name, "kind": kind, "label": labels.get(name, name.replace("_", " ")), "meaning": meaning(name),
+         "recordable": name in recordable_names, "rules": rules_using(name)}
+        for name, kind in sorted(kinds().items(), key=lambda kv: (kv[1], kv[0]))
+        if name not in ("submitted", "before")
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Recording
+# ---------------------------------------------------------------------------
+
+
+def check_name(name: str) -> str:
+    if name in recordable():
+        return name
+    close = difflib.get_close_matches(str(name), recordable(), n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    raise UserError(f"trigger: unknown trigger {str(name)[:60]!r}{hint} (see 'msptui triggers' for the names)")
+
+
+def check_fact(incident: Incident, name: str, fact: TriggerFact, *, now: datetime | None = None) -> None:
+    """Refuse an instant that cannot be true: in the future, or out of order with the incident's other facts."""
+    now = now or datetime.now(timezone.utc)
+    at = fact.at
+    if at > now + FUTURE_TOLERANCE:
+        raise UserError(f"--at: {at.isoformat()} is in the future (this machine's clock reads {now:%Y-%m-%d %H:%M}Z)")
+    first = (incident.triggers.get("first_activity").at if "first_activity" in incident.triggers else None)
+    discovered = incident.discovered.at
+    if name == "first_activity" and at > discovered:
+        raise UserError(f"--at: first_activity {at.isoformat()} is after the discovery ({discovered.isoformat()}); "
+                        "the attacker was active before anyone found out")
+    if name in ("contained", "resolved") and first is not None and at < first:
+        raise UserError(f"--at: {name} {at.isoformat()} is before the first activity ({first.isoformat()})")
+    if name == "first_activity":
+        for later in ("contained", "resolved"):
+            if later in incident.triggers and incident.triggers[later].at < at:
+                raise UserError(f"--at: first_activity {at.isoformat()} is after {later} "
+                                f"({incident.triggers[later].at.isoformat()})")
+    if name == "resolved" and "contained" in incident.triggers and at < incident.triggers["contained"].at:
+        raise UserError(f"--at: resolved {at.isoformat()} is before contained ({incident.triggers['contained'].at.isoformat()})")
+    if name == "contained" and "resolved" in incident.triggers and at > incident.triggers["resolved"].at:
+        raise UserError(f"--at: contained {at.isoformat()} is after resolved ({incident.triggers['resolved'].at.isoformat()})")
+    if fact.until is not None and fact.until <= at:
+        raise UserError(f"--until: the end of the delay ({fact.until.isoformat()}) must be after --at ({at.isoformat()})")
+
+
+# ---------------------------------------------------------------------------
+# Resolving a rule's trigger for an incident
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where one rule's clock starts on this incident."""
+
+    name: str
+    kind: Kind
+    #: the instant the clock runs from; None: dormant (an event not recorded) or waiting (a chained submission)
+    at: datetime | None
+    #: the zone to count local dates in (where the instant was observed)
+    tz: str
+    #: the trigger's own instant was recorded (False: counted from discovery, the conservative reading)
+    recorded: bool
+    note: str = ""
+
+    @property
+    def dormant(self) -> bool:
+        return self.at is None and self.kind == "event"
+
+
+def start_for(rule: Rule, incident: Incident, submissions: dict[str, tuple[datetime, str]]) -> Start:
+    """The instant ``rule``'s clock runs from on ``incident`` (see the module docstring).
+
+    ``submissions`` maps a rule id to the (instant, zone) its report was
+    actually sent: chained clocks (``submitted:<rule>``) run from it.
+    """
+    name = rule.trigger
+    discovered, tz = incident.discovered.at, incident.discovered.tz
+    label = trigger_label(name)
+    if name.startswith("submitted:"):
+        earlier = name.split(":", 1)[1]
+        if earlier in submissions:
+            at, zone = submissions[earlier]
+            return Start(name, "derived", at, zone, True, f"the actual submission of {earlier}")
+        return Start(name, "derived", None, tz, False, f"starts when {earlier} is recorded as submitted")
+    kind = kind_of(name)
+    fact = incident.triggers.get("first_activity" if name == OLDEST_RECORD else name)
+    if fact is not None and kind in ("awareness", "event", "fact"):
+        who = f", recorded by {fact.recorded_by}" if fact.recorded_by else ""
+        what = trigger_label("first_activity") if name == OLDEST_RECORD else label
+        return Start(name, kind, fact.at, fact.tz, True, f"counted from {what}{who}")
+    if kind == "event":
+        return Start(name, kind, None, tz, False, f"dormant until {label} is recorded")
+    if kind == "fact":
+        return Start(name, kind, discovered, tz, False,
+                     f"counted from discovery until {label} is recorded: records from before discovery expire EARLIER")
+    if kind == "awareness" and name != "discovery":
+        return Start(name, kind, discovered, tz, False,
+                     f"counted from discovery, the conservative reading, until {label} is recorded")
+    return Start(name, kind, discovered, tz, False, "")
