@@ -20,8 +20,10 @@ from msptui.store import Store
 
 from .conftest import client_rec, record_file
 
-LONG = "A" * 100_001  # longer than any option may be (free text: 20,000)
+LONG = "A" * 100_001  # longer than any option may be (record text: 20,000)
 CONTROL = "x\x1b[2Jy\x07"
+#: record text may hold escape sequences (stored exactly, shown escaped): NUL is the control character it refuses
+CONTROL_IN_TEXT = "x\x00y\x1b[2J"
 SPOOF = "ALL STEPS DONE"
 
 
@@ -144,9 +146,13 @@ def test_every_option_refuses_over_long_and_control_character_values(demo_world,
     for param in command.params:  # a command not in _valid(): plausible values, so only the bad one is wrong
         if param.required and param.name not in values:
             values[param.name] = _plausible(param, world)
+    from msptui.cli.base import is_record_text
+
+    if bad == CONTROL and is_record_text(_param(command, name)):
+        bad = CONTROL_IN_TEXT
     values[name] = [bad] if isinstance(values.get(name), list) or getattr(_param(command, name), "multiple", False) else bad
     argv = _argv(path, command, values)
-    top = ["--db", bad if path == () else str(db)]
+    top = ["--db", values["db"] if path == () else str(db)]
     if path == ():
         argv = ["clients"]
     config = Path(os.environ["MSPTUI_CONFIG_DIR"])
@@ -158,7 +164,7 @@ def test_every_option_refuses_over_long_and_control_character_values(demo_world,
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr[:2000]
     assert lines[0].startswith("Error: ") and len(lines[0]) <= 1100
-    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr and "\x00" not in result.stderr
     assert (_snapshot(tmp_path), _snapshot(config)) == before, "something was written"
 
 
@@ -336,3 +342,21 @@ def test_every_command_checks_its_input():
 
     unchecked = [" ".join(path) for path, command in _walk(main) if not isinstance(command, (CheckedCommand, Group))]
     assert unchecked == []
+
+
+def test_record_text_options_keep_hostile_text_exactly_and_refuse_nul(demo_world, tmp_path):
+    """A ransom note or phishing subject is data: stored exactly (escape sequences and bidi overrides included) and
+    shown escaped; an id, zone or path with one is refused."""
+    from msptui.models import Note
+
+    db = tmp_path / "demo.db"
+    shutil.copy(demo_world["db"], db)
+    hostile = "YOUR FILES ARE ENCRYPTED \x1b[2J\u202etxt.exe\r\nALL STEPS DONE"
+    added = CliRunner().invoke(main, ["--db", str(db), "note", demo_world["incident"], hostile])
+    assert added.exit_code == 0, added.output
+    with Store.open(db) as store:
+        assert [n.text for n in store.all(Note)] == [hostile]
+    refused = CliRunner().invoke(main, ["--db", str(db), "note", demo_world["incident"], "a\x00b"])
+    assert refused.exit_code == 1 and "NUL" in refused.stderr
+    refused = CliRunner().invoke(main, ["--db", str(db), "note", f"{demo_world['incident']}\x1b[2J", "text"])
+    assert refused.exit_code == 1 and "INCIDENT: contains a control character" in refused.stderr

@@ -11,8 +11,11 @@ its own. ``emit_json`` escapes the characters JSON leaves raw. Errors, click's
 own included, are one line on stderr.
 
 Input: every option and argument value is checked before a command runs
-(``check_params``): over-long values and control characters are refused with
-one line naming the option, before any file or database is touched.
+(``check_params``), before any file or database is touched: over-long values,
+and control, bidi or line-separator characters in ids, zones, instants, paths
+and codes, are refused with one line naming the option. Record text (a name,
+a title, a note) may hold any character but NUL: it is data, stored exactly
+and always shown escaped.
 """
 
 from __future__ import annotations
@@ -57,9 +60,12 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 # -- input ------------------------------------------------------------------------
 
-#: options and arguments that take free text (a note, a summary, a rationale): long, may span lines
-FREE_TEXT = {"text", "note", "notes", "summary", "reason"}
-FREE_TEXT_MAX = 20_000
+#: options and arguments whose value becomes record text (a name, a title, a note, a summary): any text is
+#: data there, attacker-written included (a phishing subject with a bidi override, a name with an escape
+#: sequence): it is stored exactly and always shown escaped. Only NUL and undecodable bytes are refused.
+RECORD_TEXT_METAVARS = {"TEXT", "NAME", "ORG", "REF", "ROLE", '"NAME[, TITLE]"', '"[ROLE:] NAME [<EMAIL>] [PHONE]"'}
+RECORD_TEXT_NAMES = {"text", "note", "notes", "summary", "reason"}
+RECORD_TEXT_MAX = 20_000
 PATH_MAX = 4096
 NAME_MAX_BYTES = 255
 SHORT_MAX = 500
@@ -78,20 +84,30 @@ def _is_path(param: click.Parameter) -> bool:
     return isinstance(param.type, click.Path) or param.name in {"db", "dest", "folder", "path", "paths", "out_dir"}
 
 
+def is_record_text(param: click.Parameter) -> bool:
+    """Whether the value is record text (any characters, stored exactly) rather than an id, zone, date, path or code."""
+    return param.metavar in RECORD_TEXT_METAVARS or param.name in RECORD_TEXT_NAMES
+
+
 def value_problem(param: click.Parameter, value: str) -> str | None:
-    """Why ``value`` is refused for ``param`` (None: acceptable)."""
+    """Why ``value`` is refused for ``param`` (None: acceptable).
+
+    Ids, zones, instants, paths and codes: at most 500 characters (paths 4096), no control, bidi or
+    line-separator character. Record text: at most 20,000 characters, no NUL, no undecodable byte.
+    """
     import unicodedata
 
-    free = param.name in FREE_TEXT
-    limit = FREE_TEXT_MAX if free else PATH_MAX if _is_path(param) else SHORT_MAX
+    text = is_record_text(param)
+    limit = RECORD_TEXT_MAX if text else PATH_MAX if _is_path(param) else SHORT_MAX
     if len(value) > limit:
         return f"{len(value):,} characters is longer than the {limit:,} allowed"
     for index, ch in enumerate(value):
         category = unicodedata.category(ch)
-        if free and ch in "\n\t":
+        if text and ch != "\x00" and category != "Cs":
             continue
-        if category in ("Cc", "Cs") or (not free and (ch in _LINE_BREAKS or ch in _BIDI)):
-            what = "a control character" if category == "Cc" else "an undecodable byte" if category == "Cs" else "a bidi or line-separator character"
+        if category in ("Cc", "Cs") or ch in _LINE_BREAKS or ch in _BIDI:
+            what = ("a NUL byte" if ch == "\x00" else "a control character" if category == "Cc"
+                    else "an undecodable byte" if category == "Cs" else "a bidi or line-separator character")
             return f"contains {what} ({one_line(ch)} at position {index + 1}); remove it"
     if _is_path(param):
         for part in value.split("/"):
