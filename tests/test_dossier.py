@@ -543,6 +543,24 @@ def test_write_failure_midway_leaves_no_folder(tmp_path, key_env, monkeypatch):
     assert list(parent.iterdir()) == [], "partial or temporary folder left behind"
 
 
+def test_a_database_that_cannot_record_the_export_gets_no_dossier(tmp_path, key_env, monkeypatch):
+    """Every dossier is recorded (its distribution): a read-only or locked database is one line, and no folder."""
+    from msptui.errors import UserError
+
+    out = tmp_path / "out"
+    with Store.open(tmp_path / "db", create=True) as store:
+        incident_id = populate(store, events=10, evidence=1, reviews=1)
+        keys.signer_for(store)
+
+        def read_only(kind, payload):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+        monkeypatch.setattr(store, "append", read_only)
+        with pytest.raises(UserError, match="cannot record its distribution .*readonly.*nothing was written"):
+            dossier.export(store, incident_id, out_dir=out, generated_at=GENERATED, renderer=fake_renderer)
+    assert list((out / "acme" / incident_id).iterdir()) == []
+
+
 def test_private_key_never_in_the_dossier_and_kept_private(exported, key_env):
     from cryptography.hazmat.primitives import serialization
 

@@ -186,7 +186,7 @@ def export(
     recipients = list(recipients or [])
 
     progress("collect")
-    signer = keys.signer_for(store)
+    signer = _recording(store, "record the signing key", lambda: keys.signer_for(store))
     if signer.created and notice:
         notice(f"created the dossier signing key {signer.info.private_path} (owner-only), fingerprint "
                f"{signer.info.fingerprint}; recorded in the history as event {signer.pinned_event}")
@@ -226,9 +226,21 @@ def export(
 
     folder = "/".join(target.parts[-3:])
     record = distribution_payload(data, manifest_sha256=sha256_bytes(manifest_bytes), folder=folder)
-    write_folder(target, listed, on_tmp=on_tmp, before_rename=lambda: store.append(DISTRIBUTED, record))
+    write_folder(target, listed, on_tmp=on_tmp,
+                 before_rename=lambda: _recording(store, "record its distribution", lambda: store.append(DISTRIBUTED, record)))
     progress("done")
     return target
+
+
+def _recording(store: Store, what: str, write: Callable[[], Any]) -> Any:
+    """A write the export cannot do without (every dossier is recorded): a database error is one line, nothing written."""
+    import sqlite3
+
+    try:
+        return write()
+    except sqlite3.Error as exc:
+        raise UserError(f"cannot {what} in {store.path} ({exc}): every dossier is recorded in the history, "
+                        "so nothing was written") from None
 
 
 def signed_by(folder: Path | str) -> str | None:
