@@ -542,3 +542,30 @@ def test_dossier_from_a_released_schema_database_links_legacy_events(tmp_path, m
     reseal(folder, key, manifest_edit=lambda m: m["chain"].update(full=m["chain"]["full"] - 1,
                                                                   legacy_links=m["chain"]["legacy_links"] + 1))
     failed(run("--db", str(db), "verify-dossier", str(folder)))
+
+
+# ---------------------------------------------------------------------------
+# hostile JSON in the folder: one line, exit 1
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where, body", [
+    ("manifest.json", "[" * 100_000 + "]" * 100_000),
+    ("manifest.json", '{"format": "msptui-dossier-manifest", "format_version": ' + "9" * 50_000 + "}"),
+    ("manifest.json", '{"format": "msptui-dossier-manifest", "format_version": 1e999}'),
+    ("dossier.json", '{"a": ' * 10_000 + "1" + "}" * 10_000),
+    ("dossier.json", '{"client": {"id": NaN}}'),
+    ("events.jsonl", '{"id": ' + "7" * 10_000 + "}\n"),
+    ("events.jsonl", "[" * 50_000 + "]" * 50_000 + "\n"),
+])
+def test_hostile_json_in_a_dossier_is_one_line(world, folder, where, body):
+    (folder / where).write_text(body)
+    if where != "manifest.json":
+        reseal(folder, msp_key(world))
+    for extra in ((), ("--no-db",), ("--json",)):
+        result = verify(world, folder, *extra)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        if extra == ("--json",):
+            assert json.loads(result.stdout)["problem"]
+        else:
+            failed(result)
