@@ -118,6 +118,50 @@ def _v3_event_envelope(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX events_subject ON events(subject, id)")
 
 
+#: the record table and id an event is about, as SQL over the event's payload (guarded: a damaged payload
+#: indexes as NULL instead of failing every write and open). Migration 4 indexes exactly these expressions;
+#: a query must spell them the same way to use the index.
+EVENT_RECORD_TYPE = "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.type') END)"
+EVENT_RECORD_ID = "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.id') END)"
+
+
+def _v4_sequences_verifications_and_paging(conn: sqlite3.Connection) -> None:
+    """Scale to years of incidents on one jump box.
+
+    - ``id_sequences``: the last number handed out per id prefix (an incident's
+      notes, evidence; a client's incidents per day), so allocating the next id
+      is one indexed read under the write lock instead of a scan of every
+      sibling record.
+    - ``verifications``: each successful verification (the head it verified,
+      when, by whom, from which event), so ``verify --since-last`` checks only
+      what was appended after a verified head.
+    - ``events_record``: the events of one record (by payload type and id), so
+      a record's history and verify's projection check are index lookups.
+    - ``<table>_incident_seq``: an incident's notes, evidence and checklist in
+      the order they were recorded (event id), for paged timelines.
+    """
+    conn.execute("CREATE TABLE id_sequences (prefix TEXT PRIMARY KEY, last INTEGER NOT NULL)")
+    conn.execute(
+        """CREATE TABLE verifications (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            from_event INTEGER NOT NULL,
+            scope TEXT NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            operator TEXT
+        )"""
+    )
+    conn.execute(
+        "CREATE INDEX events_record ON events("
+        "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.type') END), "
+        "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.id') END), id)"
+    )
+    for table in ("notes", "evidence", "checklist_items"):
+        conn.execute(f"CREATE INDEX {table}_incident_seq ON {table}(incident_id, event_id)")
+
+
 class Migration(NamedTuple):
     name: str
     step: Callable[[sqlite3.Connection], None]
@@ -128,6 +172,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_events_and_records", _v1_events_and_records),
     Migration("0002_chain_head_and_indexes", _v2_chain_head_and_indexes),
     Migration("0003_event_envelope_v2", _v3_event_envelope),
+    Migration("0004_sequences_verifications_and_paging", _v4_sequences_verifications_and_paging),
 )
 LATEST = len(MIGRATIONS)
 

@@ -19,17 +19,16 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, TypeVar
+from typing import TYPE_CHECKING, Iterator, NamedTuple, TypeVar
 
-import sqlite_utils
-
-from . import environment, identity, migrations, paths
+from . import environment, migrations, paths
 from .chain import CURRENT_VERSION, GENESIS, Event, canonical, parse_stamp, utc_stamp
-from .errors import UserError
-from .models import Record
-from .projection import apply, record_event_kind, subject_of_payload
+from .errors import RECOVER, DamagedDatabase, UserError, describe_os_error, describe_sqlite_error
 
-R = TypeVar("R", bound=Record)
+if TYPE_CHECKING:  # the models (pydantic) load only when a command reads or writes records
+    from .models import Record
+
+R = TypeVar("R", bound="Record")
 BUSY_TIMEOUT_S = 60.0
 #: how far this machine's clock may be behind the last event before a write is refused
 CLOCK_SKEW_TOLERANCE_S = 300.0
@@ -54,23 +53,101 @@ def _create_private(path: Path) -> None:
     os.chmod(path, paths.file_mode())
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _pragmas(conn: sqlite3.Connection) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    _pragmas(conn)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
 
-class Store:
-    """An open msptui database."""
+def connect_readonly(path: Path | str, *, immutable: bool = False) -> sqlite3.Connection:
+    """A read-only connection (``mode=ro``, or ``immutable=1``: no locks, no -shm, no -wal)."""
+    from urllib.parse import quote
 
-    def __init__(self, path: Path, conn: sqlite3.Connection):
+    flag = "immutable=1" if immutable else "mode=ro"
+    conn = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?{flag}", uri=True, timeout=BUSY_TIMEOUT_S,
+                           isolation_level=None)
+    _pragmas(conn)
+    conn.execute("PRAGMA query_only = ON")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
+
+
+def _check_file(path: Path, *, create: bool) -> None:
+    """Refuse what is not an SQLite database before SQLite touches it (an empty file is not "0 events")."""
+    try:
+        size = path.stat().st_size
+        head = b""
+        if size:
+            with open(path, "rb") as handle:
+                head = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise UserError(describe_os_error(exc, path).replace("; nothing was written", "")) from None
+    if size == 0 and not create:
+        raise DamagedDatabase(f"cannot open {path}: not an msptui database (the file is empty, 0 bytes); point --db / "
+                              f"MSPTUI_DB at the right file, or {RECOVER}")
+    if size and head != SQLITE_HEADER:
+        raise DamagedDatabase(f"cannot open {path} as an msptui database: not an SQLite file (no SQLite header); {RECOVER}")
+
+
+def _stale_shm(path: Path) -> bool:
+    """A -shm no process holds (no SQLite lock on it) beside an empty or missing -wal: safe to remove."""
+    import fcntl
+    import struct
+
+    shm, wal = Path(f"{path}-shm"), Path(f"{path}-wal")
+    if not shm.exists() or (wal.exists() and wal.stat().st_size > 0):
+        return False
+    try:
+        fd = os.open(shm, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        # SQLite locks bytes 120..128 of the -shm (the WAL locks and the dead-man switch) while it has the DB open
+        probe = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 120, 9, 0)
+        held = struct.unpack("hhqqi", fcntl.fcntl(fd, fcntl.F_GETLK, probe))[0] != fcntl.F_UNLCK
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return not held
+
+
+class Page(NamedTuple):
+    """One page of records in the order they were recorded (see ``Store.page``)."""
+
+    records: list
+    #: the event id that last set each record (its sequence number), parallel to ``records``
+    event_ids: list[int]
+    #: pass as ``before`` (newest first) or ``after`` (oldest first) for the next page; None: no more
+    next: int | None
+    #: how many records match in all (cheap: one indexed count)
+    total: int
+
+
+class Store:
+    """An open msptui database.
+
+    ``mode`` says how it was opened: "rw" (normal), "ro" (read-only: a
+    read-only file, folder or mount) or "immutable" (read-only and no -shm
+    could be used; only safe because there was no -wal content). Writes on a
+    read-only store fail with one line naming the path.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, mode: str = "rw"):
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        self.mode = mode
 
     # -- opening ---------------------------------------------------------------
 
@@ -80,7 +157,15 @@ class Store:
 
         ``create=False`` refuses a missing file: a command run in the wrong
         directory or with the wrong MSPTUI_DB must not quietly start an empty
-        database where the user expected their clients.
+        database where the user expected their clients. An empty (0-byte)
+        file or one without the SQLite header is "not an msptui database".
+
+        A database that cannot be opened for writing (read-only file, folder
+        or mount; a stale -shm left by another user) is opened read-only so
+        every read command and ``verify`` still work; a stale -shm that no
+        process holds, beside an empty or missing -wal, is removed first.
+        Every failure is a ``UserError`` (one line naming the file), never a
+        traceback.
         """
         path = Path(path)
         if not path.exists():
@@ -89,17 +174,64 @@ class Store:
                     f"no database at {path}: run 'msptui demo' or 'msptui import FILE' to create it, "
                     "or point --db / MSPTUI_DB at the right file"
                 )
-            _create_private(path)
+            try:
+                _create_private(path)
+            except OSError as exc:
+                raise UserError(describe_os_error(exc)) from None
         elif path.is_dir():
             raise UserError(f"{path} is a directory, not a database file")
+        _check_file(path, create=create)
+        conn, mode = cls._connect(path)
         try:
-            conn = connect(path)
-            migrations.migrate(conn)
+            if mode == "rw":
+                migrations.migrate(conn)
+            else:
+                version = migrations.current_version(conn)
+                if version > migrations.LATEST:
+                    raise RuntimeError(f"database schema version {version} is newer than this msptui ({migrations.LATEST})")
+                if version < migrations.LATEST:
+                    raise UserError(f"{path} was written by an older msptui (schema {version}) and is read-only here, "
+                                    "so it cannot be upgraded: open it once where it is writable")
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone():
+                raise DamagedDatabase(f"cannot open {path} as an msptui database: it has no event chain; {RECOVER}")
         except sqlite3.DatabaseError as exc:
-            raise UserError(f"cannot open {path} as an msptui database: {exc}") from None
+            conn.close()
+            raise DamagedDatabase(describe_sqlite_error(path, exc)) from None
         except RuntimeError as exc:
+            conn.close()
             raise UserError(f"{path}: {exc}") from None
-        return cls(path, conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(path, conn, mode)
+
+    @staticmethod
+    def _connect(path: Path) -> tuple[sqlite3.Connection, str]:
+        try:
+            return connect(path), "rw"
+        except sqlite3.DatabaseError as exc:
+            first = exc
+        if "readonly" in str(first) or "unable to open" in str(first):
+            if _stale_shm(path):
+                try:
+                    Path(f"{path}-shm").unlink()
+                    return connect(path), "rw"
+                except (OSError, sqlite3.DatabaseError):
+                    pass
+        else:
+            raise DamagedDatabase(describe_sqlite_error(path, first)) from None
+        try:
+            return connect_readonly(path), "ro"
+        except sqlite3.DatabaseError:
+            pass
+        wal = Path(f"{path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise UserError(f"{path}: cannot open: its -wal holds changes but the -shm/-wal cannot be used "
+                            f"({first}); open it once as the user who owns {wal.name}, or on a writable mount")
+        try:
+            return connect_readonly(path, immutable=True), "immutable"
+        except sqlite3.DatabaseError as exc:
+            raise DamagedDatabase(describe_sqlite_error(path, exc)) from None
 
     def close(self) -> None:
         self.conn.close()
@@ -112,9 +244,24 @@ class Store:
 
     # -- writing ---------------------------------------------------------------
 
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite already rolled back (e.g. after "disk full"); the original error is what matters
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding SQLite's write lock from the start."""
+        """A write transaction holding SQLite's write lock from the start.
+
+        All or nothing: on any error (including a full disk at COMMIT) the
+        transaction is rolled back and the *original* error propagates,
+        translated into one line naming the database when it is SQLite's.
+        """
+        if self.mode != "rw":
+            raise UserError(f"{self.path}: cannot write: the database is open read-only (a read-only file, folder "
+                            "or mount, or a -shm owned by another user); nothing was written")
         deadline = time.monotonic() + BUSY_TIMEOUT_S
         while True:
             try:
@@ -122,17 +269,52 @@ class Store:
                 break
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
+                    raise UserError(describe_sqlite_error(self.path, exc)) from None
                 if time.monotonic() > deadline:
                     raise UserError(f"{self.path} stayed locked by another msptui for {BUSY_TIMEOUT_S:.0f} s; try again") from None
                 time.sleep(0.05)
         try:
             yield self.conn
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise UserError(describe_sqlite_error(self.path, exc)) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        else:
+        try:
             self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise UserError(describe_sqlite_error(self.path, exc)) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def next_number(self, prefix: str, table: str, column: str) -> int:
+        """The next free sequence number for ids ``prefix + N`` (call inside the write lock).
+
+        Constant time: the last number handed out per prefix is kept in
+        ``id_sequences`` (updated in the same transaction), so the cost does
+        not grow with the number of notes, evidence or incidents. The first
+        use of a prefix in a database written before that table seeds it with
+        one scan; a number already taken (e.g. imported with that id) is
+        skipped, and a number is never handed out twice, even after a delete.
+        """
+        row = self.conn.execute("SELECT last FROM id_sequences WHERE prefix = ?", (prefix,)).fetchone()
+        if row is None:
+            rows = self.conn.execute(
+                f"SELECT id FROM {table} WHERE {column} IS NOT NULL AND id LIKE ? ESCAPE '\\'",
+                (prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%",)).fetchall()
+            numbers = [int(r["id"][len(prefix):]) for r in rows if r["id"][len(prefix):].isdigit()]
+            number = max(numbers, default=0) + 1
+        else:
+            number = row["last"] + 1
+        while self.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (f"{prefix}{number}",)).fetchone():
+            number += 1
+        self.conn.execute(
+            "INSERT INTO id_sequences (prefix, last) VALUES (?, ?) ON CONFLICT(prefix) DO UPDATE SET last = excluded.last",
+            (prefix, number))
+        return number
 
     def append_in_transaction(self, kind: str, payload: dict) -> Event:
         """Append inside an open transaction: read head, seal, insert, project.
@@ -153,6 +335,9 @@ class Store:
                     f"this machine's clock reads {now[:19]}Z, {behind / 3600:.1f} h before the last recorded event "
                     f"({row['at'][:19]}Z): fix the clock (NTP) and try again; nothing was written"
                 )
+        from . import identity
+        from .projection import apply, subject_of_payload
+
         payload = json.loads(canonical(payload))
         event = Event(
             id=prev_id + 1,
@@ -185,6 +370,8 @@ class Store:
             return self.append_in_transaction(kind, payload)
 
     def put_in_transaction(self, record: Record) -> Event | None:
+        from .projection import record_event_kind
+
         table = table_of(record)
         data = record.model_dump(mode="json")
         current = self.conn.execute(f"SELECT data FROM {table} WHERE id = ?", (record.id,)).fetchone()
@@ -204,10 +391,19 @@ class Store:
 
     # -- reading ---------------------------------------------------------------
 
+    def _parse(self, model: type[R], table: str, row: sqlite3.Row) -> R:
+        """A stored record as its model; a record that no longer parses is damage, said in one line."""
+        try:
+            return model.model_validate_json(row["data"])
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            rid = row["id"] if "id" in row.keys() else "?"
+            raise DamagedDatabase(f"{self.path}: record {table}/{rid} no longer parses ({first}); {RECOVER}") from None
+
     def get(self, model: type[R], record_id: str) -> R | None:
         table = model.TABLE
-        row = self.conn.execute(f"SELECT data FROM {table} WHERE id = ?", (record_id,)).fetchone()
-        return model.model_validate_json(row["data"]) if row else None
+        row = self.conn.execute(f"SELECT id, data FROM {table} WHERE id = ?", (record_id,)).fetchone()
+        return self._parse(model, table, row) if row else None
 
     def all(self, model: type[R], *, client_id: str | None = None, incident_id: str | None = None) -> list[R]:
         table = model.TABLE
@@ -218,15 +414,64 @@ class Store:
         if incident_id is not None:
             where.append("incident_id = ?")
             args.append(incident_id)
-        sql = f"SELECT data FROM {table}" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-        return [model.model_validate_json(r["data"]) for r in self.conn.execute(sql, args)]
+        sql = f"SELECT id, data FROM {table}" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return [self._parse(model, table, r) for r in self.conn.execute(sql, args)]
+
+    def iter_all(self, model: type[R], *, client_id: str | None = None) -> Iterator[R]:
+        """Like ``all`` but streamed (one record in memory at a time), in id order."""
+        table = model.TABLE
+        sql = f"SELECT id, data FROM {table}" + (" WHERE client_id = ?" if client_id is not None else "") + " ORDER BY id"
+        for r in self.conn.execute(sql, (client_id,) if client_id is not None else ()):
+            yield self._parse(model, table, r)
+
+    def page(self, model: type[R], *, incident_id: str | None = None, client_id: str | None = None,
+             before: int | None = None, after: int | None = None, limit: int = 200) -> Page:
+        """One page of an incident's (or client's) records in the order they were recorded.
+
+        For timelines that must open at once however long they are (an
+        incident with 200,000 notes): records are ordered by the event that
+        last set them (``event_id``, the chain's sequence, never the
+        writer's clock). Newest first by default: pass ``before=page.next``
+        for the next (older) page; or oldest first with ``after=0`` and then
+        ``after=page.next``. Each page is one indexed range read
+        (``<table>_incident_seq``), so its cost does not grow with the
+        incident. ``total`` counts every match (for "200 of 200,000").
+        ``limit`` is clamped to 1..5000.
+        """
+        table = model.TABLE
+        limit = max(1, min(int(limit), 5000))
+        where, args = [], []
+        if incident_id is not None:
+            where.append("incident_id = ?")
+            args.append(incident_id)
+        if client_id is not None:
+            where.append("client_id = ?")
+            args.append(client_id)
+        cond = " AND ".join(where) or "1"
+        total = self.conn.execute(f"SELECT count(*) FROM {table} WHERE {cond}", args).fetchone()[0]
+        if after is not None:
+            sql, bound = f"SELECT id, data, event_id FROM {table} WHERE {cond} AND event_id > ? ORDER BY event_id LIMIT ?", after
+        else:
+            bound = before if before is not None else 2 ** 62
+            sql = f"SELECT id, data, event_id FROM {table} WHERE {cond} AND event_id < ? ORDER BY event_id DESC LIMIT ?"
+        rows = self.conn.execute(sql, [*args, bound, limit + 1]).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page([self._parse(model, table, r) for r in rows], [r["event_id"] for r in rows],
+                    rows[-1]["event_id"] if more else None, total)
 
     def raw_records(self, table: str) -> list[dict]:
         """Record JSON exactly as stored (for dump: no re-validation, no reformatting)."""
-        return [json.loads(r["data"]) for r in self.conn.execute(f"SELECT data FROM {table} ORDER BY id")]
+        out = []
+        for r in self.conn.execute(f"SELECT id, data FROM {table} ORDER BY id"):
+            try:
+                out.append(json.loads(r["data"]))
+            except ValueError as exc:
+                raise DamagedDatabase(f"{self.path}: record {table}/{r['id']} no longer parses ({exc}); {RECOVER}") from None
+        return out
 
     def count(self, table: str) -> int:
-        return self.db[table].count
+        return self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
     def exists(self, table: str, record_id: str) -> bool:
         return self.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (record_id,)).fetchone() is not None
@@ -237,13 +482,38 @@ class Store:
 
     def events(self, *, after: int = 0) -> Iterator[Event]:
         for row in self.conn.execute("SELECT * FROM events WHERE id > ? ORDER BY id", (after,)):
-            yield Event.from_row(dict(row))
+            try:
+                yield Event.from_row(dict(row))
+            except ValueError as exc:
+                raise DamagedDatabase(f"{self.path}: event {row['id']} no longer parses ({exc}); {RECOVER}") from None
 
     def record_events(self, table: str, record_id: str) -> list[Event]:
-        """Every event that changed one record, oldest first (its history)."""
+        """Every event that changed one record, oldest first (its history): one index range (events_record)."""
+        from .projection import record_event_kind
+
         rows = self.conn.execute(
-            "SELECT * FROM events WHERE kind IN (?, ?) AND json_extract(payload, '$.id') = ? "
-            "AND json_extract(payload, '$.type') = ? ORDER BY id",
-            (record_event_kind(table), record_event_kind(table, "delete"), record_id, table),
+            f"SELECT * FROM events WHERE {migrations.EVENT_RECORD_TYPE} = ? AND {migrations.EVENT_RECORD_ID} = ? "
+            "AND kind IN (?, ?) ORDER BY id",
+            (table, record_id, record_event_kind(table), record_event_kind(table, "delete")),
         )
         return [Event.from_row(dict(r)) for r in rows]
+
+    # -- verification records --------------------------------------------------
+
+    def last_verified(self) -> sqlite3.Row | None:
+        """The latest recorded verification (event_id, hash, from_event, scope, at, actor, operator), or None."""
+        return self.conn.execute("SELECT * FROM verifications ORDER BY id DESC LIMIT 1").fetchone()
+
+    def record_verification(self, event_id: int, head_hash: str, *, from_event: int, scope: str) -> bool:
+        """Remember that the chain up to ``event_id`` verified (who, when); False when the store is read-only."""
+        if self.mode != "rw":
+            return False
+        from . import identity
+
+        operator = identity.event_operator()
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO verifications (event_id, hash, from_event, scope, at, actor, operator) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (event_id, head_hash, from_event, scope, utc_stamp(), environment.actor(),
+                 canonical(operator) if operator is not None else None))
+        return True
