@@ -44,7 +44,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, get_args
 
-from . import __version__, environment, paths
+from . import __version__, environment, leftovers, paths
 from .coverage import coverage_rows, state_text
 from .chain import Event
 from .errors import UserError
@@ -636,7 +636,9 @@ def export(
     listed[FILE_SUMS] = sha256sums(listed)
 
     _mkdirs(target.parent)
+    leftovers.sweep(target.parent)  # hidden half-written dossiers left by a killed export
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    leftovers.claim(tmp)  # held until this process ends, so a concurrent sweep leaves it alone
     if on_tmp:
         on_tmp(tmp)
     try:
@@ -718,7 +720,7 @@ def run_child(
     """
     import selectors
 
-    env = dict(os.environ)
+    env = leftovers.child_env()  # the child dies with this process (leftovers.die_with_parent)
     env["PYTHONPATH"] = os.pathsep.join([str(paths.ROOT), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
     env.setdefault("PYTHONUNBUFFERED", "1")
     with tempfile.TemporaryFile() as errfile:

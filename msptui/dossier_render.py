@@ -186,11 +186,16 @@ def child_main() -> int:
     """Run one request: ``kind`` "dossier" (the default) or "review_pack"."""
     from datetime import datetime
 
+    import sqlite3
+
     from .dossier import export
-    from .errors import UserError
+    from .errors import UserError, describe_os_error, describe_sqlite_error
+    from .leftovers import die_with_parent
     from .store import Store
 
+    die_with_parent()  # never outlive the msptui that asked for this render
     extra: dict = {}
+    request: dict = {}
     try:
         request = json.loads(sys.stdin.read())
         generated_at = datetime.fromisoformat(request["generated_at"].replace("Z", "+00:00")) if request.get("generated_at") else None
@@ -223,6 +228,12 @@ def child_main() -> int:
                 raise ValueError(f"unknown request kind {kind!r}")
     except UserError as exc:
         _say({"error": str(exc), "user": True})
+        return 1
+    except OSError as exc:  # full disk, read-only folder: one line naming the path
+        _say({"error": describe_os_error(exc), "user": True})
+        return 1
+    except sqlite3.Error as exc:
+        _say({"error": describe_sqlite_error(request.get("db", "the database"), exc), "user": True})
         return 1
     except Exception as exc:  # a bug: keep the traceback on stderr, one line to the parent
         import traceback

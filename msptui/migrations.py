@@ -118,11 +118,10 @@ def _v3_event_envelope(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX events_subject ON events(subject, id)")
 
 
-#: the record table and id an event is about, as SQL over the event's payload (guarded: a damaged payload
-#: indexes as NULL instead of failing every write and open). Migration 4 indexes exactly these expressions;
-#: a query must spell them the same way to use the index.
-EVENT_RECORD_TYPE = "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.type') END)"
-EVENT_RECORD_ID = "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.id') END)"
+#: the record table and id an event is about: columns filled in from the payload when the event is written
+#: (and by migration 4 for older events); not covered by the hash, so ``verify`` re-derives them from the payload
+EVENT_RECORD_TYPE = "rtype"
+EVENT_RECORD_ID = "rid"
 
 
 def _v4_sequences_verifications_and_paging(conn: sqlite3.Connection) -> None:
@@ -135,8 +134,10 @@ def _v4_sequences_verifications_and_paging(conn: sqlite3.Connection) -> None:
     - ``verifications``: each successful verification (the head it verified,
       when, by whom, from which event), so ``verify --since-last`` checks only
       what was appended after a verified head.
-    - ``events_record``: the events of one record (by payload type and id), so
-      a record's history and verify's projection check are index lookups.
+    - ``events.rtype``/``events.rid`` and ``events_record``: the record an event
+      is about (its payload's type and id, copied into columns when it is
+      written), so a record's history and verify's projection check are
+      covering-index lookups instead of JSON parsing.
     - ``<table>_incident_seq``: an incident's notes, evidence and checklist in
       the order they were recorded (event id), for paged timelines.
     """
@@ -153,11 +154,19 @@ def _v4_sequences_verifications_and_paging(conn: sqlite3.Connection) -> None:
             operator TEXT
         )"""
     )
+    conn.execute("ALTER TABLE events ADD COLUMN rtype TEXT")
+    conn.execute("ALTER TABLE events ADD COLUMN rid TEXT")
+    conn.execute("DROP TRIGGER events_no_update")
     conn.execute(
-        "CREATE INDEX events_record ON events("
-        "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.type') END), "
-        "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.id') END), id)"
+        """UPDATE events SET
+              rtype = CASE WHEN json_valid(payload) AND json_type(payload, '$.type') = 'text' THEN json_extract(payload, '$.type') END,
+              rid = CASE WHEN json_valid(payload) AND json_type(payload, '$.id') = 'text' THEN json_extract(payload, '$.id') END"""
     )
+    conn.execute(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+    conn.execute("CREATE INDEX events_record ON events(rtype, rid, id)")
     for table in ("notes", "evidence", "checklist_items"):
         conn.execute(f"CREATE INDEX {table}_incident_seq ON {table}(incident_id, event_id)")
 
@@ -184,6 +193,11 @@ def current_version(conn: sqlite3.Connection) -> int:
 def migrate(conn: sqlite3.Connection, target: int = LATEST) -> list[int]:
     """Bring the schema up to ``target``; returns the versions applied."""
     applied = []
+    version = current_version(conn)  # no write lock just to learn that nothing needs doing
+    if version > LATEST:
+        raise RuntimeError(f"database schema version {version} is newer than this msptui ({LATEST})")
+    if version >= target:
+        return applied
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -30,7 +30,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__, environment, paths
+from . import __version__, environment, leftovers, paths
 from .catalog import load_catalog
 from .coverage import STATE_LABEL
 from .errors import UserError
@@ -394,8 +394,10 @@ def _write_atomically(target: Path, body: bytes, on_tmp: Callable[[Path], None] 
     _mkdirs(target.parent)
     if target.exists():
         raise UserError(f"{target} already exists: a review pack with this timestamp was already written")
+    leftovers.sweep(target.parent)  # hidden partial packs left by a killed print
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
     tmp = Path(name)
+    leftovers.claim(tmp)
     if on_tmp:
         on_tmp(tmp)
     try:

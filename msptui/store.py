@@ -70,13 +70,13 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-def connect_readonly(path: Path | str, *, immutable: bool = False) -> sqlite3.Connection:
+def connect_readonly(path: Path | str, *, immutable: bool = False, same_thread: bool = True) -> sqlite3.Connection:
     """A read-only connection (``mode=ro``, or ``immutable=1``: no locks, no -shm, no -wal)."""
     from urllib.parse import quote
 
     flag = "immutable=1" if immutable else "mode=ro"
     conn = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?{flag}", uri=True, timeout=BUSY_TIMEOUT_S,
-                           isolation_level=None)
+                           isolation_level=None, check_same_thread=same_thread)
     _pragmas(conn)
     conn.execute("PRAGMA query_only = ON")
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -351,10 +351,15 @@ class Store:
             operator=identity.event_operator(),
             subject=subject_of_payload(kind, payload),
         ).sealed()
+        row = event.as_row()
+        rtype, rid = payload.get("type"), payload.get("id")
+        row["rtype"] = rtype if isinstance(rtype, str) else None
+        row["rid"] = rid if isinstance(rid, str) else None
         self.conn.execute(
-            "INSERT INTO events (id, at, tz, actor, kind, payload, prev_hash, hash, v, operator, subject, body_sha256) "
-            "VALUES (:id, :at, :tz, :actor, :kind, :payload, :prev_hash, :hash, :v, :operator, :subject, :body_sha256)",
-            event.as_row(),
+            "INSERT INTO events (id, at, tz, actor, kind, payload, prev_hash, hash, v, operator, subject, body_sha256, "
+            "rtype, rid) VALUES (:id, :at, :tz, :actor, :kind, :payload, :prev_hash, :hash, :v, :operator, :subject, "
+            ":body_sha256, :rtype, :rid)",
+            row,
         )
         apply(self.conn, event)
         self.conn.execute(

@@ -7,12 +7,19 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ..countdown import item_countdown
-from ..incidents import STATUSES, add_evidence, add_note, checklist, get_incident, open_incident, set_item
-from ..models import INCIDENT_CATEGORIES, Incident
-from ..obligations import DISCLAIMER
-from ..timeutil import fmt_local_and_utc, iso, parse_local
-from .base import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, LazyChoice, echo_text, emit_json, main, pass_ctx
+
+
+def _categories():
+    from ..models import INCIDENT_CATEGORIES
+
+    return INCIDENT_CATEGORIES
+
+
+def _statuses():
+    from ..incidents import STATUSES
+
+    return STATUSES
 
 
 def _csv_list(value: str | None) -> list[str] | None:
@@ -28,7 +35,7 @@ def incident() -> None:
 @click.option("--client", "client_id", required=True, metavar="ID")
 @click.option("--discovered", required=True, metavar="ISO8601", help="When the breach was discovered (local in --tz, or with offset).")
 @click.option("--tz", metavar="ZONE", help="IANA zone the discovery was observed in (default: the client's home zone).")
-@click.option("--category", required=True, type=click.Choice(INCIDENT_CATEGORIES))
+@click.option("--category", required=True, type=LazyChoice(_categories))
 @click.option("--summary", required=True, metavar="TEXT")
 @click.option("--reported-by", metavar="NAME")
 @click.option("--data", "data_types", metavar="LIST", help="Data types involved, comma-separated (default: what the client holds).")
@@ -42,6 +49,9 @@ def incident() -> None:
 def incident_open(ctx: Context, client_id, discovered, tz, category, summary, reported_by, data_types, countries,
                   states, affected, ransom_paid, msp_caused, as_json) -> None:
     """Open an incident and build its checklist; prints the new incident id."""
+    from ..incidents import open_incident
+    from ..timeutil import parse_local
+
     counts: dict[str, int] = {}
     for pair in affected:
         key, _, number = pair.partition("=")
@@ -71,6 +81,9 @@ def incident_open(ctx: Context, client_id, discovered, tz, category, summary, re
 @pass_ctx
 def incidents(ctx: Context, as_json: bool) -> None:
     """List incidents, newest first."""
+    from ..models import Incident
+    from ..timeutil import fmt_local_and_utc, iso
+
     with ctx.open() as store:
         rows = sorted(store.all(Incident), key=lambda i: i.discovered.at, reverse=True)
     if as_json:
@@ -92,6 +105,11 @@ def incidents(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def checklist_cmd(ctx: Context, incident_id: str, as_json: bool) -> None:
     """The incident's checklist with deadlines."""
+    from ..countdown import item_countdown
+    from ..incidents import checklist, get_incident
+    from ..obligations import DISCLAIMER
+    from ..timeutil import fmt_local_and_utc, iso
+
     with ctx.open() as store:
         inc = get_incident(store, incident_id)
         items = checklist(store, incident_id)
@@ -130,6 +148,10 @@ def checklist_cmd(ctx: Context, incident_id: str, as_json: bool) -> None:
 @pass_ctx
 def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -> None:
     """Which obligations apply to the incident and why (decided when it was opened)."""
+    from ..incidents import get_incident
+    from ..obligations import DISCLAIMER
+    from ..timeutil import fmt_local_and_utc
+
     with ctx.open() as store:
         inc = get_incident(store, incident_id)
     rows = [a for a in inc.assessment if a.applies or show_all]
@@ -148,12 +170,15 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
 @main.command()
 @click.argument("incident_id", metavar="INCIDENT")
 @click.argument("item", metavar="ITEM")
-@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--status", type=LazyChoice(_statuses))
 @click.option("--note", metavar="TEXT", help="A note; required with --status not_applicable (the rationale).")
 @click.option("--evidence", "evidence_id", metavar="ID", help="Link an evidence item (see 'evidence add') to this step.")
 @pass_ctx
 def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None, evidence_id: str | None) -> None:
     """Change a checklist item (ITEM is its step id or full id)."""
+    from ..incidents import set_item
+    from ..timeutil import iso
+
     with ctx.open(writes=True) as store:
         changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id)
     echo_text(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
@@ -165,6 +190,8 @@ def check(ctx: Context, incident_id: str, item: str, status: str | None, note: s
 @pass_ctx
 def note(ctx: Context, incident_id: str, text: str) -> None:
     """Add a note to the incident's timeline."""
+    from ..incidents import add_note
+
     with ctx.open(writes=True) as store:
         added = add_note(store, incident_id, text)
     click.echo(added.id)
@@ -185,6 +212,8 @@ def evidence() -> None:
 @pass_ctx
 def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method, as_json: bool) -> None:
     """Hash FILE (streamed) and record it as evidence."""
+    from ..incidents import add_evidence
+
     with ctx.open(writes=True) as store:
         item = add_evidence(store, incident_id, path, name=name, source=source, method=method)
     if as_json:
