@@ -233,6 +233,22 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise DamagedDatabase(describe_sqlite_error(path, exc)) from None
 
+    def _read_only_reason(self) -> str:
+        """Why this store could only be opened read-only, in one line naming the file to fix."""
+        shm = Path(f"{self.path}-shm")
+        if shm.exists() and not os.access(shm, os.W_OK) and os.access(self.path.parent, os.W_OK):
+            try:
+                import pwd
+
+                owner = pwd.getpwuid(shm.stat().st_uid).pw_name
+            except (KeyError, OSError, ImportError):
+                owner = "another user"
+            return (f"{shm}: cannot write: this -shm belongs to {owner} and is not writable by you (left by a msptui "
+                    f"that {owner} ran); reads still work. If no msptui is running, {owner} or root can remove it; "
+                    "MSPTUI_GROUP_MODE=1 avoids it. Nothing was written")
+        return (f"{self.path}: cannot write: the database file, its folder or its mount is read-only; "
+                "reads still work; nothing was written")
+
     def close(self) -> None:
         self.conn.close()
 
@@ -260,8 +276,7 @@ class Store:
         translated into one line naming the database when it is SQLite's.
         """
         if self.mode != "rw":
-            raise UserError(f"{self.path}: cannot write: the database is open read-only (a read-only file, folder "
-                            "or mount, or a -shm owned by another user); nothing was written")
+            raise UserError(self._read_only_reason())
         deadline = time.monotonic() + BUSY_TIMEOUT_S
         while True:
             try:

@@ -386,6 +386,7 @@ def verify(store: Store, *, since_last: bool = False, full: bool = False, record
     """
     result = VerifyResult(False, 0, "", page_check="integrity_check" if full else "quick_check")
     conn = store.conn
+    half: _SqlHalf | None = None
     try:
         other = _second_reader(store)
     except sqlite3.DatabaseError:
@@ -462,6 +463,10 @@ def verify(store: Store, *, since_last: bool = False, full: bool = False, record
         result.ok, result.problem = False, describe_sqlite_error(store.path, exc)
         return result
     finally:
+        if half is not None and half.is_alive():  # never close a connection its thread is still using
+            if other is not None:
+                other.interrupt()
+            half.join()
         for c in (conn, other):
             if c is not None and c.in_transaction:
                 try:
