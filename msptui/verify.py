@@ -187,8 +187,8 @@ class _Walk:
             return "null"
         h = self.subjects.get(subject)
         if h is None:
-            if len(self.subjects) > 50_000:
-                self.subjects.clear()  # bounded: a portfolio has far fewer clients
+            if len(self.subjects) >= 2048:
+                self.subjects.clear()  # bounded: recomputing a hash is cheap, memory growth is not
             h = self.subjects[subject] = subject_hash(subject)
         return '"' + h + '"'
 
