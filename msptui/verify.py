@@ -5,9 +5,10 @@ Checks, stopping at the first discrepancy:
 0. the file: SQLite's own ``PRAGMA quick_check`` (``integrity_check`` with
    ``full=True``) for page-level damage the chain alone cannot see;
 1. the chain, streamed one row at a time: ids contiguous, each prev_hash
-   links, each hash matches the content, the subject is the client the
-   payload is about, and no event is encoded in an older version than the
-   one before it;
+   links, each hash matches the content, and no event is encoded in an older
+   version than the one before it; and (in SQL) each event's subject is the
+   client its payload is about and its rtype/rid columns name the record its
+   payload is about;
 2. the head: the last event is the one the ``chain_head`` row recorded at the
    last append (cutting events off the end is noticed), and the head of the
    last recorded verification is still in the chain (events lost since, e.g.
@@ -253,6 +254,20 @@ class _Walk:
                               f"({before_at[:19]}Z): written with a clock set back")
 
 
+def _columns_problem(conn: sqlite3.Connection, after: int) -> str | None:
+    """The first event whose subject, rtype or rid disagrees with its payload (SQL filter, exact Python check)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    cursor.execute(f"SELECT id, at, tz, actor, kind, payload, prev_hash, hash, v, operator, subject, rtype, rid FROM events "
+                   f"WHERE id > ? AND NOT (subject IS ({_subject_sql()}) AND rtype IS {_key_sql('type')} "
+                   f"AND rid IS {_key_sql('id')}) ORDER BY id", (after,))
+    for row in cursor:
+        problem = _subject_problem(row)
+        if problem:
+            return problem
+    return None
+
+
 # ---------------------------------------------------------------------------
 # 3. the projection
 # ---------------------------------------------------------------------------
@@ -364,6 +379,7 @@ class _SqlHalf(threading.Thread):
         super().__init__(name="msptui-verify-sql", daemon=True)
         self.store, self.conn, self.full, self.after = store, conn, full, after
         self.damage: str | None = None
+        self.columns: str | None = None
         self.projection: str | None = None
         self.error: BaseException | None = None
 
@@ -371,6 +387,8 @@ class _SqlHalf(threading.Thread):
         try:
             self.damage = page_check(self.store, full=self.full, conn=self.conn)
             if self.damage is None:
+                self.columns = _columns_problem(self.conn, self.after)
+            if self.damage is None and self.columns is None:
                 self.projection = _projection_problem(self.store, self.after, conn=self.conn)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             self.error = exc
@@ -425,8 +443,7 @@ def verify(store: Store, *, since_last: bool = False, full: bool = False, record
                      start["_at"] if start else None)
         cursor = conn.cursor()
         cursor.row_factory = None
-        cursor.execute(f"SELECT id, at, tz, actor, kind, payload, prev_hash, hash, v, operator, subject, "
-                       f"rtype, rid, subject IS ({_subject_sql()}) AND rtype IS {_key_sql('type')} AND rid IS {_key_sql('id')} "
+        cursor.execute("SELECT id, at, tz, actor, kind, payload, prev_hash, hash, v, operator, subject, rtype, rid, 1 "
                        "FROM events WHERE id > ? ORDER BY id", (after,))
         problem = lost or walk.run(cursor)
         if other is not None:
@@ -453,8 +470,8 @@ def verify(store: Store, *, since_last: bool = False, full: bool = False, record
         if recorded is None and count:
             result.problem = "chain: the recorded chain head is missing"
             return result
-        if half.projection:
-            result.problem = half.projection
+        if half.columns or half.projection:
+            result.problem = half.columns or half.projection
             return result
         result.ok = True
     except sqlite3.DatabaseError as exc:
