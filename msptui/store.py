@@ -131,8 +131,8 @@ class Page(NamedTuple):
     event_ids: list[int]
     #: pass as ``before`` (newest first) or ``after`` (oldest first) for the next page; None: no more
     next: int | None
-    #: how many records match in all (cheap: one indexed count)
-    total: int
+    #: how many records match in all (only with ``count=True``; else None)
+    total: int | None
 
 
 class Store:
@@ -445,7 +445,7 @@ class Store:
             yield self._parse(model, table, r)
 
     def page(self, model: type[R], *, incident_id: str | None = None, client_id: str | None = None,
-             before: int | None = None, after: int | None = None, limit: int = 200) -> Page:
+             before: int | None = None, after: int | None = None, limit: int = 200, count: bool = False) -> Page:
         """One page of an incident's (or client's) records in the order they were recorded.
 
         For timelines that must open at once however long they are (an
@@ -455,8 +455,9 @@ class Store:
         for the next (older) page; or oldest first with ``after=0`` and then
         ``after=page.next``. Each page is one indexed range read
         (``<table>_incident_seq``), so its cost does not grow with the
-        incident. ``total`` counts every match (for "200 of 200,000").
-        ``limit`` is clamped to 1..5000.
+        incident. ``count=True`` also fills ``total`` with every match (for
+        "200 of 200,000"; an index count, ~15 ms at 200,000 notes), else
+        ``total`` is None. ``limit`` is clamped to 1..5000.
         """
         table = model.TABLE
         limit = max(1, min(int(limit), 5000))
@@ -468,7 +469,7 @@ class Store:
             where.append("client_id = ?")
             args.append(client_id)
         cond = " AND ".join(where) or "1"
-        total = self.conn.execute(f"SELECT count(*) FROM {table} WHERE {cond}", args).fetchone()[0]
+        total = self.conn.execute(f"SELECT count(*) FROM {table} WHERE {cond}", args).fetchone()[0] if count else None
         if after is not None:
             sql, bound = f"SELECT id, data, event_id FROM {table} WHERE {cond} AND event_id > ? ORDER BY event_id LIMIT ?", after
         else:

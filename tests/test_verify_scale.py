@@ -138,7 +138,7 @@ def test_pages_walk_a_long_timeline_in_sequence_order(store):
                            tz="America/Chicago", category="ransomware", summary="pages")
     for i in range(23):
         add_note(store, inc.id, f"n{i}")
-    first = store.page(Note, incident_id=inc.id, limit=10)
+    first = store.page(Note, incident_id=inc.id, limit=10, count=True)
     assert first.total == 23 and [n.text for n in first.records] == [f"n{i}" for i in range(22, 12, -1)]
     assert first.event_ids == sorted(first.event_ids, reverse=True)
     seen = list(first.records)
