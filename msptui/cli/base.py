@@ -17,16 +17,21 @@ longer parses says which record and how to recover.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-import click
+# msptui uses no pydantic plugins; without this, defining the models scans every installed package's
+# entry points for them (~50 ms of every command's start-up). A value set by the user is kept.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from ..errors import UserError, describe_os_error, describe_sqlite_error
-from ..literal import visible
-from ..paths import resolve_db
-from ..store import Store
+import click  # noqa: E402
+
+from ..errors import UserError, describe_os_error, describe_sqlite_error  # noqa: E402
+from ..literal import visible  # noqa: E402
+from ..paths import resolve_db  # noqa: E402
+from ..store import Store  # noqa: E402
 
 #: command name -> the module under msptui.cli that defines it (imported on first use)
 COMMANDS: dict[str, str] = {
