@@ -140,7 +140,9 @@ def validate(path: Path | str, data: dict, store: Store | None = None) -> list[R
     ids: dict[str, set[str]] = {key: set() for key in RECORD_TYPES}
     # pass 1: every record valid and unique, so references may point anywhere in the file
     for key, model in RECORD_TYPES.items():
-        for index, raw in enumerate(data.get(key, [])):
+        items = data.get(key, [])
+        for index, raw in enumerate(items):
+            items[index] = None  # the parsed dict is dropped once its model exists (a large import's memory)
             where = f"{path}: line {raw.pop('_line')}" if isinstance(raw, dict) and "_line" in raw else f"{path}: {key}[{index}]"
             if not isinstance(raw, dict):
                 raise UserError(f"{where}: each record must be a JSON object")
@@ -192,7 +194,27 @@ def import_file(store: Store, path: Path | str) -> list[Event]:
     """Validate the whole file, then write every changed record in one transaction."""
     data = read_file(path)
     records = validate(path, data, store)
+    del data
     return store.put_many(records)
+
+
+def import_count(store: Store, path: Path | str) -> int:
+    """``import_file`` for large files: the same all-or-nothing import, returning only how many records changed.
+
+    Each validated record is released as soon as its event is written and
+    no event is kept, so memory holds the validated records once, not
+    records, events and payloads together.
+    """
+    data = read_file(path)
+    records = validate(path, data, store)
+    del data
+    changed = 0
+    with store.transaction():
+        for index in range(len(records)):
+            if store.put_in_transaction(records[index]) is not None:
+                changed += 1
+            records[index] = None
+    return changed
 
 
 def dump_data(store: Store) -> dict:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, NamedTuple, TypeVar
 
 from . import environment, migrations, paths
-from .chain import CURRENT_VERSION, GENESIS, Event, canonical, parse_stamp, utc_stamp
+from .chain import CURRENT_VERSION, GENESIS, Event, canonical, parse_stamp, sha256_text, subject_hash, utc_stamp
 from .errors import RECOVER, DamagedDatabase, UserError, describe_os_error, describe_sqlite_error
 
 if TYPE_CHECKING:  # the models (pydantic) load only when a command reads or writes records
@@ -148,6 +148,7 @@ class Store:
         self.path = path
         self.conn = conn
         self.mode = mode
+        self._tx: dict | None = None
 
     # -- opening ---------------------------------------------------------------
 
@@ -288,22 +289,33 @@ class Store:
                 if time.monotonic() > deadline:
                     raise UserError(f"{self.path} stayed locked by another msptui for {BUSY_TIMEOUT_S:.0f} s; try again") from None
                 time.sleep(0.05)
+        self._tx = {}
         try:
-            yield self.conn
-        except sqlite3.DatabaseError as exc:
-            self._rollback()
-            raise UserError(describe_sqlite_error(self.path, exc)) from None
-        except BaseException:
-            self._rollback()
-            raise
-        try:
-            self.conn.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            self._rollback()
-            raise UserError(describe_sqlite_error(self.path, exc)) from None
-        except BaseException:
-            self._rollback()
-            raise
+            try:
+                yield self.conn
+                if self._tx.get("moved"):  # the chain head, recorded outside the chain (truncation is noticed)
+                    head_id, head_hash, _ = self._tx["head"]
+                    self.conn.execute(
+                        "INSERT INTO chain_head (one, event_id, hash) VALUES (1, ?, ?) "
+                        "ON CONFLICT(one) DO UPDATE SET event_id=excluded.event_id, hash=excluded.hash",
+                        (head_id, head_hash),
+                    )
+            except sqlite3.DatabaseError as exc:
+                self._rollback()
+                raise UserError(describe_sqlite_error(self.path, exc)) from None
+            except BaseException:
+                self._rollback()
+                raise
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                self._rollback()
+                raise UserError(describe_sqlite_error(self.path, exc)) from None
+            except BaseException:
+                self._rollback()
+                raise
+        finally:
+            self._tx = None
 
     def next_number(self, prefix: str, table: str, column: str) -> int:
         """The next free sequence number for ids ``prefix + N`` (call inside the write lock).
@@ -331,57 +343,77 @@ class Store:
             (prefix, number))
         return number
 
-    def append_in_transaction(self, kind: str, payload: dict) -> Event:
-        """Append inside an open transaction: read head, seal, insert, project.
+    def _tx_state(self) -> dict:
+        """What stays the same within one write transaction: the head so far, who, where.
+
+        Read once per transaction (we hold the write lock, so no one else can
+        move the head): a 280,000-record import must not re-read the head,
+        the operator file and the zone for every event.
+        """
+        state = self._tx
+        if state is None:
+            raise RuntimeError("append_in_transaction needs an open Store.transaction()")
+        if "head" not in state:
+            row = self.conn.execute("SELECT id, hash, at FROM events ORDER BY id DESC LIMIT 1").fetchone()
+            state["head"] = (row["id"], row["hash"], row["at"]) if row else (0, GENESIS, None)
+        if "env" not in state:
+            from . import identity
+
+            operator = identity.event_operator()
+            state["env"] = (environment.local_zone(), environment.actor(), operator,
+                            canonical(operator) if operator is not None else None)
+        return state
+
+    def append_in_transaction(self, kind: str, payload: dict, *, _payload_text: str | None = None,
+                              _record_text: str | None = None) -> Event:
+        """Append inside an open transaction: seal, insert, project (the head is written at COMMIT).
 
         The recorded time comes from this machine's clock, so a clock set
         days back would write history out of order (a back-dated note before
         the incident it belongs to): a write whose clock reads earlier than
         the last event by more than CLOCK_SKEW_TOLERANCE_S is refused.
         When something *happened* is the act's own ``at``, never this.
+
+        The event is encoded once: the canonical payload text is what is
+        stored, hashed (inside the body) and, for a record, projected.
         """
-        row = self.conn.execute("SELECT id, hash, at FROM events ORDER BY id DESC LIMIT 1").fetchone()
-        prev_id, prev_hash = (row["id"], row["hash"]) if row else (0, GENESIS)
+        from json.encoder import encode_basestring as q
+
+        from .projection import apply, subject_of_payload
+
+        state = self._tx_state()
+        prev_id, prev_hash, prev_at = state["head"]
         now = utc_stamp()
-        if row is not None:
-            behind = (parse_stamp(row["at"]) - parse_stamp(now)).total_seconds()
+        if prev_at is not None:
+            behind = (parse_stamp(prev_at) - parse_stamp(now)).total_seconds()
             if behind > CLOCK_SKEW_TOLERANCE_S:
                 raise UserError(
                     f"this machine's clock reads {now[:19]}Z, {behind / 3600:.1f} h before the last recorded event "
-                    f"({row['at'][:19]}Z): fix the clock (NTP) and try again; nothing was written"
+                    f"({prev_at[:19]}Z): fix the clock (NTP) and try again; nothing was written"
                 )
-        from . import identity
-        from .projection import apply, subject_of_payload
-
-        payload = json.loads(canonical(payload))
-        event = Event(
-            id=prev_id + 1,
-            at=now,
-            tz=environment.local_zone(),
-            actor=environment.actor(),
-            kind=kind,
-            payload=payload,
-            prev_hash=prev_hash,
-            v=CURRENT_VERSION,
-            operator=identity.event_operator(),
-            subject=subject_of_payload(kind, payload),
-        ).sealed()
-        row = event.as_row()
+        tz, actor, operator, operator_text = state["env"]
+        if _payload_text is None:
+            _payload_text = canonical(payload)
+            payload = json.loads(_payload_text)
+        subject = subject_of_payload(kind, payload)
+        body = (f'{{"actor":{q(actor)},"at":{q(now)},"operator":{operator_text or "null"},"payload":{_payload_text},'
+                f'"tz":{q(tz)}}}')
+        body_sha = sha256_text(body)
+        subject_json = "null" if subject is None else q(subject_hash(subject))
+        header = (f'{{"body_sha256":"{body_sha}","id":{prev_id + 1},"kind":{q(kind)},"prev_hash":"{prev_hash}",'
+                  f'"subject":{subject_json},"v":{CURRENT_VERSION}}}')
+        event = Event(id=prev_id + 1, at=now, tz=tz, actor=actor, kind=kind, payload=payload, prev_hash=prev_hash,
+                      hash=sha256_text(header), v=CURRENT_VERSION, operator=operator, subject=subject)
         rtype, rid = payload.get("type"), payload.get("id")
-        row["rtype"] = rtype if isinstance(rtype, str) else None
-        row["rid"] = rid if isinstance(rid, str) else None
         self.conn.execute(
             "INSERT INTO events (id, at, tz, actor, kind, payload, prev_hash, hash, v, operator, subject, body_sha256, "
-            "rtype, rid) VALUES (:id, :at, :tz, :actor, :kind, :payload, :prev_hash, :hash, :v, :operator, :subject, "
-            ":body_sha256, :rtype, :rid)",
-            row,
+            "rtype, rid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (event.id, now, tz, actor, kind, _payload_text, prev_hash, event.hash, CURRENT_VERSION, operator_text,
+             subject, body_sha, rtype if isinstance(rtype, str) else None, rid if isinstance(rid, str) else None),
         )
-        apply(self.conn, event)
-        self.conn.execute(
-            "INSERT INTO chain_head (one, event_id, hash) VALUES (1, ?, ?) "
-            "ON CONFLICT(one) DO UPDATE SET event_id=excluded.event_id, hash=excluded.hash",
-            (event.id, event.hash),
-        )
+        apply(self.conn, event, record_text=_record_text)
+        state["head"] = (event.id, event.hash, now)
+        state["moved"] = True
         return event
 
     def append(self, kind: str, payload: dict) -> Event:
@@ -390,14 +422,20 @@ class Store:
             return self.append_in_transaction(kind, payload)
 
     def put_in_transaction(self, record: Record) -> Event | None:
+        from json.encoder import encode_basestring as q
+
         from .projection import record_event_kind
 
         table = table_of(record)
         data = record.model_dump(mode="json")
+        record_text = canonical(data)
         current = self.conn.execute(f"SELECT data FROM {table} WHERE id = ?", (record.id,)).fetchone()
-        if current is not None and current["data"] == canonical(data):
+        if current is not None and current["data"] == record_text:
             return None
-        return self.append_in_transaction(record_event_kind(table), {"type": table, "id": record.id, "record": data})
+        # canonical({"id", "record", "type"}) written out: the keys sort as id < record < type
+        payload_text = f'{{"id":{q(record.id)},"record":{record_text},"type":{q(table)}}}'
+        return self.append_in_transaction(record_event_kind(table), {"type": table, "id": record.id, "record": data},
+                                          _payload_text=payload_text, _record_text=record_text)
 
     def put(self, record: Record) -> Event | None:
         """Create or replace a record; returns its event, or None if nothing changed."""

@@ -91,11 +91,11 @@ def show(ctx: Context, client_id: str, at_text: str | None, as_json: bool) -> No
 @pass_ctx
 def import_(ctx: Context, path: str) -> None:
     """Import records from a JSON record file (or a CSV of clients). All or nothing."""
-    from ..recordfile import import_file
+    from ..recordfile import import_count
 
     with ctx.open(create=True, writes=True) as store:
-        events = import_file(store, path)
-    click.echo(f"imported {path}: {len(events)} records changed")
+        changed = import_count(store, path)
+    click.echo(f"imported {path}: {changed} records changed")
 
 
 @main.command()
