@@ -156,9 +156,15 @@ def validate(path: Path | str, data: dict, store: Store | None = None) -> list[R
                 raise UserError(f"{label}: duplicate id in this file")
             ids[key].add(record.id)
             parsed.append((label, key, record))
-    # pass 2: references resolve to this file or the database
+    # pass 2: references resolve to this file or the database; nothing was discovered in the future
+    from datetime import datetime, timedelta, timezone
+
+    latest = datetime.now(timezone.utc) + timedelta(minutes=5)
     for label, key, record in parsed:
         _check_references(label, key, record, ids, store, catalog)
+        if key == "incidents" and record.discovered.at > latest:
+            raise UserError(f"{label}: field 'discovered': {record.discovered.at.isoformat()} is in the future "
+                            "(a clock or time-zone mistake?)")
     return [record for _, _, record in parsed]
 
 

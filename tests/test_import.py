@@ -128,3 +128,16 @@ def test_clients_csv_sectors_round_trip(store, tmp_path, cli):
     bad.write_text("id,name,engagement,home_tz,sectors\nx,X,managed,UTC,casino\n")
     result = cli("import", str(bad))
     assert result.exit_code == 1 and "field 'sectors.0'" in result.stderr
+
+
+def test_an_incident_discovered_in_the_future_is_refused(store, tmp_path):
+    """A wrong clock or zone must not produce an incident 'discovered' in 38 hours."""
+    from msptui.models import Incident
+
+    record = {"id": "acme-20991231-1", "client_id": "acme", "category": "bec", "summary": "from the future",
+              "discovered": {"at": "2099-12-31T09:00:00Z", "tz": "UTC"}, "reported_by": "x"}
+    Incident.model_validate({**record, "discovered": {"at": "2026-01-01T09:00:00Z", "tz": "UTC"}})  # valid but for the date
+    path = record_file(tmp_path, clients=[client_rec("acme")], incidents=[record])
+    with pytest.raises(UserError, match=r"incidents\[0\].*field 'discovered'.*in the future"):
+        import_file(store, path)
+    assert store.count("clients") == 0, "nothing was written"
