@@ -437,6 +437,21 @@ class Store:
         return self.append_in_transaction(record_event_kind(table), {"type": table, "id": record.id, "record": data},
                                           _payload_text=payload_text, _record_text=record_text)
 
+    def put_text_in_transaction(self, table: str, record_id: str, record_text: str) -> Event | None:
+        """Like ``put_in_transaction`` for a record already validated and given as its canonical JSON
+        (``recordfile.import_count``): appends only if it differs from what is stored."""
+        from json.encoder import encode_basestring as q
+
+        from .projection import record_event_kind
+
+        current = self.conn.execute(f"SELECT data FROM {table} WHERE id = ?", (record_id,)).fetchone()
+        if current is not None and current["data"] == record_text:
+            return None
+        payload_text = f'{{"id":{q(record_id)},"record":{record_text},"type":{q(table)}}}'
+        return self.append_in_transaction(record_event_kind(table),
+                                          {"type": table, "id": record_id, "record": json.loads(record_text)},
+                                          _payload_text=payload_text, _record_text=record_text)
+
     def put(self, record: Record) -> Event | None:
         """Create or replace a record; returns its event, or None if nothing changed."""
         with self.transaction():
