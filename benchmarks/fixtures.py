@@ -37,7 +37,9 @@ def cache_path(name: str) -> Path:
 
 def chain_db(n: int, *, quiet: bool = False) -> tuple[Path, list[str]]:
     """(path, incident ids) of a cached database with exactly ``n`` events (n >= 300)."""
-    path = cache_path(f"chain-{n}.db")
+    from msptui.migrations import LATEST
+
+    path = cache_path(f"chain-{n}-schema{LATEST}.db")  # a cache built by another schema is not reused
     ids_file = path.with_suffix(".incidents")
     if path.exists() and ids_file.exists():
         return path, ids_file.read_text().split()

@@ -146,7 +146,7 @@ def bench_portfolio(n: int, reviews: int, work: Path) -> Path:
 
 
 def bench_badges(n: int, reviews: int, work: Path) -> None:
-    from msptui import portfolio
+    from msptui import posture_stream as portfolio
     from msptui.models import Client
     from msptui.store import Store
 

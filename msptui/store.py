@@ -602,9 +602,11 @@ class Store:
         row = self.conn.execute("SELECT kind FROM events WHERE id = 1").fetchone()
         return row is not None and row["kind"] == DEMO_KIND
 
-    def events_about(self, client_id: str) -> Iterator[Event]:
-        """Every event whose subject is this client, in chain order (indexed: no full scan)."""
-        for row in self.conn.execute("SELECT * FROM events WHERE subject = ? ORDER BY id", (client_id,)):
+    def events_about(self, client_id: str, *, newest_first: bool = False) -> Iterator[Event]:
+        """Every event whose subject is this client, in chain order or newest first (indexed: no full scan;
+        a caller that stops early reads only what it took)."""
+        order = "DESC" if newest_first else ""
+        for row in self.conn.execute(f"SELECT * FROM events WHERE subject = ? ORDER BY id {order}", (client_id,)):
             try:
                 yield Event.from_row(dict(row))
             except ValueError as exc:
@@ -631,6 +633,25 @@ class Store:
             (table, record_id, record_event_kind(table), record_event_kind(table, "delete")),
         )
         return [Event.from_row(dict(r)) for r in rows]
+
+    def record_before(self, table: str, record_id: str, before: int) -> dict | None:
+        """The record as the last event before event ``before`` left it (None: not yet created, or deleted).
+
+        One index probe (events_record): what a paged timeline needs to say
+        what an update changed when the record's earlier versions are on an
+        older page.
+        """
+        from .projection import record_event_kind
+
+        row = self.conn.execute(
+            f"SELECT * FROM events WHERE {migrations.EVENT_RECORD_TYPE} = ? AND {migrations.EVENT_RECORD_ID} = ? "
+            "AND kind IN (?, ?) AND id < ? ORDER BY id DESC LIMIT 1",
+            (table, record_id, record_event_kind(table), record_event_kind(table, "delete"), before),
+        ).fetchone()
+        if row is None:
+            return None
+        record = Event.from_row(dict(row)).payload.get("record")
+        return record if isinstance(record, dict) else None
 
     # -- verification records --------------------------------------------------
 

@@ -62,7 +62,7 @@ def posture(ctx: Context, client_id: str | None, explain: bool, as_json: bool) -
     """
     with ctx.open() as store:
         if client_id is None:  # the whole portfolio, read one chunk of clients at a time (bounded memory)
-            from ..portfolio import assess_streamed
+            from ..posture_stream import assess_streamed
 
             findings = list(assess_streamed(store, now=datetime.now(timezone.utc)))
         else:

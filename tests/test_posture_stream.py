@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from msptui import portfolio
+from msptui import posture_stream as portfolio
 from msptui.models import Client, InsurancePolicy
 from msptui.posture import assess, badges as to_badges
 
@@ -73,3 +73,18 @@ def test_posture_cli_output_is_unchanged_by_streaming(cli, demo):
     out = cli("posture", "--json")
     assert out.exit_code == 0
     assert json.loads(out.stdout) == json.loads(json.dumps([f.as_dict() for f in assess(demo, now=datetime.now(timezone.utc))], default=str))
+
+
+def test_home_badges_add_the_open_incident_to_the_cached_posture(demo):
+    """The home screen's column: cached posture labels plus INCIDENT, which is a fact of now and never cached."""
+    from msptui.incidents import open_incident
+    from msptui.views.portfolio import badges as home_badges
+
+    before = home_badges(demo, now=NOW)
+    assert not any(label.startswith("INCIDENT") for labels in before.values() for label in labels)
+    open_incident(demo, client_id="tallgrass-vet", discovered=datetime.now(timezone.utc) - timedelta(hours=1),
+                  tz="America/Chicago", category="ransomware", summary="files encrypted")
+    after = home_badges(demo, now=NOW)
+    assert after["tallgrass-vet"][-1] == "INCIDENT"
+    assert after["tallgrass-vet"][:-1] == portfolio.badges(demo, now=NOW).by_client.get("tallgrass-vet", [])
+    assert portfolio.badges(demo, now=NOW).source == "cache"  # the incident was folded in incrementally, then cached
