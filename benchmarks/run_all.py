@@ -16,6 +16,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ("core (verify, evidence hashing)", "core_bench.py", []),
+    ("scale (append latency, verify at 100k/1M events, timeline page)", "scale_bench.py", []),
+    ("start-up (clients --json, note vs sqlite-utils query)", "startup_bench.py", []),
+    ("portfolio (20k-client import and posture, badges on 10k)", "portfolio_bench.py", []),
+    ("soak (8 writers, export and backup loops, replicator)", "soak_bench.py", []),
     ("posture", "posture_bench.py", []),
     ("TUI", "tui_bench.py", []),
     ("export", "export_bench.py", []),

@@ -47,7 +47,6 @@ from .models import (
     NotificationAck,
     validated,
 )
-from .obligations import load_rules
 from .store import Store
 
 CHANNELS = ("email", "portal", "letter", "phone", "hotline", "in_person", "other")
@@ -151,6 +150,8 @@ def _written_required(store: Store, item: ChecklistItem) -> InsurancePolicy | No
     """The policy whose notice condition requires written notice, when ``item`` is that policy's notice step."""
     if not item.policy_id or not item.rule:
         return None
+    from .obligations import load_rules
+
     rule = load_rules().get(item.rule)
     policy = store.get(InsurancePolicy, item.policy_id)
     if rule is not None and rule.from_policy and policy is not None and policy.notice.written:
@@ -363,6 +364,8 @@ def notice_prefill(view, item: ChecklistItem) -> dict[str, str]:
         elif policy.claims_address:
             out.update(address=policy.claims_address.splitlines()[0], channel="letter")
         return out
+    from .obligations import load_rules
+
     rule = load_rules().get(item.rule or "")
     if rule is not None and rule.party == "msp":
         contact = next((c for c in view.client.contacts if c.role in ("primary", "executive", "emergency")), None)

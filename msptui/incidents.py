@@ -39,11 +39,11 @@ def _now() -> datetime:
 
 
 def _next_number(store: Store, table: str, column: str, prefix: str) -> int:
-    """Next free sequence number for ids starting with ``prefix`` (call inside the write lock)."""
-    rows = store.conn.execute(f"SELECT id FROM {table} WHERE {column} IS NOT NULL AND id LIKE ? ESCAPE '\\'",
-                              (prefix.replace("_", "\\_").replace("%", "\\%") + "%",)).fetchall()
-    numbers = [int(r["id"][len(prefix):]) for r in rows if r["id"][len(prefix):].isdigit()]
-    return max(numbers, default=0) + 1
+    """Next free sequence number for ids starting with ``prefix`` (call inside the write lock).
+
+    Constant time whatever the incident's length (``Store.next_number``).
+    """
+    return store.next_number(prefix, table, column)
 
 
 def check_when(incident: Incident, at: datetime, field: str = "--at", *, now: datetime | None = None) -> None:

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable
+from typing import Iterable, get_args
 
 from pydantic import BaseModel, ConfigDict
 
 from . import jurisdictions
 from .errors import UserError
-from .models import INCIDENT_CATEGORIES, Client
-from .obligations import DATA_KINDS
+from .models import INCIDENT_CATEGORIES, Client, DataKind
 from .timeutil import TimeError, get_zone, parse_local
 
+DATA_KINDS: tuple[str, ...] = get_args(DataKind)
 #: the statuses an incident can have
 STATUSES = ("open", "contained", "closed")
 #: how far ahead of this machine's clock a typed instant may be (two clocks never agree exactly)

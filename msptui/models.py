@@ -128,7 +128,7 @@ class Record(BaseModel):
       decides which dossier carries it.
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=False)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=False, defer_build=True)
 
     TABLE: ClassVar[str] = ""
     LABEL: ClassVar[str] = ""
@@ -147,7 +147,7 @@ class Record(BaseModel):
 class Part(BaseModel):
     """Base of nested parts of a record."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # ---------------------------------------------------------------------------

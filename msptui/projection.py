@@ -41,7 +41,8 @@ def subject_of_payload(kind: str, payload: dict) -> str | None:
     return client_id if isinstance(client_id, str) else None
 
 
-def apply(conn: sqlite3.Connection, event: Event) -> None:
+def apply(conn: sqlite3.Connection, event: Event, *, record_text: str | None = None) -> None:
+    """Project one event. ``record_text``: the record's canonical JSON when the caller has it already."""
     table, _, action = event.kind.partition(".")
     if table not in RECORD_TYPES:
         return
@@ -53,7 +54,7 @@ def apply(conn: sqlite3.Connection, event: Event) -> None:
             f"INSERT INTO {table} (id, client_id, incident_id, data, event_id) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET client_id=excluded.client_id, incident_id=excluded.incident_id, "
             "data=excluded.data, event_id=excluded.event_id",
-            (payload["id"], client_id, incident_id, canonical(record), event.id),
+            (payload["id"], client_id, incident_id, record_text if record_text is not None else canonical(record), event.id),
         )
     elif action == "delete":
         conn.execute(f"DELETE FROM {table} WHERE id = ?", (payload["id"],))

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from pydantic import BaseModel
 
 from .chain import Event, parse_stamp
 from .models import RECORD_TYPES
+
+if TYPE_CHECKING:
+    from .store import Store
 
 #: an act entered this long after it happened is flagged ("entered 2 days later")
 LATE_ENTRY_SECONDS = 3600
@@ -141,10 +144,19 @@ def about_incident(event: Event, incident_id: str) -> bool:
     return payload.get("incident_id") == incident_id
 
 
-def build(events: Iterable[Event], incident_id: str) -> list[TimelineEntry]:
-    """The incident's timeline from its client's events (in chain order)."""
+_UNSEEN = object()
+
+
+def build(events: Iterable[Event], incident_id: str, *,
+          earlier: Callable[[str, str, int], dict | None] | None = None) -> list[TimelineEntry]:
+    """The incident's timeline from its client's events (in chain order).
+
+    ``earlier(table, record_id, event_id)`` gives a record's version before
+    an event when the events start part-way through the chain (a page), so
+    an update still reads "changed ..." rather than "created".
+    """
     out: list[TimelineEntry] = []
-    previous: dict[tuple[str, str], dict] = {}
+    previous: dict[tuple[str, str], Any] = {}
     run: list[Event] = []  # consecutive checklist-item creations
 
     def flush() -> None:
@@ -165,7 +177,10 @@ def build(events: Iterable[Event], incident_id: str) -> list[TimelineEntry]:
             continue
         key = (event.payload.get("type"), event.payload.get("id"))
         record = event.payload.get("record") if isinstance(event.payload.get("record"), dict) else None
-        created_item = key[0] == "checklist_items" and record is not None and key not in previous
+        before = previous.get(key, _UNSEEN)
+        if before is _UNSEEN:
+            before = earlier(str(key[0]), str(key[1]), event.id) if earlier is not None and record is not None else None
+        created_item = key[0] == "checklist_items" and record is not None and before is None
         if created_item and (not run or run[-1].id == event.id - 1):
             run.append(event)
         else:
@@ -173,8 +188,28 @@ def build(events: Iterable[Event], incident_id: str) -> list[TimelineEntry]:
             if created_item:
                 run.append(event)
             else:
-                out.append(_entry(event, previous.get(key)))
-        if record is not None:
-            previous[key] = record
+                out.append(_entry(event, before))
+        previous[key] = record
     flush()
     return out
+
+
+def recent(store: "Store", client_id: str, incident_id: str, limit: int) -> tuple[list[TimelineEntry], bool]:
+    """The newest ``limit`` events of the incident's timeline (oldest first), and whether older ones exist.
+
+    What the incident screen opens with, so an incident with 200,000 notes
+    opens at once: the client's events are read newest first and the scan
+    stops at the ``limit``-th one about this incident. Asking again with a
+    larger ``limit`` extends the page back in time without a gap, however
+    many events were added meanwhile.
+    """
+    picked: list[Event] = []
+    more = False
+    for event in store.events_about(client_id, newest_first=True):
+        if about_incident(event, incident_id):
+            if len(picked) == limit:
+                more = True
+                break
+            picked.append(event)
+    picked.reverse()
+    return build(picked, incident_id, earlier=store.record_before), more

@@ -50,7 +50,7 @@ def home_rows(store: Any) -> tuple[list[ClientRow], int, bool]:
 def home_badges(store: Any) -> dict[str | None, list[str]]:
     from msptui.views.portfolio import badges
 
-    return badges(store)[1]
+    return badges(store)
 
 
 class HomeScreen(DbMixin, Screen):

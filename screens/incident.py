@@ -95,10 +95,22 @@ class HashFinished(Message):
         self.error = error
 
 
-def load_view(store, incident_id: str):
+#: the timeline tab reads this many of the newest events at first, and twice as many each time the
+#: cursor reaches its last row (older entries), so a 200,000-note incident opens at once
+TIMELINE_PAGE = 500
+
+
+class OlderEntries:
+    """The timeline's last row when older events were not read: highlighting it reads more."""
+
+
+OLDER = OlderEntries()
+
+
+def load_view(store, incident_id: str, timeline_limit: int = TIMELINE_PAGE):
     from msptui.views.incident import incident_view
 
-    return incident_view(store, incident_id, as_of=now_utc())
+    return incident_view(store, incident_id, as_of=now_utc(), timeline_limit=timeline_limit)
 
 
 def set_status(store, incident_id: str, item_id: str, status: str) -> str:
@@ -270,6 +282,8 @@ class IncidentScreen(DbMixin, Screen):
         self._clocks_for: int | None = None
         self.data_head: int | None = None
         self.by_section = False
+        self.timeline_limit = TIMELINE_PAGE
+        self._reading_older = False
         self._cancel = threading.Event()
         self.hashing = False
         self._last_progress = 0.0
@@ -312,7 +326,16 @@ class IncidentScreen(DbMixin, Screen):
 
     # -- data ------------------------------------------------------------------
     def action_refresh(self) -> None:
-        self.db("view", load_view, self.incident_id)
+        self.db("view", load_view, self.incident_id, self.timeline_limit)
+
+    def read_older(self) -> None:
+        """The cursor reached the timeline's 'older entries' row: read twice as far back (in the worker)."""
+        if self._reading_older:
+            return
+        self._reading_older = True
+        self.timeline_limit *= 2
+        self.query_one("#event-detail", SafeStatic).update(Content(" reading older entries..."))
+        self.action_refresh()
 
     def external_change(self, head: int) -> None:
         if self.data_head != head:
@@ -322,6 +345,7 @@ class IncidentScreen(DbMixin, Screen):
         self.query_one("#topbar", SafeStatic).update(topbar(self.app, first=self.incident_id))
 
     def failed_view(self, error: str) -> None:
+        self._reading_older = False
         self.query_one("#summary", SafeStatic).update(Content(" " + clean(error, limit=300)))
         self.app.say(error, severity="error")  # type: ignore[attr-defined]
 
@@ -348,7 +372,9 @@ class IncidentScreen(DbMixin, Screen):
             + (f" + {others} other(s) the client declined or owns" if others else "")
             + f", state as of discovery ({clean(view.coverage_basis, limit=120)})"))
         self.query_one("#cov", RowList).set_rows(view.coverage, keep=True)
-        self.query_one("#events", RowList).set_rows(list(reversed(view.timeline)), keep=not first)
+        self._reading_older = False
+        self.query_one("#events", RowList).set_rows([*reversed(view.timeline), *([OLDER] if view.timeline_more else [])],
+                                                    keep=not first)
         self.query_one("#ev", RowList).set_rows(view.evidence, keep=True)
         self.query_one("#logrows", RowList).set_rows(self.log_rows(), keep=True)
         self.query_one("#log-summary", SafeStatic).update(Content(clean(
@@ -417,6 +443,8 @@ class IncidentScreen(DbMixin, Screen):
     def format_event(self, entry, width: int) -> Text:
         """In the order it was recorded (the chain's order), stamped when it was entered; an act
         entered more than an hour after it happened says when it happened."""
+        if entry is OLDER:
+            return Text(f"... older entries: move here to read {self.timeline_limit:,} more", style="italic", no_wrap=True)
         tz = self.view.incident.discovered.tz if self.view else "UTC"
         line = Text(no_wrap=True)
         line.append(fmt_at(entry.recorded_at, tz)[:16] + " ", style="dim")
@@ -488,7 +516,9 @@ class IncidentScreen(DbMixin, Screen):
             t.append(clean(refs or "no review recommended or declined this item", limit=400), style="italic")
             self.query_one("#cov-detail", SafeStatic).update(t)
         ev = self.query_one("#events", RowList).current
-        if ev is not None:
+        if ev is OLDER:
+            self.read_older()
+        elif ev is not None:
             t = Text(f"{TIMELINE_WORD.get(ev.kind, ev.kind)} by {clean(ev.who, limit=40)}"
                      + (f" (login {clean(ev.login, limit=20)})" if ev.login != ev.who else ""), style="bold")
             if ev.entered_late:

@@ -21,9 +21,9 @@ from screens.widgets import DbMixin, Footer, RowList, SafeStatic, clean, fit, to
 
 
 def load_findings(store) -> tuple[list[Any], dict[str, str], int]:
-    from msptui.views.portfolio import badges, client_rows
+    from msptui.views.portfolio import client_rows, findings as all_findings
 
-    findings, _badges = badges(store)
+    findings = all_findings(store)
     names = {r.id: r.name for r in client_rows(store)}
     return findings, names, store.head()[0]
 

@@ -14,8 +14,9 @@ from msptui.store import Store
 
 @pytest.fixture(autouse=True)
 def _private_config(tmp_path_factory, monkeypatch):
-    """Every test gets its own empty config folder: no developer's operator identity or signing key leaks in."""
+    """Every test gets its own empty config and cache folders: no developer's operator identity, signing key or cached badges leak in."""
     monkeypatch.setenv("MSPTUI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("MSPTUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("MSPTUI_OPERATOR", raising=False)
 
 

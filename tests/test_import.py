@@ -7,7 +7,7 @@ import json
 import pytest
 
 from msptui.errors import UserError
-from msptui.recordfile import dump_data, import_file
+from msptui.recordfile import dump_data, import_count, import_file
 from msptui.store import Store
 
 from .conftest import SIGNED, client_rec, record_file
@@ -21,6 +21,31 @@ AGREEMENT = {
 
 def _events(store: Store) -> int:
     return store.head()[0]
+
+
+@pytest.fixture(params=["import_file", "import_count"])
+def importer(request):
+    """Both importers: the in-memory one (API) and the streamed one 'msptui import' uses, with the same errors."""
+    return {"import_file": import_file, "import_count": import_count}[request.param]
+
+
+def test_the_streamed_import_writes_the_same_chain_as_the_in_memory_one(tmp_path):
+    """Same records, same order, same events (so a dossier or verify cannot tell which one wrote them)."""
+    from msptui.demo import DEMO_FILE, demo_data
+
+    data = demo_data()
+    path = tmp_path / "demo.json"
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    chains = []
+    for name, fn in (("a", import_file), ("b", import_count)):
+        with Store.open(tmp_path / f"{name}.db", create=True) as s:
+            fn(s, path)
+            chains.append([(r["kind"], r["payload"], r["subject"], r["rtype"], r["rid"])
+                           for r in s.conn.execute("SELECT * FROM events ORDER BY id")])
+            tables = {t: s.raw_records(t) for t in ("clients", "agreements", "reviews", "policies")}
+            chains[-1].append(tables)
+    assert chains[0] == chains[1] and len(chains[0]) > 50
+    assert DEMO_FILE.exists()
 
 
 def test_import_writes_every_record_once(store, tmp_path):
@@ -46,10 +71,10 @@ def test_import_writes_every_record_once(store, tmp_path):
         ({"clients": [client_rec("acme", engagement="freebie")]}, "field 'engagement'"),
     ],
 )
-def test_one_bad_record_writes_nothing(store, tmp_path, lists, expected):
+def test_one_bad_record_writes_nothing(store, tmp_path, lists, expected, importer):
     path = record_file(tmp_path, **lists)
     with pytest.raises(UserError) as exc:
-        import_file(store, path)
+        importer(store, path)
     message = str(exc.value)
     assert message.startswith(str(path)) and expected in message and "\n" not in message
     assert _events(store) == 0 and store.count("clients") == 0
@@ -67,11 +92,11 @@ def test_one_bad_record_writes_nothing(store, tmp_path, lists, expected):
         (b'{"format": "msptui", "version": 1, "clients": [{"id": "a", "id": "b"}]}', "key 'id' appears twice"),
     ],
 )
-def test_malformed_files(store, tmp_path, content, expected):
+def test_malformed_files(store, tmp_path, content, expected, importer):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
     with pytest.raises(UserError, match=None) as exc:
-        import_file(store, path)
+        importer(store, path)
     assert expected in str(exc.value)
     assert _events(store) == 0
 
@@ -128,3 +153,16 @@ def test_clients_csv_sectors_round_trip(store, tmp_path, cli):
     bad.write_text("id,name,engagement,home_tz,sectors\nx,X,managed,UTC,casino\n")
     result = cli("import", str(bad))
     assert result.exit_code == 1 and "field 'sectors.0'" in result.stderr
+
+
+def test_an_incident_discovered_in_the_future_is_refused(store, tmp_path):
+    """A wrong clock or zone must not produce an incident 'discovered' in 38 hours."""
+    from msptui.models import Incident
+
+    record = {"id": "acme-20991231-1", "client_id": "acme", "category": "bec", "summary": "from the future",
+              "discovered": {"at": "2099-12-31T09:00:00Z", "tz": "UTC"}, "reported_by": "x"}
+    Incident.model_validate({**record, "discovered": {"at": "2026-01-01T09:00:00Z", "tz": "UTC"}})  # valid but for the date
+    path = record_file(tmp_path, clients=[client_rec("acme")], incidents=[record])
+    with pytest.raises(UserError, match=r"incidents\[0\].*field 'discovered'.*in the future"):
+        import_file(store, path)
+    assert store.count("clients") == 0, "nothing was written"

@@ -338,9 +338,9 @@ def test_evidence_swapped_for_a_symlink_while_hashing_is_refused(tmp_path, monke
 
 def test_every_command_checks_its_input():
     """A command added with a plain @click.command (not through main) would skip check_params."""
-    from msptui.cli.base import CheckedCommand, Group
+    from msptui.cli.base import CheckedCommand, CheckedGroup
 
-    unchecked = [" ".join(path) for path, command in _walk(main) if not isinstance(command, (CheckedCommand, Group))]
+    unchecked = [" ".join(path) for path, command in _walk(main) if not isinstance(command, (CheckedCommand, CheckedGroup))]
     assert unchecked == []
 
 

@@ -761,3 +761,35 @@ def test_notification_decision_and_cost_forms_fill_the_log_tab(db):
         assert (d.party, str(d.cap), d.currency) == ("insurer", "25000", "USD")
         assert (str(c.amount), str(c.hours)) == ("150.50", "1.5")
     run(go())
+
+
+def test_timeline_tab_reads_the_newest_entries_first_and_older_ones_when_the_cursor_gets_there(db, monkeypatch):
+    """A long incident opens at once: only the newest page is read; the last row reads further back."""
+    import screens.incident as incident_screen
+    from msptui.incidents import add_note
+
+    monkeypatch.setattr(incident_screen, "TIMELINE_PAGE", 8)
+
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            incident_id = await open_breach_and_submit(pilot)
+            with Store.open(db) as store:
+                for i in range(30):
+                    add_note(store, incident_id, f"hourly check {i:02d}")
+            await pilot.press("ctrl+r", "4")
+            await wait_text(pilot, "hourly check 29")
+            screen = app.screen
+            events = screen.query_one("#events")
+            assert screen.view.timeline_more and len(screen.view.timeline) == 8
+            assert events.rows[-1] is incident_screen.OLDER
+            await pilot.press("G")  # the 'older entries' row: reads 16, then 32 ... until the start
+            await wait_for(pilot, lambda: len(screen.view.timeline) == 16, what="16 entries read")
+            for _ in range(4):
+                await pilot.press("G")
+                await pilot.pause(0.2)
+            await wait_for(pilot, lambda: not screen.view.timeline_more, what="the whole timeline read")
+            assert events.rows[-1] is not incident_screen.OLDER and events.rows[-1].kind == "incident_opened"
+            assert [e.text for e in screen.view.timeline if e.kind == "note"] == [f"hourly check {i:02d}" for i in range(30)]
+    run(go())

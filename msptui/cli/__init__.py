@@ -3,12 +3,12 @@
 ``msptui [--db PATH] COMMAND``; exit 0 on success, 1 on a user-facing error
 (one line on stderr), 2 on usage errors (click's own). With no command it
 opens the TUI. The group and shared helpers live in ``base``; each command
-family lives in a sibling module and registers itself on import.
+family lives in a sibling module, imported only when one of its commands runs
+(``base.COMMANDS``), so a command starts without loading the others.
 """
 
 from __future__ import annotations
 
-from . import acts, clock, edit, export, incidents, operator, posture, prepare, records  # noqa: F401  (registers commands)
 from .base import main
 
 __all__ = ["main"]

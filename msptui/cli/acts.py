@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 
 from .. import acts
-from ..incidents import get_incident
-from ..inputs import instant, zone
 from ..timeutil import fmt_local_and_utc, get_zone, iso
-from .base import Context, emit_json, main, pass_ctx, say
-
-
-def when(store, incident_id: str, at_text: str | None, tz: str | None) -> tuple[datetime, str]:
-    """``--at`` (default now) in ``--tz`` (default the incident's zone): when the act happened."""
-    inc = get_incident(store, incident_id)
-    observed = zone(tz.strip(), "--tz") if tz else inc.discovered.tz
-    if at_text is None:
-        from datetime import timezone
-
-        return datetime.now(timezone.utc), observed
-    return instant(at_text, observed, "--at"), observed
+from .base import Context, act_time as when, emit_json, main, pass_ctx, say
 
 
 def attachment_json(a) -> dict | None:

@@ -3,6 +3,16 @@
 Command modules import from here (never from the package ``__init__``), so
 the package imports them without an import cycle.
 
+Fast start: ``main`` knows which module defines each command (``COMMANDS``)
+and imports only that one when the command runs, so ``msptui note`` never
+pays for the deadline rules, the posture engine or the PDF code. ``--help``
+imports them all (it has to describe every command).
+
+Errors: a ``UserError`` (and the other "bad input" types), any SQLite error
+and any OS error (disk full, read-only mount, permission denied) becomes one
+line naming the file, exit 1: never a traceback. A damaged record that no
+longer parses says which record and how to recover.
+
 Output for people goes through one function, ``say``: each argument is one
 line, and every control, bidi and line-separator character inside it is shown
 as an escape (``literal.one_line``), so record text (a client name, a
@@ -21,15 +31,39 @@ and always shown escaped.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
-import click
+# msptui uses no pydantic plugins; without this, defining the models scans every installed package's
+# entry points for them (~50 ms of every command's start-up). A value set by the user is kept.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from ..errors import UserError
-from ..literal import json_text, one_line, visible
-from ..paths import resolve_db
-from ..store import Store
+import click  # noqa: E402
+
+from ..errors import UserError, describe_os_error, describe_sqlite_error  # noqa: E402
+from ..literal import json_text, one_line, visible  # noqa: E402
+from ..paths import resolve_db  # noqa: E402
+from ..store import Store  # noqa: E402
+
+#: command name -> the module under msptui.cli that defines it (imported on first use)
+COMMANDS: dict[str, str] = {
+    "demo": "records", "catalog": "records", "clients": "records", "show": "records", "import": "records",
+    "dump": "records", "verify": "records", "backup": "records",
+    "incident": "incidents", "incidents": "incidents", "checklist": "incidents", "obligations": "incidents",
+    "check": "incidents", "note": "incidents", "evidence": "incidents", "triggers": "incidents",
+    "notify": "acts", "notifications": "acts", "notification": "acts", "decide": "acts", "decisions": "acts",
+    "cost": "acts", "costs": "acts",
+    "client": "prepare", "agreement": "prepare", "scope": "prepare", "clause": "prepare", "sign": "prepare",
+    "policy": "prepare", "review": "prepare", "recommend": "prepare", "acknowledge": "prepare",
+    "reaffirm": "prepare", "msp": "prepare",
+    "edit": "edit",
+    "deadline": "clock", "rules": "clock",
+    "export": "export", "verify-dossier": "export", "keys": "export", "review-pack": "export",
+    "posture": "posture",
+    "operator": "operator",
+    "replicate": "replica", "restore": "replica",
+}
 
 
 class Context:
@@ -153,11 +187,16 @@ def error_line(exc: click.ClickException) -> str:
     return f"Error: {line}"
 
 
-class Group(click.Group):
-    """Checks every command's input, turns user errors into one line and exit code 1, and prints every error as one line."""
+def _db_of(ctx: click.Context) -> object:
+    obj = ctx.find_root().obj
+    return getattr(obj, "db_path", None) or "the database"
+
+
+class CheckedGroup(click.Group):
+    """A group whose own and whose commands' input is checked (``check_params``); user errors become one line, exit 1."""
 
     command_class = CheckedCommand
-    group_class = type  # subgroups are Groups too
+    group_class = type  # its subgroups are CheckedGroups too
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         rest = super().parse_args(ctx, args)
@@ -165,10 +204,35 @@ class Group(click.Group):
         return rest
 
     def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
         try:
             return super().invoke(ctx)
-        except _user_errors() as exc:
-            raise click.ClickException(visible(str(exc), keep_newlines=False)) from None
+        except sqlite3.Error as exc:
+            raise click.ClickException(visible(describe_sqlite_error(_db_of(ctx), exc), keep_newlines=False)) from None
+        except OSError as exc:
+            raise click.ClickException(visible(describe_os_error(exc), keep_newlines=False)) from None
+        except Exception as exc:
+            if isinstance(exc, _user_errors()):
+                raise click.ClickException(visible(str(exc), keep_newlines=False)) from None
+            raise
+
+
+class Group(CheckedGroup):
+    """``main``: a CheckedGroup that loads command modules on demand and prints every error, click's own included,
+    as one line."""
+
+    group_class = CheckedGroup
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            import importlib
+
+            importlib.import_module(f"msptui.cli.{COMMANDS[name]}")  # registers its commands on ``main``
+        return self.commands.get(name)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode: bool = True, **extra: Any) -> Any:
         """click's main, except that every error (usage errors included) is one line on stderr."""
@@ -183,6 +247,38 @@ class Group(click.Group):
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
+
+
+class LazyChoice(click.Choice):
+    """A click.Choice whose values come from ``load()`` only when an option is parsed or described
+    (so defining a command does not import the models that list the values)."""
+
+    def __init__(self, load, case_sensitive: bool = True) -> None:
+        self._load, self._loaded, self.case_sensitive = load, None, case_sensitive
+
+    @property
+    def choices(self):  # type: ignore[override]
+        if self._loaded is None:
+            self._loaded = tuple(self._load())
+        return self._loaded
+
+    @choices.setter
+    def choices(self, value) -> None:
+        self._loaded = tuple(value)
+
+
+def act_time(store: Store, incident_id: str, at_text: str | None, tz: str | None):
+    """``--at`` (default now) in ``--tz`` (default the incident's zone): when an act happened, and the zone."""
+    from datetime import datetime, timezone
+
+    from ..incidents import get_incident
+    from ..inputs import instant, zone
+
+    inc = get_incident(store, incident_id)
+    observed = zone(tz.strip(), "--tz") if tz else inc.discovered.tz
+    if at_text is None:
+        return datetime.now(timezone.utc), observed
+    return instant(at_text, observed, "--at"), observed
 
 
 # -- output -------------------------------------------------------------------------

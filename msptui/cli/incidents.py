@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
-from ..incidents import STATUSES, add_evidence, add_note, open_from_draft, set_facts, set_item
-from ..inputs import STATUSES as FACT_STATUSES
-from ..inputs import FactsDraft, IncidentDraft
-from ..models import INCIDENT_CATEGORIES, Incident
-from ..obligations import DISCLAIMER
 from ..timeutil import fmt_local_and_utc, iso
-from ..views.incident import ChecklistEntry, ObligationEntry, incident_view
-from .base import Context, emit_json, main, pass_ctx, say
+from .base import Context, LazyChoice, emit_json, main, pass_ctx, say
+
+# The models, the rules and the read model are imported inside each command: ``msptui note`` must not pay
+# for the deadline engine and its holiday tables (start-up is measured: tests/test_layout.py, make bench).
+if TYPE_CHECKING:
+    from ..views.incident import ChecklistEntry, ObligationEntry
+
+CHECK_STATUSES = ("open", "done", "not_applicable", "blocked")
+FACT_STATUSES = ("open", "contained", "closed")
+
+
+def _categories() -> tuple[str, ...]:
+    from ..models import INCIDENT_CATEGORIES
+
+    return INCIDENT_CATEGORIES
+
+
+def _disclaimer() -> str:
+    from ..obligations import DISCLAIMER
+
+    return DISCLAIMER
 
 
 @main.group()
@@ -26,7 +41,7 @@ def incident() -> None:
 @click.option("--client", "client_id", required=True, metavar="ID")
 @click.option("--discovered", required=True, metavar="ISO8601", help="When the breach was discovered (local in --tz, or with offset).")
 @click.option("--tz", metavar="ZONE", help="IANA zone the discovery was observed in (default: the client's home zone).")
-@click.option("--category", required=True, type=click.Choice(INCIDENT_CATEGORIES))
+@click.option("--category", required=True, type=LazyChoice(_categories))
 @click.option("--summary", required=True, metavar="TEXT")
 @click.option("--reported-by", metavar="NAME")
 @click.option("--data", "data_types", metavar="LIST", help="Data types involved, comma-separated (default: what the client holds).")
@@ -40,6 +55,9 @@ def incident() -> None:
 def incident_open(ctx: Context, client_id, discovered, tz, category, summary, reported_by, data_types, countries,
                   states, affected, ransom_paid, msp_caused, as_json) -> None:
     """Open an incident and build its checklist; prints the new incident id."""
+    from ..incidents import open_from_draft
+    from ..inputs import IncidentDraft
+
     draft = IncidentDraft(client_id=client_id, discovered=discovered, tz=tz, category=category, summary=summary,
                           reported_by=reported_by, data_types=data_types, countries=countries, us_states=states,
                           affected=list(affected), ransom_paid=ransom_paid, msp_caused=msp_caused)
@@ -56,7 +74,7 @@ def incident_open(ctx: Context, client_id, discovered, tz, category, summary, re
 @click.argument("incident_id", metavar="INCIDENT")
 @click.option("--status", type=click.Choice(FACT_STATUSES), help="open, contained or closed.")
 @click.option("--summary", metavar="TEXT")
-@click.option("--category", type=click.Choice(INCIDENT_CATEGORIES))
+@click.option("--category", type=LazyChoice(_categories))
 @click.option("--data", "data_types", metavar="LIST", help="Data types involved, comma-separated (replaces the list).")
 @click.option("--countries", metavar="LIST", help="Affected countries, ISO codes (replaces the list).")
 @click.option("--states", metavar="LIST", help="Affected US states (replaces the list).")
@@ -72,6 +90,10 @@ def incident_set(ctx: Context, incident_id, status, summary, category, data_type
     New obligations add checklist items; open items that no longer apply are
     marked not applicable with the reason; done items stay done.
     """
+    from ..incidents import set_facts
+    from ..inputs import FactsDraft
+    from ..views.incident import incident_view
+
     draft = FactsDraft(status=status, summary=summary, category=category, data_types=data_types, countries=countries,
                        us_states=states, affected=list(affected), ransom_paid=ransom_paid, msp_caused=msp_caused)
     with ctx.open(writes=True) as store:
@@ -100,6 +122,7 @@ def incident_trigger(ctx: Context, incident_id, name, at_text, tz, by, agency, u
     """Record when a named trigger happened (see 'msptui triggers'): the clocks that run from it start."""
     from ..incidents import get_incident, record_trigger
     from ..inputs import instant, zone
+    from ..views.incident import incident_view
 
     with ctx.open(writes=True) as store:
         inc = get_incident(store, incident_id)
@@ -140,6 +163,9 @@ def triggers_cmd(as_json: bool) -> None:
 @pass_ctx
 def incidents(ctx: Context, as_json: bool) -> None:
     """List incidents, newest first."""
+    from ..models import Incident
+    from ..timeutil import fmt_local_and_utc, iso
+
     with ctx.open() as store:
         rows = sorted(store.all(Incident), key=lambda i: i.discovered.at, reverse=True)
     if as_json:
@@ -178,6 +204,8 @@ def checklist_row(entry: ChecklistEntry, zone: ZoneInfo) -> dict:
 @pass_ctx
 def checklist_cmd(ctx: Context, incident_id: str, by_section: bool, as_json: bool) -> None:
     """The incident's checklist with countdowns, most urgent first (OVERDUE, DUE SOON, by due instant ...)."""
+    from ..views.incident import incident_view
+
     with ctx.open() as store:
         view = incident_view(store, incident_id)
     zone = ZoneInfo(view.incident.discovered.tz)
@@ -196,8 +224,9 @@ def checklist_cmd(ctx: Context, incident_id: str, by_section: bool, as_json: boo
             say("", section.upper())
         when = it.due or it.target
         due = fmt_local_and_utc(when, view.incident.discovered.tz) if when else ""
-        say(f"  [{'x' if it.status == 'done' else ' '}] {it.step:<34} {e.clock.label:<20} {due}", f"      {it.title}")
-    say("", DISCLAIMER)
+        say(f"  [{'x' if it.status == 'done' else ' '}] {it.step:<34} {e.clock.label:<20} {due}")
+        say(f"      {it.title}")
+    say("", _disclaimer())
 
 
 def obligation_row(o: ObligationEntry, zone: ZoneInfo) -> dict:
@@ -216,6 +245,8 @@ def obligation_row(o: ObligationEntry, zone: ZoneInfo) -> dict:
 @pass_ctx
 def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -> None:
     """Which obligations apply to the incident and why, with their clocks (most urgent first)."""
+    from ..views.incident import incident_view
+
     with ctx.open() as store:
         view = incident_view(store, incident_id)
     zone = ZoneInfo(view.incident.discovered.tz)
@@ -232,13 +263,13 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
         policy = f" (policy {a.policy_id})" if a.policy_id else ""
         name = a.rule_id or f"({a.jurisdiction}: assess manually)"
         say(f"{words[o.state]:<15} {a.party:<6} {name}{policy}{flag}", f"    {clock}", f"    why: {a.reason}")
-    say(DISCLAIMER)
+    say(_disclaimer())
 
 
 @main.command()
 @click.argument("incident_id", metavar="INCIDENT")
 @click.argument("item", metavar="ITEM")
-@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--status", type=click.Choice(CHECK_STATUSES))
 @click.option("--note", metavar="TEXT", help="A note; required with --status not_applicable (the rationale).")
 @click.option("--evidence", "evidence_id", metavar="ID", help="Link an evidence item (see 'evidence add') to this step.")
 @click.option("--at", "at_text", metavar="ISO8601", help="When it was done (default now; local in --tz or with an offset).")
@@ -247,7 +278,8 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
 def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None, evidence_id: str | None,
           at_text: str | None, tz: str | None) -> None:
     """Change a checklist item (ITEM is its step id or full id); --at says when it was actually done."""
-    from .acts import when
+    from ..incidents import set_item
+    from .base import act_time as when
 
     with ctx.open(writes=True) as store:
         at = when(store, incident_id, at_text, tz)[0] if at_text else None
@@ -263,7 +295,8 @@ def check(ctx: Context, incident_id: str, item: str, status: str | None, note: s
 @pass_ctx
 def note(ctx: Context, incident_id: str, text: str, at_text: str | None, tz: str | None) -> None:
     """Add a note to the incident's timeline."""
-    from .acts import when
+    from ..incidents import add_note
+    from .base import act_time as when
 
     with ctx.open(writes=True) as store:
         at, observed = when(store, incident_id, at_text, tz) if at_text else (None, None)
@@ -288,7 +321,8 @@ def evidence() -> None:
 @pass_ctx
 def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method, at_text, tz, as_json: bool) -> None:
     """Hash FILE (streamed) and record it as evidence."""
-    from .acts import when
+    from ..incidents import add_evidence
+    from .base import act_time as when
 
     with ctx.open(writes=True) as store:
         acquired = when(store, incident_id, at_text, tz)[0] if at_text else None

@@ -66,7 +66,12 @@ def posture(ctx: Context, client_id: str | None, explain: bool, as_json: bool) -
     policies on the MSP's date (MSPTUI_TZ, else the machine's zone).
     """
     with ctx.open() as store:
-        findings = assess(store, client_id=client_id, now=datetime.now(timezone.utc))
+        if client_id is None:  # the whole portfolio, read one chunk of clients at a time (bounded memory)
+            from ..posture_stream import assess_streamed
+
+            findings = list(assess_streamed(store, now=datetime.now(timezone.utc)))
+        else:
+            findings = assess(store, client_id=client_id, now=datetime.now(timezone.utc))
         names: dict[str, str] = {}
         if not as_json:
             for cid in sorted({f.client_id for f in findings if f.client_id is not None}):

@@ -10,12 +10,14 @@ from typing import Iterator
 import click
 
 from ..errors import UserError
-from ..models import Client, Engagement
-from ..picture import liability_picture, render_lines
-from ..recordfile import dump_file
 from ..store import Store
-from ..verify import verify
-from .base import Context, emit_json, main, pass_ctx, say
+from .base import Context, LazyChoice, emit_json, main, pass_ctx, say
+
+
+def _engagements() -> list[str]:
+    from ..models import Engagement
+
+    return [e.value for e in Engagement]
 
 
 @main.command()
@@ -69,6 +71,25 @@ def catalog(as_json: bool) -> None:
 @pass_ctx
 def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
     """List every client."""
+    if as_json:
+        # straight from the stored JSON: no model validation, so a shell loop pays only for SQLite and click
+        import json as _json
+
+        with ctx.open() as store:
+            cur = store.conn.execute("SELECT id, data FROM clients ORDER BY id")
+            out = []
+            for r in cur:
+                try:
+                    c = _json.loads(r["data"])
+                    out.append({"id": c["id"], "name": c["name"], "engagement": c["engagement"], "home_tz": c["home_tz"]})
+                except (ValueError, KeyError, TypeError) as exc:
+                    from ..errors import RECOVER, DamagedDatabase
+
+                    raise DamagedDatabase(f"{store.path}: record clients/{r['id']} no longer parses ({exc}); {RECOVER}") from None
+        emit_json(out)
+        return
+    from ..models import Client
+
     with ctx.open() as store:
         rows = store.all(Client)
     if as_csv:
@@ -81,9 +102,6 @@ def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
              ";".join(c.data_held), ";".join(c.sectors), str(c.public_company).lower(), str(c.nydfs_regulated).lower()]
             for c in rows
         ]), nl=False)
-        return
-    if as_json:
-        emit_json([{"id": c.id, "name": c.name, "engagement": c.engagement.value, "home_tz": c.home_tz} for c in rows])
         return
     for c in rows:
         say(f"{c.id:<24} {c.engagement.value:<14} {c.name}")
@@ -98,6 +116,8 @@ def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
 @pass_ctx
 def show(ctx: Context, client_id: str, at_text: str | None, as_json: bool) -> None:
     """The liability picture of one client: agreements, scope, insurance, reviews."""
+    from ..picture import liability_picture, render_lines
+
     with ctx.open() as store:
         at = None
         if at_text is not None:
@@ -118,7 +138,7 @@ def show(ctx: Context, client_id: str, at_text: str | None, as_json: bool) -> No
               help="Mapping file (TOML, the shape of data/psa/*.toml) for an export msptui does not recognise.")
 @click.option("--services", metavar="FILE", type=click.Path(dir_okay=False),
               help="Service mapping: PSA products/services -> scope catalogue items (see data/psa/services-example.toml).")
-@click.option("--engagement", type=click.Choice([e.value for e in Engagement]),
+@click.option("--engagement", type=LazyChoice(lambda: _engagements()),
               help="Engagement of new clients the export gives none for.")
 @click.option("--tz", "home_tz", metavar="ZONE", help="IANA home zone of new clients the export gives none for.")
 @click.option("--country", "countries", metavar="CC", multiple=True,
@@ -174,7 +194,8 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
     with _import_store(ctx, dry_run) as store:
         _warn_if_demo(ctx, store)
         changes, lines, events = run(store, dry_run)
-    say(*lines)
+    for line in lines:
+        say(line)
     creates = sum(1 for c in changes if c.action == "create")
     updates = sum(1 for c in changes if c.action == "change")
     if dry_run:
@@ -267,35 +288,70 @@ def _warn_if_demo(ctx: Context, store: Store) -> None:
 @pass_ctx
 def dump(ctx: Context, path: str) -> None:
     """Write every record to FILE in the format 'import' reads."""
+    from ..recordfile import dump_file
+
     with ctx.open() as store:
         count = dump_file(store, path)
     say(f"wrote {count} records to {path}")
 
 
+def _trusted_text(trusted: dict | None) -> str:
+    if not trusted:
+        return ""
+    who = (trusted.get("operator") or {}).get("name") or trusted.get("actor")
+    return f"event {trusted['event_id']} {trusted['hash'][:16]}..., verified {trusted['at'][:19]}Z by {who}"
+
+
 @main.command("verify")
+@click.option("--since-last", "since_last", is_flag=True,
+              help="Check only what was appended after the last verified head (says which head it trusted).")
+@click.option("--full", is_flag=True, help="Run SQLite's full integrity_check instead of quick_check.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
-def verify_cmd(ctx: Context, as_json: bool) -> None:
-    """Walk the event chain and check the records still match it. Exit 1 on the first discrepancy."""
+def verify_cmd(ctx: Context, since_last: bool, full: bool, as_json: bool) -> None:
+    """Check the file (SQLite), the event chain and that the records still match it. Exit 1 on the first discrepancy.
+
+    Backward steps in recorded time (a clock set back) are reported as warnings.
+    Each successful run is recorded (head, when, by whom) for --since-last.
+    """
+    from ..verify import verify
+
     with ctx.open() as store:
-        result = verify(store)
+        result = verify(store, since_last=since_last, full=full)
     if as_json:
-        emit_json({"ok": result.ok, "events": result.events, "head": result.head_hash, "problem": result.problem})
+        emit_json({"ok": result.ok, "events": result.events, "head": result.head_hash, "problem": result.problem,
+                   "scope": result.scope, "checked": result.checked, "page_check": result.page_check,
+                   "trusted": result.trusted, "clock_steps": result.clock_steps,
+                   "clock_steps_total": result.clock_steps_total, "recorded": result.recorded})
     elif result.ok:
-        say(f"OK: {result.events} events, chain intact, records match; head {result.head_hash}")
+        scope = (f"{result.checked} new events since the trusted head ({_trusted_text(result.trusted)})"
+                 if result.scope == "since-last" else f"{result.events} events")
+        if since_last and result.scope == "full":
+            say("msptui: no verified head recorded yet: verified the whole chain", err=True)
+        say(f"OK: {scope}, chain intact, records match, SQLite {result.page_check} ok; head event "
+                   f"{result.events} {result.head_hash}")
     else:
-        say(f"TAMPERED: {result.problem}", err=True)
+        label = "DAMAGED" if (result.problem or "").startswith("SQLite") else "TAMPERED"
+        hint = "" if "msptui restore" in (result.problem or "") else "; restore from a backup or the replica ('msptui restore')"
+        say(f"{label}: {ctx.db_path}: {result.problem}{hint}", err=True)
+    if not as_json:
+        for step in result.clock_steps:
+            say(f"WARNING: {step}", err=True)
+        if result.clock_steps_total > len(result.clock_steps):
+            say(f"WARNING: ... and {result.clock_steps_total - len(result.clock_steps)} more backward clock steps",
+                       err=True)
     if not result.ok:
         raise SystemExit(1)
 
 
 @main.command("backup")
 @click.argument("dest", metavar="DEST", type=click.Path())
+@click.option("--full", is_flag=True, help="Verify the copy's whole chain even when a verified head is recorded.")
 @pass_ctx
-def backup_cmd(ctx: Context, dest: str) -> None:
+def backup_cmd(ctx: Context, dest: str, full: bool) -> None:
     """Copy the database to DEST while others keep writing (SQLite online backup), then verify the copy."""
     from ..backup import backup
 
     with ctx.open() as store:
-        path, events = backup(store, dest)
+        path, events = backup(store, dest, full=full)
     say(f"backup written to {path}: {events} events, chain verified")

@@ -21,9 +21,15 @@ def _say(message: dict) -> None:
 
 def child_main() -> int:
     """Run one request: ``kind`` "dossier" (the default) or "review_pack"."""
+    import sqlite3
+
+    from ..errors import describe_os_error, describe_sqlite_error
+    from ..leftovers import die_with_parent
     from ..store import Store
 
+    die_with_parent()  # a renderer never outlives the msptui that started it (kill -9 included)
     extra: dict = {}
+    request: dict = {}
     try:
         request = json.loads(sys.stdin.read())
         generated_at = datetime.fromisoformat(request["generated_at"].replace("Z", "+00:00")) if request.get("generated_at") else None
@@ -60,6 +66,12 @@ def child_main() -> int:
                 raise ValueError(f"unknown request kind {kind!r}")
     except UserError as exc:
         _say({"error": str(exc), "user": True})
+        return 1
+    except OSError as exc:  # a full disk, a read-only folder: one line, not a traceback
+        _say({"error": describe_os_error(exc), "user": True})
+        return 1
+    except sqlite3.Error as exc:
+        _say({"error": describe_sqlite_error(request.get("db", "the database"), exc), "user": True})
         return 1
     except Exception as exc:  # a bug: keep the traceback on stderr, one line to the parent
         import traceback

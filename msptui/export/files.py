@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from .. import paths
+from .. import leftovers, paths
 from ..errors import UserError
 
 FILE_PDF = "dossier.pdf"
@@ -102,7 +102,9 @@ def write_folder(target: Path, files: dict[str, bytes], *, on_tmp: Callable[[Pat
     if target.exists():
         raise UserError(f"{target} already exists: an export with this timestamp was already written")
     mkdirs(target.parent)
+    leftovers.sweep(target.parent)  # hidden partial dossiers left by a killed export
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    leftovers.claim(tmp)
     if on_tmp:
         on_tmp(tmp)
     try:
@@ -127,8 +129,10 @@ def write_file_atomically(target: Path, body: bytes, on_tmp: Callable[[Path], No
     mkdirs(target.parent)
     if target.exists():
         raise UserError(f"{target} already exists: a file with this name was already written")
+    leftovers.sweep(target.parent)  # hidden partial files left by a killed print
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
     tmp = Path(name)
+    leftovers.claim(tmp)
     if on_tmp:
         on_tmp(tmp)
     try:

@@ -142,7 +142,7 @@ def replay(full: list[Event], head: dict) -> "Any":
                      "VALUES (?, '', '', '', 'other.event', '{}', '', ?, 2, '#withheld')", (head["id"], head["hash"]))
     conn.execute("INSERT INTO chain_head (one, event_id, hash) VALUES (1, ?, ?)", (head["id"], head["hash"]))
     conn.execute("COMMIT")
-    return Store(Path(":memory:"), conn, readonly=True)
+    return Store(Path(":memory:"), conn, mode="ro")
 
 
 def rebuild_json(full: list[Event], manifest: dict, dump: Callable[[dict], bytes]) -> bytes:

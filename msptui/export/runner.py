@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from .. import paths
+from .. import leftovers, paths
 from ..errors import UserError
 from .files import utc_text
 
@@ -94,7 +94,7 @@ def run_child(
     """
     import selectors
 
-    env = dict(os.environ)
+    env = leftovers.child_env()
     env["PYTHONPATH"] = os.pathsep.join([str(paths.ROOT), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
     env.setdefault("PYTHONUNBUFFERED", "1")
     with tempfile.TemporaryFile() as errfile:

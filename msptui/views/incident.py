@@ -33,7 +33,6 @@ from ..models import (
     Evidence,
     Incident,
     InsurancePolicy,
-    Note,
     Notification,
     Review,
     RiskAcceptance,
@@ -128,14 +127,16 @@ class IncidentView(BaseModel):
     coverage_basis: str
     coverage: list[CoverageEntry]
     policies: list[PolicyEntry]
-    notes: list[Note]
     evidence: list[Evidence]
     notifications: list[Notification]
     decisions: list[IncidentDecision]
     costs: list[Cost]
     #: exact cost totals per currency (see msptui.acts.totals)
     cost_totals: dict[str, Any]
+    #: oldest first; the whole timeline, or its newest ``timeline_limit`` events (then ``timeline_more``)
     timeline: list[timeline.TimelineEntry]
+    #: older timeline events exist that this view did not read (only with a ``timeline_limit``)
+    timeline_more: bool = False
 
     def by_section(self) -> list[ChecklistEntry]:
         """The checklist in the template's section order (insurance, communication, evidence, ...)."""
@@ -225,8 +226,14 @@ def _counts(entries: list[ChecklistEntry]) -> Counts:
     return c
 
 
-def incident_view(store: Store, incident_id: str, *, as_of: datetime | None = None) -> IncidentView:
-    """Read everything about one incident in one snapshot and compute its countdowns as of ``as_of`` (default now)."""
+def incident_view(store: Store, incident_id: str, *, as_of: datetime | None = None,
+                  timeline_limit: int | None = None) -> IncidentView:
+    """Read everything about one incident in one snapshot and compute its countdowns as of ``as_of`` (default now).
+
+    ``timeline_limit``: read only the newest that many timeline events (the
+    TUI, so an incident with 200,000 notes opens at once); the dossier and
+    the CLI read the whole timeline.
+    """
     now = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
     with store.snapshot():
         incident = store.get(Incident, incident_id)
@@ -240,6 +247,10 @@ def incident_view(store: Store, incident_id: str, *, as_of: datetime | None = No
         entries = [ChecklistEntry(item=i, clock=item_clock(i, now)) for i in items]
         entries.sort(key=lambda e: urgency(e.clock.kind, e.clock.due, e.clock.target, e.item.order))
         basis, coverage = _coverage(store, client, incident)
+        if timeline_limit is None:
+            tl, more = timeline.build(store.events_about(client.id), incident.id), False
+        else:
+            tl, more = timeline.recent(store, client.id, incident.id, timeline_limit)
         return IncidentView(
             as_of=now,
             head=head_id,
@@ -252,13 +263,13 @@ def incident_view(store: Store, incident_id: str, *, as_of: datetime | None = No
             coverage_basis=basis,
             coverage=coverage,
             policies=_policies(client, incident, store.all(InsurancePolicy), items, now),
-            notes=sorted(store.all(Note, incident_id=incident.id), key=lambda n: (n.at.at, n.id)),
             evidence=sorted(store.all(Evidence, incident_id=incident.id), key=lambda e: (e.acquired.at, e.id)),
             notifications=sorted(store.all(Notification, incident_id=incident.id), key=lambda n: (n.at.at, n.id)),
             decisions=sorted(store.all(IncidentDecision, incident_id=incident.id), key=lambda d: (d.at.at, d.id)),
             costs=(costs := sorted(store.all(Cost, incident_id=incident.id), key=lambda c: (c.at.at, c.id))),
             cost_totals=totals(costs),
-            timeline=timeline.build(store.events_about(client.id), incident.id),
+            timeline=tl,
+            timeline_more=more,
         )
 
 

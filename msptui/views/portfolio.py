@@ -6,9 +6,12 @@ clients the rows come back as ONE JSON array (json_group_array), because
 sqlite3 gives up and re-takes the GIL around every step and one step per
 client made the TUI's loader wait on the busy UI thread 10,000 times.
 
-``badges`` runs the posture engine (the same findings ``msptui posture``
-prints) and adds the open-incident badge, a fact of the day rather than a
-readiness gap.
+``badges`` is the home screen's posture column: the labels of the findings
+``msptui posture`` prints, from the per-chain-head cache of
+``msptui.posture_stream`` (a few milliseconds when nothing changed, only the
+touched clients re-assessed after a write), plus the open-incident badge, a
+fact of the day rather than a readiness gap and so never cached. ``findings``
+is the posture screen's list, streamed a chunk of clients at a time.
 """
 
 from __future__ import annotations
@@ -67,15 +70,21 @@ def incident_badge(count: int) -> str:
     return "INCIDENT" if count == 1 else f"INCIDENTx{count}"
 
 
-def badges(store: "Store", now: datetime | None = None) -> tuple[list["Finding"], dict[str | None, list[str]]]:
-    """(findings, badge labels per client: posture's, then the open-incident badge)."""
-    from .. import posture
+def badges(store: "Store", now: datetime | None = None) -> dict[str | None, list[str]]:
+    """Badge labels per client (None: the MSP): posture's, most severe first, then the open-incident badge."""
+    from ..posture_stream import badges as cached_badges
 
-    findings = list(posture.assess(store, now=now or datetime.now(timezone.utc)))
-    out: dict[str | None, list[str]] = {k: list(v) for k, v in posture.badges(findings).items()}
+    out = {cid: list(labels) for cid, labels in cached_badges(store, now=now).by_client.items()}
     for cid, n in open_incident_counts(store).items():
         out.setdefault(cid, []).append(incident_badge(n))
-    return findings, out
+    return out
+
+
+def findings(store: "Store", now: datetime | None = None) -> list["Finding"]:
+    """Every posture finding, MSP first then by client (the list ``msptui posture`` prints)."""
+    from ..posture_stream import assess_streamed
+
+    return list(assess_streamed(store, now=now or datetime.now(timezone.utc)))
 
 
 def finding_target(finding: Any) -> tuple[str, str | None]:
