@@ -424,6 +424,8 @@ def test_retired_key(world, tmp_path, monkeypatch):
     retired = run("--db", str(db), "keys", "retire", "--reason", "laptop lost", "--json")
     assert retired.exit_code == 0, retired.output
     assert not keys.configured(), "the retired key's files were moved aside"
+    shown = json.loads(run("--db", str(db), "keys", "show", "--json").stdout)
+    assert shown["fingerprint"] is None and shown["recorded"][-1]["retired_event"]
     # a dossier generated before the retirement still verifies; one claiming a later generation time does not
     assert run("--db", str(db), "verify-dossier", before).exit_code == 0
     failed(run("--db", str(db), "verify-dossier", after), "retired")

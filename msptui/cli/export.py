@@ -168,30 +168,36 @@ def keys_init(ctx: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def keys_show(ctx: Context, as_json: bool) -> None:
-    """Show the public key's location and fingerprint, and the keys this database records."""
+    """Show this installation's key (location, fingerprint) and every key this database records, retired ones included."""
     from .. import keys as keymod
 
-    if not keymod.configured():
+    here = keymod.configured()
+    if not here and not ctx.db_path.exists():
         raise UserError(f"no signing key at {keymod.private_path()}: run 'msptui keys init'")
-    info = keymod.info()
+    info = keymod.info() if here else None
     history = {}
     if ctx.db_path.exists():
         with ctx.open() as store:
             history = keymod.stored_history(store)
-    mine = history.get(info.fingerprint)
+    mine = history.get(info.fingerprint) if info else None
     if as_json:
-        emit_json({"public_key": str(info.public_path), "fingerprint": info.fingerprint,
+        emit_json({"public_key": str(info.public_path) if info else None, "fingerprint": info.fingerprint if info else None,
                    "pinned_event": mine.pinned_event if mine else None,
                    "recorded": [{"fingerprint": k.fingerprint, "pinned_event": k.pinned_event or None,
                                  "retired_event": k.retired_event, "reason": k.reason} for k in history.values()]})
         return
-    say(f"public key {info.public_path}", f"fingerprint {info.fingerprint}")
-    say(f"recorded in this history at event {mine.pinned_event}" if mine and mine.pinned_event
-        else "NOT recorded in this history: the next export (or 'msptui keys init') records it")
+    if info is None:
+        say(f"no signing key at {keymod.private_path()}: the next export (or 'msptui keys init') creates one")
+    else:
+        say(f"public key {info.public_path}", f"fingerprint {info.fingerprint}")
+        say(f"recorded in this history at event {mine.pinned_event}" if mine and mine.pinned_event
+            else "NOT recorded in this history: the next export (or 'msptui keys init') records it")
     for k in history.values():
         if k.retired_event is not None:
             say(f"retired key {k.fingerprint} (pinned at event {k.pinned_event or '-'}, retired at event "
                 f"{k.retired_event}: {k.reason or 'no reason given'})")
+        elif info is None or k.fingerprint != info.fingerprint:
+            say(f"recorded key {k.fingerprint} (pinned at event {k.pinned_event}; its private key is not here)")
 
 
 @keys.command("retire")
