@@ -571,3 +571,59 @@ def test_hostile_json_in_a_dossier_is_one_line(world, folder, where, body):
             assert json.loads(result.stdout)["problem"]
         else:
             failed(result)
+
+
+# ---------------------------------------------------------------------------
+# a verifier whose data files or renderer differ says which check did not run
+# ---------------------------------------------------------------------------
+
+
+def test_other_data_files_say_the_content_check_did_not_run(world, folder, monkeypatch):
+    import importlib
+
+    from msptui.export import rebuild
+
+    collect_mod = importlib.import_module("msptui.export.collect")  # the module (the package exports the function)
+    real_inputs, real_collect = rebuild.content_inputs, collect_mod.collect
+
+    def other_inputs():
+        inputs = real_inputs()
+        inputs["files"] = {**inputs["files"], "data/obligations.toml": "0" * 64}
+        return inputs
+
+    def other_rules(*args, **kwargs):  # what a newer rules file would change
+        data, events = real_collect(*args, **kwargs)
+        data["obligations"] = []
+        return data, events
+
+    monkeypatch.setattr(rebuild, "content_inputs", other_inputs)
+    with Store.open(world["db"]) as store:
+        same = verify_dossier(folder, store=store)
+        assert same.ok and same.content_checked, "the rebuild still matched: checked, whatever the data files"
+        monkeypatch.setattr(collect_mod, "collect", other_rules)
+        report = verify_dossier(folder, store=store)
+    assert report.exit_code == 0 and not report.content_checked
+    (note,) = [n for n in report.not_checked if n.startswith("dossier.json")]
+    assert "data/obligations.toml differs" in note and "obligations" in note
+    result = verify(world, folder)  # the CLI names it too (in-process: the patches hold)
+    assert "NOT checked: dossier.json could not be checked" in result.stdout
+
+
+def test_no_weasyprint_says_the_pdf_check_did_not_run(world, folder, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import weasyprint -> ImportError
+    report = verify_dossier(folder, key=world["fingerprint"])
+    assert report.exit_code == 0 and report.content_checked and not report.pdf_checked
+    assert any("WeasyPrint is not available here" in n for n in report.not_checked)
+
+
+def test_another_renderer_says_the_pdf_check_did_not_run(world, folder, monkeypatch):
+    from msptui.export import bundle, rebuild
+
+    real = rebuild.renderer_inputs
+    monkeypatch.setattr(rebuild, "renderer_inputs", lambda: {**real(), "weasyprint": "99.0"})
+    monkeypatch.setattr(bundle, "render", lambda data: b"%PDF-1.7 laid out differently\n")
+    report = verify_dossier(folder, key=world["fingerprint"])
+    assert report.exit_code == 0 and not report.pdf_checked
+    assert any("weasyprint 70" in n and "renders other bytes" in n for n in report.not_checked), report.not_checked

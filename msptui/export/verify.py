@@ -290,22 +290,27 @@ def _check_content(folder: Path, manifest: dict, data: dict, walked: Walked, rep
         raise _Bad("VERIFY.txt differs from what msptui writes for this dossier (its instructions were edited)")
     inputs = manifest.get("inputs") if isinstance(manifest.get("inputs"), dict) else {}
     differ = differences(inputs.get("content"), content_inputs())
-    if differ:
-        report.not_checked.append(
-            "dossier.json was not rebuilt from the events: this msptui's data is not the export's ("
-            + "; ".join(differ[:5]) + ("; ..." if len(differ) > 5 else "") + ")")
-        return
     try:
         rebuilt = rebuild_json(walked.full, manifest, _dump_json)
     except Exception as exc:  # the events do not make this incident: name it, never a traceback
-        raise _Bad(f"dossier.json cannot be rebuilt from the events in events.jsonl ({type(exc).__name__}: "
-                   f"{str(exc)[:200]})") from None
+        if differ:
+            rebuilt = None
+        else:
+            raise _Bad(f"dossier.json cannot be rebuilt from the events in events.jsonl ({type(exc).__name__}: "
+                       f"{str(exc)[:200]})") from None
     on_disk = (folder / FILE_JSON).read_bytes()
     if rebuilt != on_disk:
-        where = first_difference(data, json.loads(rebuilt))
+        where = first_difference(data, json.loads(rebuilt)) if rebuilt is not None else "the rebuild failed"
+        if differ:  # the difference may be this msptui's, not the dossier's: say so, do not call it a mismatch
+            report.not_checked.append(
+                "dossier.json could not be checked against its events: this msptui's data is not the export's ("
+                + "; ".join(differ[:5]) + ("; ..." if len(differ) > 5 else "")
+                + f") and the rebuild differs ({where}); check it with the export's msptui and data files")
+            return
         raise _Bad(f"dossier.json does not match its events: {where}")
     report.content_checked = True
-    report.checks.append("dossier.json: rebuilt from the events in events.jsonl, identical")
+    report.checks.append("dossier.json: rebuilt from the events in events.jsonl, identical"
+                         + (" (though this msptui's data differs from the export's)" if differ else ""))
 
 
 def _check_pdf(folder: Path, manifest: dict, data: dict, report: DossierCheck,
@@ -325,13 +330,21 @@ def _check_pdf(folder: Path, manifest: dict, data: dict, report: DossierCheck,
                                       f"({type(exc).__name__}); it is covered only by the hashes and the signature")
             return
         differ = differences(recorded, renderer_inputs())
-        if differ:
-            report.not_checked.append("dossier.pdf was not re-rendered: this machine's renderer is not the export's ("
-                                      + "; ".join(differ[:5]) + ")")
-            return
         from .bundle import render as renderer
-    pdf = renderer(data)
+    else:
+        differ = []
+    try:
+        pdf = renderer(data)
+    except Exception as exc:
+        if differ or not report.content_checked:
+            report.not_checked.append(f"dossier.pdf could not be re-rendered here ({type(exc).__name__}: {str(exc)[:120]})")
+            return
+        raise _Bad(f"dossier.json cannot be rendered ({type(exc).__name__}: {str(exc)[:160]})") from None
     if pdf != (folder / FILE_PDF).read_bytes():
+        if differ:  # another renderer lays out differently: not a finding about the dossier
+            report.not_checked.append("dossier.pdf could not be checked against dossier.json: this machine's renderer "
+                                      "is not the export's (" + "; ".join(differ[:5]) + ") and renders other bytes")
+            return
         raise _Bad("dossier.pdf is not what dossier.json renders to (the PDF was replaced or edited)")
     report.pdf_checked = True
     report.checks.append("dossier.pdf: re-rendered from dossier.json, identical bytes")
