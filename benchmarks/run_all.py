@@ -23,6 +23,8 @@ SCRIPTS = [
     ("posture", "posture_bench.py", []),
     ("TUI", "tui_bench.py", []),
     ("export", "export_bench.py", []),
+    ("long unbroken text in a dossier", "longtext_bench.py", []),
+    ("import memory", "import_bench.py", []),
 ]
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import UserError
+from .filesafety import open_regular
 
 CHUNK = 4 * 1024 * 1024
 
@@ -43,12 +44,7 @@ def hash_file(
 ) -> FileHash:
     """SHA-256 of a file, streamed. ``progress(done, total)`` after each chunk."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: not a regular file")
-    try:
-        handle = open(path, "rb", buffering=0)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    handle = open(open_regular(path), "rb", buffering=0)  # no symlink followed, no FIFO blocked on
     with handle:
         before = _fingerprint(os.fstat(handle.fileno()))
         total, done = before[0], 0

@@ -32,12 +32,15 @@ from pydantic import (
 # Field types
 # ---------------------------------------------------------------------------
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+#: ids of notes, evidence and checklist items ("<incident>:note-3"): letters, digits and . _ : - only
+_RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 
 
 def _slug(value: str) -> str:
-    if not _SLUG.match(value):
+    # fullmatch: "$" would also accept a trailing newline
+    if not _SLUG.fullmatch(value):
         raise ValueError(
             "must be 1-80 characters of lower-case letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -45,7 +48,20 @@ def _slug(value: str) -> str:
     return value
 
 
+def _record_id(value: str) -> str:
+    if not _RECORD_ID.fullmatch(value):
+        raise ValueError(
+            "must be 1-200 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
+        )
+    return value
+
+
 def _zone(value: str) -> str:
+    from .timeutil import refused_zone
+
+    why = refused_zone(value)
+    if why:
+        raise ValueError(why)
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -69,7 +85,7 @@ Slug = Annotated[str, AfterValidator(_slug)]
 Zone = Annotated[str, AfterValidator(_zone)]
 UTCInstant = Annotated[datetime, AfterValidator(_utc)]
 def _sha256(value: str) -> str:
-    if not _SHA256.match(value):
+    if not _SHA256.fullmatch(value):
         raise ValueError("must be 64 hex digits (a SHA-256)")
     return value
 
@@ -78,6 +94,7 @@ Sha256 = Annotated[str, StringConstraints(to_lower=True), AfterValidator(_sha256
 Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_nul)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_no_nul)]
 Money = Annotated[int, Field(ge=0)]
+RecordId = Annotated[str, AfterValidator(_record_id)]
 
 
 def validated(model: type["R"], data: dict[str, Any]) -> "R":
@@ -636,7 +653,7 @@ class ChecklistItem(Record):
     def summary_of(cls, data: dict[str, Any]) -> str:
         return f"{data.get('title', '')} (status {data.get('status')})"
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    id: RecordId
     incident_id: Slug
     client_id: Slug
     step: Slug
@@ -657,7 +674,7 @@ class ChecklistItem(Record):
     updated_by: ShortText | None = None
     updated_at: UTCInstant | None = None
     notes: list[Text] = Field(default_factory=list)
-    evidence_ids: list[str] = Field(default_factory=list)
+    evidence_ids: list[RecordId] = Field(default_factory=list)
 
 
 class CustodyEntry(Part):
@@ -675,7 +692,7 @@ class Evidence(Record):
     def summary_of(cls, data: dict[str, Any]) -> str:
         return f"{data.get('name', '')} sha256 {data.get('sha256', '')}"
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    id: RecordId
     incident_id: Slug
     client_id: Slug
     name: ShortText
@@ -697,7 +714,7 @@ class Note(Record):
     def summary_of(cls, data: dict[str, Any]) -> str:
         return f"by {data.get('author', '')}"
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    id: RecordId
     incident_id: Slug
     client_id: Slug
     at: Instant

@@ -91,6 +91,11 @@ def liability_picture(store: Store, client_id: str, at: datetime | None = None) 
 
 def render_text(p: dict[str, Any]) -> str:
     """Plain text for ``msptui show``: literal, no markup, fits 80 columns where it can."""
+    return "\n".join(render_lines(p))
+
+
+def render_lines(p: dict[str, Any]) -> list[str]:
+    """The lines of ``render_text`` (the CLI prints each through ``say``: a field never starts a line of its own)."""
     c = p["client"]
     lines = [
         f"{c['name']}  ({c['id']})",
@@ -133,4 +138,4 @@ def render_text(p: dict[str, Any]) -> str:
         lines.append(f"  {d['item']:<22} declined {d['decided_on']}  " + ("signed acceptance" if d["signed"] else "NOT SIGNED"))
     if not p["declined"]:
         lines.append("  (none)")
-    return "\n".join(lines)
+    return lines

@@ -39,6 +39,7 @@ from pydantic import ValidationError
 
 from .catalog import load_catalog
 from .chain import Event, canonical
+from .csvout import unneutralise
 from .errors import UserError
 from .models import Agreement, Client, Engagement, Record, ScopeState
 from .paths import DATA_DIR
@@ -557,6 +558,8 @@ class _Builder:
             if column is None:
                 continue
             cell = row.cells[column.key]
+            if fmt.native:  # msptui's own CSV: undo the formula neutralisation (csvout.safe_cell)
+                cell = unneutralise(cell)
             header = table.header(column.key)
             headers[target] = header
             try:

@@ -39,7 +39,10 @@ from .store import Store
 FORMAT = "msptui"
 VERSION = 1
 _META_KEYS = {"format", "version", "source", "reference_date", "generated_at"}
-MAX_FILE_BYTES = 256 * 1024 * 1024
+#: an import holds every record in memory (about 25 bytes per byte of a record file, 5 KiB per
+#: record): these bounds keep its peak near 1 GiB (benchmarks/import_bench.py)
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_RECORDS = 100_000
 
 
 def _describe(exc: ValidationError) -> str:
@@ -63,7 +66,8 @@ def _read_text(path: Path) -> str:
         raise UserError(f"{path}: no such file")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise UserError(f"{path}: {size} bytes is larger than the {MAX_FILE_BYTES} bytes an import may be")
+        raise UserError(f"{path}: {size:,} bytes is larger than the {MAX_FILE_BYTES:,} bytes one import may read "
+                        "(it holds every record in memory); split it into several files")
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
@@ -73,10 +77,12 @@ def _read_text(path: Path) -> str:
 
 
 def _parse_json(path: Path, text: str) -> dict:
+    from . import safejson
+
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        data = safejson.loads(text, object_pairs_hook=_reject_duplicate_keys)  # bounded nesting and numbers
+    except safejson.JSONInputError as exc:
+        raise UserError(f"{path}: {exc}") from None
     except UserError as exc:
         raise UserError(f"{path}: {exc}") from None
     if not isinstance(data, dict):
@@ -93,6 +99,10 @@ def _check_meta(path: Path, data: dict) -> dict:
     for key in RECORD_TYPES:
         if not isinstance(data.get(key, []), list):
             raise UserError(f"{path}: {key!r} must be a list of records")
+    total = sum(len(data.get(key, [])) for key in RECORD_TYPES)
+    if total > MAX_RECORDS:
+        raise UserError(f"{path}: {total:,} records, more than the {MAX_RECORDS:,} one import may hold in memory; "
+                        "split it into several files")
     return data
 
 

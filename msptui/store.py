@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Iterator, NamedTuple, TypeVar
 from . import environment, migrations, paths
 from .chain import CURRENT_VERSION, GENESIS, Event, canonical, parse_stamp, sha256_text, subject_hash, utc_stamp
 from .errors import RECOVER, DamagedDatabase, UserError, describe_os_error, describe_sqlite_error
+from .filesafety import check_database_files
 
 if TYPE_CHECKING:  # the models (pydantic) load only when a command reads or writes records
     from .models import Record
@@ -188,6 +189,7 @@ class Store:
         TUI's reads): the database must already be at this msptui's schema.
         """
         path = Path(path)
+        check_database_files(path)  # refuse a DB, -wal or -shm that others may write (msptui.filesafety)
         if readonly and path.exists() and not path.is_dir():
             return cls._open_readonly(path)
         if not path.exists():

@@ -22,7 +22,9 @@ from pathlib import Path
 
 from .errors import UserError
 
-MAX_FILE_BYTES = 256 * 1024 * 1024
+#: an import holds every row's records in memory (about 5 KiB each): these bounds keep its peak near 1 GiB
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_ROWS = 100_000
 _LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16 with BOM", "cp1252": "Windows-1252"}
 
 
@@ -96,7 +98,8 @@ def read_bytes(path: Path) -> bytes:
         raise UserError(f"{path}: no such file")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise UserError(f"{path}: {size} bytes is larger than the {MAX_FILE_BYTES} bytes an import may be")
+        raise UserError(f"{path}: {size:,} bytes is larger than the {MAX_FILE_BYTES:,} bytes one import may read "
+                        "(it holds every record in memory); split it into several files")
     return path.read_bytes()
 
 
@@ -164,6 +167,8 @@ def read_table(path: Path, text: str, encoding: str) -> Table:
                 if key:
                     row.cells[key] = cells[index] if index < len(cells) else ""
             table.rows.append(row)
+            if len(table.rows) > MAX_ROWS:
+                raise UserError(f"{path}: more than {MAX_ROWS:,} rows, more than one import may hold in memory; split it")
     except csv.Error as exc:
         raise UserError(f"{path}: line {reader.line_num}: {exc}") from None
     assert table is not None

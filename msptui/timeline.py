@@ -102,6 +102,11 @@ def _entry(event: Event, previous: dict | None) -> TimelineEntry:
                 who=event.operator_name(), login=event.actor)
     if action == "delete":
         return TimelineEntry(**base, kind="deleted", text=f"deleted {label} {record_id}")
+    if event.kind == "dossier.exported":  # the distribution log (msptui.export.distribution)
+        to = "; ".join(f"{r.get('name')}" + (f", {r['organisation']}" if r.get("organisation") else "")
+                       for r in event.payload.get("recipients") or [] if isinstance(r, dict)) or "recipients not stated"
+        return TimelineEntry(**base, kind="event", text=f"dossier exported ({event.payload.get('marking')}) to {to}; "
+                             f"manifest SHA-256 {event.payload.get('manifest_sha256')}")
     if record is None or model is None:
         return TimelineEntry(**base, kind="event", text=f"{event.kind}: {_short(event.payload, 300)}")
     if previous is None:

@@ -40,6 +40,21 @@ class TimeError(ValueError):
     """
 
 
+#: zone names that are files in the zoneinfo folder but not zones a record may name: ``localtime`` is
+#: whatever the machine reading the record says (a record that changes meaning from machine to
+#: machine), and ``posix/...`` and ``right/...`` are alternative builds of the same zones (``right/``
+#: counts leap seconds, so its clock is 27 s off UTC)
+_REFUSED_ZONES = ("localtime", "posixrules")
+_REFUSED_ZONE_PREFIXES = ("posix/", "right/")
+
+
+def refused_zone(name: str) -> str | None:
+    """Why ``name`` is refused as a zone even though ZoneInfo may load it (None: not refused)."""
+    if name in _REFUSED_ZONES or name.startswith(_REFUSED_ZONE_PREFIXES):
+        return f"time zone {name!r} is not allowed; give a canonical IANA name such as Europe/Berlin"
+    return None
+
+
 def get_zone(name: str) -> tzinfo:
     """Return the zone called ``name``: an IANA name, ``UTC`` or a fixed offset.
 
@@ -58,6 +73,9 @@ def get_zone(name: str) -> tzinfo:
         if delta >= timedelta(hours=24):
             raise TimeError(f"offset {name!r} is out of range")
         return timezone(-delta if sign == "-" else delta)
+    why = refused_zone(name)
+    if why:
+        raise TimeError(why)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):

@@ -914,7 +914,9 @@ class IncidentScreen(DbMixin, Screen):
                 self.app.call_from_thread(self.app.say, f"export: {stage}...", timeout=3)  # type: ignore[attr-defined]
 
             result = export_in_child(self.app.db_path, self.incident_id, progress=progress)
-            self.app.call_from_thread(self.app.say, f"dossier written: {result}", timeout=15)  # type: ignore[attr-defined]
+            from msptui.export.bundle import signed_by
+
+            self.app.call_from_thread(self.app.say, f"dossier written: {result}, signed by {signed_by(result)}", timeout=15)  # type: ignore[attr-defined]
         except Exception as exc:
             self.app.call_from_thread(self.app.say, f"export failed: {exc}", severity="error", timeout=10)  # type: ignore[attr-defined]
 

@@ -186,7 +186,7 @@ def test_back_dated_acts_keep_both_times_and_the_dossier_says_entered_later(demo
         item = store.get(ChecklistItem, f"{incident}:ins-hotline")
         assert note.at.at == happened and note.author == "Dana Reyes"
         assert item.updated_at == happened
-        path = export(store, incident, out_dir=tmp_path / "out", generated_at=NOW, sign=False)
+        path = export(store, incident, out_dir=tmp_path / "out", generated_at=NOW)
     data = json.loads((path / "dossier.json").read_text())
     (n,) = data["notifications"]
     assert n["ref"] == "IC3-123" and n["entered_later"].startswith("entered 2d")

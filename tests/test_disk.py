@@ -133,20 +133,23 @@ def test_read_only_mount_reads_and_verifies_and_refuses_writes(tmp_path):
         _umount(ro)
 
 
-def test_a_stale_shm_left_by_another_user_blocks_nothing(tmp_path):
+def test_a_stale_shm_left_by_another_user_blocks_nothing(tmp_path, monkeypatch):
     if not shutil.which("setpriv"):
         pytest.skip("needs setpriv to act as another user")
     shared = Path(tempfile.mkdtemp(prefix="msptui-shared-", dir="/tmp"))
+    nobody = 65534
     try:
         os.chmod(shared, 0o777)
         db = shared / "msptui.db"
         incident = _incident_db(db)
-        os.chmod(db, 0o666)
+        # shared through a group, as a jump box does (a database others may write is refused: issue 13)
+        monkeypatch.setenv("MSPTUI_GROUP_MODE", "1")
+        os.chown(db, -1, nobody)
+        os.chmod(db, 0o660)
         # another user's msptui died and left its -shm behind, readable only by that user
         shm = Path(f"{db}-shm")
         shm.write_bytes(b"\0" * 32768)
         os.chmod(shm, 0o600)
-        nobody = 65534
         probe = _cli(db, "clients", "--json", user=nobody)
         if "Permission denied" in probe.stderr and "python" in probe.stderr.lower():
             pytest.skip("the test interpreter is not reachable by another user here")

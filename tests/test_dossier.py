@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -68,7 +69,7 @@ def key_env(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, key_env):
-    """One real, signed dossier shared by the read-only tests."""
+    """One real, signed dossier shared by the read-only tests (``db_before``: the database just before it was written)."""
     base = tmp_path_factory.mktemp("dossier")
     db = base / "msptui.db"
     collector = WarningCollector()
@@ -76,10 +77,14 @@ def exported(tmp_path_factory, key_env):
     try:
         with Store.open(db, create=True) as store:
             incident_id = populate(store, events=40, evidence=4, reviews=3)
+            keys.signer_for(store)  # pinned first, so a copy of the database re-exports to the same bytes
+            with sqlite3.connect(base / "before.db") as copy:
+                store.conn.backup(copy)
             path = dossier.export(store, incident_id, out_dir=base / "out", generated_at=GENERATED, local_tz="Europe/Berlin")
     finally:
         logging.getLogger("weasyprint").removeHandler(collector)
-    return {"db": db, "path": path, "incident_id": incident_id, "warnings": collector.messages, "base": base}
+    return {"db": db, "db_before": base / "before.db", "path": path, "incident_id": incident_id,
+            "warnings": collector.messages, "base": base}
 
 
 @pytest.fixture
@@ -153,8 +158,10 @@ def test_pdf_shows_coverage_clauses_checklist_and_marking(exported):
 def test_dossier_json_has_every_section(exported):
     data = json.loads((exported["path"] / "dossier.json").read_text())
     for key in ["client", "incident", "contract", "insurance", "reviews", "risk_acceptances", "checklist", "obligations",
-                "decisions_not_to_act", "evidence", "timeline", "chain_head", "generated_at", "marking"]:
+                "decisions_not_to_act", "evidence", "timeline", "chain_head", "generated_at", "marking",
+                "signing_key", "recipients", "distributions"]:
         assert key in data
+    assert data["signing_key"]["fingerprint"] == keys.info().fingerprint and data["signing_key"]["pinned_event"]
     states = {c["item"]: c["state"] for c in data["contract"]["coverage"]}
     assert states["edr"] == "included" and states["backup_onprem"] == "declined"
     assert states["mfa"] == "client_responsibility" and states["remote_access"] == "third_party"
@@ -166,14 +173,17 @@ def test_dossier_json_has_every_section(exported):
     assert data["marking"] == "Confidential"
 
 
-def test_events_slice_is_the_incident_and_cited_records(exported):
+def test_events_jsonl_is_the_whole_chain_up_to_the_head(exported):
     lines = (exported["path"] / "events.jsonl").read_text().splitlines()
     events = [Event.from_json(json.loads(line)) for line in lines]
     assert all(e.compute_hash() == e.hash for e in events)
+    head = json.loads((exported["path"] / "manifest.json").read_text())["chain_head"]
     with Store.open(exported["db"]) as store:
-        all_events = list(store.events())
-    assert [e.id for e in events] == [e.id for e in all_events]  # this DB holds only this client
-    types = {e.payload["type"] for e in events}
+        upto_head = [e for e in store.events() if e.id <= head["id"]]
+    assert [e.id for e in events] == [e.id for e in upto_head]  # this DB holds only this client: every event in full
+    assert events[-1].hash == head["hash"]
+    assert [e.kind for e in events if "type" not in e.payload] == ["key.pinned"]
+    types = {e.payload["type"] for e in events if "type" in e.payload}
     assert types == {"clients", "agreements", "risk_acceptances", "policies", "reviews", "incidents", "checklist_items", "evidence", "notes"}
 
 
@@ -192,28 +202,41 @@ def test_manifest_hashes_and_stock_tools(exported):
         assert hashlib.sha256(body).hexdigest() == entry["sha256"]
     assert {e["name"] for e in manifest["files"]} == {"dossier.pdf", "dossier.json", "events.jsonl", "VERIFY.txt", "public_key.pem"}
     with Store.open(exported["db"]) as store:
-        assert manifest["chain_head"] == dict(zip(("id", "hash"), store.head()))
+        after = [e for e in store.events() if e.id > manifest["chain_head"]["id"]]
+    # the head is what the dossier describes; the export itself is the next event (the distribution log)
+    assert [e.kind for e in after] == ["dossier.exported"]
+    assert after[0].payload["manifest_sha256"] == hashlib.sha256((path / "manifest.json").read_bytes()).hexdigest()
     if shutil.which("sha256sum"):
         out = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=path, capture_output=True, text=True)
         assert out.returncode == 0 and out.stdout.count(": OK") == 7
-    if shutil.which("openssl"):
+    openssl = shutil.which("openssl")
+    version = subprocess.run([openssl, "version"], capture_output=True, text=True).stdout if openssl else ""
+    if version.startswith("OpenSSL 3"):  # pkeyutl -rawin is OpenSSL 3 only, as VERIFY.txt says
         out = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "public_key.pem", "-rawin",
                               "-in", "manifest.json", "-sigfile", "manifest.sig"], cwd=path, capture_output=True, text=True)
         assert out.returncode == 0 and "Signature Verified Successfully" in out.stdout
     verify_txt = (path / "VERIFY.txt").read_text()
     assert "sha256sum -c SHA256SUMS" in verify_txt and "msptui verify-dossier" in verify_txt
-    assert manifest["chain_head"]["hash"] in verify_txt
+    assert manifest["chain_head"]["hash"] in verify_txt and keys.info().fingerprint in verify_txt
+    assert "OpenSSL 3.0 or later" in verify_txt and "1.1.1 or later" not in verify_txt
 
 
-def test_verify_dossier_cli_ok_with_and_without_db(exported, tmp_path):
+def test_verify_dossier_cli_anchored_by_the_db_or_a_key_else_exit_3(exported, tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["--db", str(exported["db"]), "verify-dossier", str(exported["path"])])
     assert result.exit_code == 0, result.output
-    assert "OK: dossier intact" in result.stdout and "database check: ran" in result.stdout
+    assert "OK: dossier intact and anchored" in result.stdout and "database check: ran" in result.stdout
+    assert "re-rendered from dossier.json, identical bytes" in result.stdout
+    assert "rebuilt from the events in events.jsonl, identical" in result.stdout
     result = runner.invoke(main, ["--db", str(tmp_path / "none.db"), "verify-dossier", str(exported["path"]), "--json"])
-    assert result.exit_code == 0
+    assert result.exit_code == 3
     report = json.loads(result.stdout)
-    assert report["ok"] and report["db_checked"] is False and "no database" in report["db_note"]
+    assert report["intact"] and not report["anchored"] and not report["ok"] and report["status"] == "intact but not anchored"
+    assert report["db_checked"] is False and "no database" in report["db_note"]
+    assert report["content_checked"] and report["pdf_checked"]
+    fingerprint = keys.info().fingerprint
+    result = runner.invoke(main, ["--db", str(tmp_path / "none.db"), "verify-dossier", str(exported["path"]), "--key", fingerprint])
+    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.parametrize("name", ["dossier.pdf", "dossier.json", "events.jsonl", "VERIFY.txt", "public_key.pem",
@@ -262,7 +285,7 @@ def test_consistent_rewrite_without_the_key_fails_on_the_signature(copy_of):
     names = sorted(p.name for p in folder.iterdir() if p.name != "SHA256SUMS")
     (folder / "SHA256SUMS").write_text("".join(f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}\n" for n in names))
     report = dossier.verify_dossier(folder)
-    assert not report.ok and "signature" in report.problem
+    assert not report.ok and "signature" in report.problem and report.exit_code == 1
 
 
 def test_cli_names_the_problem_and_exits_1(copy_of, exported):
@@ -305,10 +328,10 @@ def test_db_history_rewrite_after_export_is_detected(tmp_path, key_env):
     with Store.open(db, create=True) as store:
         incident_id = populate(store, events=20, evidence=2, reviews=1)
         path = dossier.export(store, incident_id, out_dir=tmp_path / "out", generated_at=GENERATED, renderer=fake_renderer)
-        assert dossier.verify_dossier(path, store=store).ok
+        assert dossier.verify_dossier(path, store=store, renderer=fake_renderer).ok
         # history that only grows after the export is fine
         populate(store, events=5, evidence=1, reviews=1, client_id="other")
-        assert dossier.verify_dossier(path, store=store).ok
+        assert dossier.verify_dossier(path, store=store, renderer=fake_renderer).ok
     _rewrite_history(db, 1)
     with Store.open(db) as store:
         report = dossier.verify_dossier(path, store=store)
@@ -408,7 +431,24 @@ def test_hostile_record_text_is_literal_and_fetches_nothing(tmp_path, key_env):
     assert any(n["reason"] == text["reason"] for n in data["decisions_not_to_act"])
     assert data["client"]["name"] == text["client_name"]
     assert data["incident"]["summary"] == text["summary"]
-    assert dossier.verify_dossier(path).ok
+    report = dossier.verify_dossier(path, key=keys.info().fingerprint, renderer=renderer)
+    assert report.ok and report.content_checked and report.pdf_checked, report.problem
+
+
+def test_long_unbroken_text_wraps_and_is_shown_whole(tmp_path, key_env):
+    """Pasted base64 with no space: every character is on the page (wrapped at the column, nothing cut off)."""
+    import base64
+
+    blob = base64.b64encode(bytes(range(256)) * 59).decode()[:20_000]
+    with Store.open(tmp_path / "db", create=True) as store:
+        incident_id = populate(store, events=20, evidence=1, reviews=1, text={"note": blob})
+        path = dossier.export(store, incident_id, out_dir=tmp_path / "out", generated_at=GENERATED)
+    text = pdf_text(path / "dossier.pdf")
+    running = ("CONFIDENTIAL", "Incident acme-", "Chain head ")  # page headers and footers between the note's lines
+    body = "".join(line for line in text.splitlines() if not line.startswith(running))
+    assert blob in squash(body)
+    widest = max(len(line) for line in text.splitlines())
+    assert widest < 400, "a line ran off the page instead of wrapping"
 
 
 def test_fetcher_refuses_every_route_when_markup_reaches_weasyprint():
@@ -452,7 +492,8 @@ def test_fetcher_refuses_every_route_when_markup_reaches_weasyprint():
 
 
 def test_same_data_same_timestamp_gives_identical_bytes(exported, tmp_path):
-    with Store.open(exported["db"]) as store:
+    shutil.copy(exported["db_before"], tmp_path / "again.db")
+    with Store.open(tmp_path / "again.db") as store:
         again = dossier.export(store, exported["incident_id"], out_dir=tmp_path / "again", generated_at=GENERATED, local_tz="Europe/Berlin")
     first = exported["path"]
     assert sorted(p.name for p in again.iterdir()) == sorted(p.name for p in first.iterdir())
@@ -476,6 +517,7 @@ def test_render_failure_leaves_no_folder(tmp_path, key_env):
         incident_id = populate(store, events=10, evidence=1, reviews=1)
         with pytest.raises(RuntimeError):
             dossier.export(store, incident_id, out_dir=out, generated_at=GENERATED, renderer=boom)
+        assert not [e for e in store.events() if e.kind == "dossier.exported"], "a distribution recorded for nothing"
     assert not (out / "acme" / incident_id / "20250701T120000Z").exists()
     assert not out.exists() or not any(p.is_dir() and p.name.startswith(".") for p in out.rglob("*"))
 
@@ -496,8 +538,27 @@ def test_write_failure_midway_leaves_no_folder(tmp_path, key_env, monkeypatch):
         incident_id = populate(store, events=10, evidence=1, reviews=1)
         with pytest.raises(OSError):
             dossier.export(store, incident_id, out_dir=out, generated_at=GENERATED, renderer=fake_renderer)
+        assert not [e for e in store.events() if e.kind == "dossier.exported"], "a distribution recorded for nothing"
     parent = out / "acme" / incident_id
     assert list(parent.iterdir()) == [], "partial or temporary folder left behind"
+
+
+def test_a_database_that_cannot_record_the_export_gets_no_dossier(tmp_path, key_env, monkeypatch):
+    """Every dossier is recorded (its distribution): a read-only or locked database is one line, and no folder."""
+    from msptui.errors import UserError
+
+    out = tmp_path / "out"
+    with Store.open(tmp_path / "db", create=True) as store:
+        incident_id = populate(store, events=10, evidence=1, reviews=1)
+        keys.signer_for(store)
+
+        def read_only(kind, payload):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+        monkeypatch.setattr(store, "append", read_only)
+        with pytest.raises(UserError, match="cannot record its distribution .*readonly.*nothing was written"):
+            dossier.export(store, incident_id, out_dir=out, generated_at=GENERATED, renderer=fake_renderer)
+    assert list((out / "acme" / incident_id).iterdir()) == []
 
 
 def test_private_key_never_in_the_dossier_and_kept_private(exported, key_env):
@@ -518,10 +579,11 @@ def test_private_key_never_in_the_dossier_and_kept_private(exported, key_env):
 def test_keys_cli_init_refuses_to_replace_and_loose_key_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("MSPTUI_KEY_DIR", str(tmp_path / "k"))
     runner = CliRunner()
-    first = runner.invoke(main, ["keys", "init", "--json"])
+    nodb = ["--db", str(tmp_path / "none.db")]
+    first = runner.invoke(main, [*nodb, "keys", "init", "--json"])
     assert first.exit_code == 0, first.output
     assert len(json.loads(first.stdout)["fingerprint"]) == 64
-    second = runner.invoke(main, ["keys", "init"])
+    second = runner.invoke(main, [*nodb, "keys", "init"])
     assert second.exit_code == 1 and "already exists" in second.stderr
     os.chmod(keys.private_path(), 0o644)
     from msptui.errors import UserError
@@ -530,15 +592,21 @@ def test_keys_cli_init_refuses_to_replace_and_loose_key_is_refused(tmp_path, mon
         keys.sign(b"x")
 
 
-def test_unsigned_dossier_verifies_and_says_so(tmp_path, monkeypatch):
-    monkeypatch.setenv("MSPTUI_KEY_DIR", str(tmp_path / "no-keys"))
+def test_export_without_a_key_creates_and_pins_one_and_signs(tmp_path, monkeypatch):
+    monkeypatch.setenv("MSPTUI_KEY_DIR", str(tmp_path / "no-keys-yet"))
+    notices: list[str] = []
     with Store.open(tmp_path / "db", create=True) as store:
         incident_id = populate(store, events=10, evidence=1, reviews=1)
-        path = dossier.export(store, incident_id, out_dir=tmp_path / "out", generated_at=GENERATED, renderer=fake_renderer, privileged=True)
-        report = dossier.verify_dossier(path, store=store)
-    assert report.ok and not report.signed
-    assert not (path / "manifest.sig").exists() and not (path / "public_key.pem").exists()
-    assert "NOT signed" in (path / "VERIFY.txt").read_text()
+        path = dossier.export(store, incident_id, out_dir=tmp_path / "out", generated_at=GENERATED, renderer=fake_renderer,
+                              privileged=True, notice=notices.append)
+        pins = [e for e in store.events() if e.kind == "key.pinned"]
+        report = dossier.verify_dossier(path, store=store, renderer=fake_renderer)
+    fingerprint = keys.info().fingerprint
+    assert report.ok and report.signed and report.fingerprint == fingerprint
+    assert oct(keys.private_path().stat().st_mode & 0o777) == oct(0o600)
+    assert [p.payload["fingerprint"] for p in pins] == [fingerprint] and pins[0].subject is None
+    assert notices and fingerprint in notices[0]
+    assert (path / "manifest.sig").exists() and (path / "public_key.pem").read_bytes() == keys.info().public_pem
     assert json.loads((path / "dossier.json").read_text())["marking"].startswith("Privileged & confidential")
 
 
@@ -550,7 +618,9 @@ def test_cli_export_runs_in_a_child_with_progress(exported, tmp_path):
     assert path == tmp_path / "acme" / exported["incident_id"] / "20250702T090000Z"
     stages = re.findall(r"export: (\w+)", result.stderr)
     assert stages == ["collect", "render", "write", "sign", "done"]
-    assert dossier.verify_dossier(path).ok
+    report = json.loads(result.stdout)
+    assert report["signing_key"] == keys.info().fingerprint and report["recipients"] == []
+    assert dossier.verify_dossier(path, store=None, key=keys.info().fingerprint).ok
     text = pdf_text(path / "dossier.pdf")
     assert "PRIVILEGED & CONFIDENTIAL" in text
 

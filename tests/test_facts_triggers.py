@@ -311,7 +311,7 @@ def test_the_dossier_shows_triggers_who_recorded_them_and_what_was_believed_when
     demo("incident", "set", incident, "--countries", "US,MX", "--affected", "MX=40")
     assert identity.person() == "Dana Reyes"
     with Store.open(db_path) as store:
-        path = export(store, incident, out_dir=tmp_path / "out", generated_at=NOW, sign=False)
+        path = export(store, incident, out_dir=tmp_path / "out", generated_at=NOW)
     data = json.loads((path / "dossier.json").read_text())
     (trigger,) = data["triggers"]
     assert (trigger["name"], trigger["by"], trigger["agency"], trigger["recorded_by"]) == \

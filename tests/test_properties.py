@@ -66,7 +66,10 @@ def test_arbitrary_client_records_never_crash_the_validator(raw_records):
     try:
         validate(path, read_file(path))
     except UserError as exc:
-        assert "clients[" in str(exc)
+        # a bad record is named by its place; Infinity and numbers of more than 40 digits are not JSON
+        # msptui reads at all (safejson), so the whole file is refused, naming the file
+        assert "clients[" in str(exc) or (str(path) in str(exc) and ("not a JSON value" in str(exc) or "digits" in str(exc)))
+        assert "\n" not in str(exc)
 
 
 @SETTINGS

@@ -378,9 +378,14 @@ def test_export_key_writes_a_dossier_in_a_child_process(db, tmp_path, monkeypatc
             await open_breach_and_submit(pilot)
             await pilot.press("e")
             await wait_text(pilot, "dossier written", timeout=60)
+            await wait_text(pilot, "signed by")
+            shown["text"] = "".join(screen_text(app).split())
+    shown: dict = {}
     run(go())
     written = list((tmp_path / "out").glob("*/*/*/dossier.pdf"))
     assert len(written) == 1 and (written[0].parent / "manifest.json").exists()
+    fingerprint = json.loads((written[0].parent / "manifest.json").read_text())["signature"]["public_key_sha256"]
+    assert fingerprint[:16] in shown["text"], "the toast names the signing key"
 
 
 def test_other_engineers_change_appears(db):

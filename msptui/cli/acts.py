@@ -6,7 +6,7 @@ import click
 
 from .. import acts
 from ..timeutil import fmt_local_and_utc, get_zone, iso
-from .base import Context, act_time as when, echo_text, emit_json, main, pass_ctx
+from .base import Context, act_time as when, emit_json, main, pass_ctx, say
 
 
 def attachment_json(a) -> dict | None:
@@ -48,9 +48,9 @@ def notify(ctx: Context, incident_id, to, org, address, channel, at_text, tz, by
     if as_json:
         emit_json({"id": record.id, "completes_item": record.completes_item, "note": record.note or None})
         return
-    echo_text(f"{record.id}: {record.channel} to {record.to} at {fmt_local_and_utc(record.at.at, record.at.tz)}")
+    say(f"{record.id}: {record.channel} to {record.to} at {fmt_local_and_utc(record.at.at, record.at.tz)}")
     if record.item_id:
-        echo_text(f"  {'completed' if record.completes_item else 'did NOT complete'} {record.item_id}"
+        say(f"  {'completed' if record.completes_item else 'did NOT complete'} {record.item_id}"
                   + (f": {record.note}" if record.note else ""))
 
 
@@ -66,14 +66,14 @@ def notifications_cmd(ctx: Context, incident_id: str, as_json: bool) -> None:
         emit_json([notification_json(n) for n in rows])
         return
     for n in rows:
-        echo_text(f"{fmt_local_and_utc(n.at.at, n.at.tz)}  {n.channel:<9} to {n.to}" + (f" ({n.org})" if n.org else "")
+        say(f"{fmt_local_and_utc(n.at.at, n.at.tz)}  {n.channel:<9} to {n.to}" + (f" ({n.org})" if n.org else "")
                   + f"  by {n.by}" + (f"  ref {n.ref}" if n.ref else "") + f"  [{n.id}]")
         if n.item_id:
-            echo_text(f"    for {n.item_id}: {'completed it' if n.completes_item else 'did not complete it: ' + n.note}")
+            say(f"    for {n.item_id}: {'completed it' if n.completes_item else 'did not complete it: ' + n.note}")
         for a in n.acks:
-            echo_text(f"    acknowledged {fmt_local_and_utc(a.at, a.tz)}" + (f" by {a.by}" if a.by else ""))
+            say(f"    acknowledged {fmt_local_and_utc(a.at, a.tz)}" + (f" by {a.by}" if a.by else ""))
     if not rows:
-        click.echo("(no notifications logged)")
+        say("(no notifications logged)")
 
 
 @main.group("notification")
@@ -103,7 +103,7 @@ def notification_ack(ctx: Context, notification_id, at_text, tz, by, proof, as_j
     if as_json:
         emit_json({"id": updated.id, "acks": len(updated.acks)})
     else:
-        echo_text(f"{updated.id}: acknowledgement recorded ({len(updated.acks)} in all)")
+        say(f"{updated.id}: acknowledgement recorded ({len(updated.acks)} in all)")
 
 
 @main.command()
@@ -130,7 +130,7 @@ def decide(ctx: Context, incident_id, by, role, org, party, text, at_text, tz, r
     if as_json:
         emit_json({"id": record.id})
     else:
-        echo_text(record.id)
+        say(record.id)
 
 
 @main.command("decisions")
@@ -149,10 +149,10 @@ def decisions_cmd(ctx: Context, incident_id: str, as_json: bool) -> None:
         return
     for d in rows:
         cap = f"  cap {d.currency} {d.cap}" if d.cap is not None else ""
-        echo_text(f"{fmt_local_and_utc(d.at.at, d.at.tz)}  {d.party:<15} {d.by}" + (f" ({d.role})" if d.role else "")
+        say(f"{fmt_local_and_utc(d.at.at, d.at.tz)}  {d.party:<15} {d.by}" + (f" ({d.role})" if d.role else "")
                   + f"{cap}  [{d.id}]\n    {d.text}")
     if not rows:
-        click.echo("(no decisions recorded)")
+        say("(no decisions recorded)")
 
 
 @main.command()
@@ -178,7 +178,7 @@ def cost(ctx: Context, incident_id, kind, amount, currency_code, hours, person, 
     if as_json:
         emit_json({"id": record.id, "amount": str(record.amount), "currency": record.currency})
     else:
-        echo_text(f"{record.id}: {record.kind} {record.currency} {record.amount}")
+        say(f"{record.id}: {record.kind} {record.currency} {record.amount}")
 
 
 @main.command("costs")
@@ -202,10 +202,10 @@ def costs_cmd(ctx: Context, incident_id: str, as_json: bool, as_csv: bool) -> No
                    "totals": sums})
         return
     for c in rows:
-        echo_text(f"{fmt_local_and_utc(c.at.at, c.at.tz)}  {c.kind:<8} {c.currency} {c.amount:>12}"
+        say(f"{fmt_local_and_utc(c.at.at, c.at.tz)}  {c.kind:<8} {c.currency} {c.amount:>12}"
                   + (f"  {c.hours} h" if c.hours is not None else "") + (f"  {c.person}" if c.person else "")
                   + (f"  {c.vendor}" if c.vendor else "") + (f"  {c.task}" if c.task else ""))
     for cur, t in sums.items():
-        echo_text(f"TOTAL {cur} {t['total']}  (" + ", ".join(f"{k} {v}" for k, v in t["by_kind"].items()) + ")")
+        say(f"TOTAL {cur} {t['total']}  (" + ", ".join(f"{k} {v}" for k, v in t["by_kind"].items()) + ")")
     if not rows:
-        click.echo("(no costs recorded)")
+        say("(no costs recorded)")

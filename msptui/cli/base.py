@@ -12,6 +12,20 @@ Errors: a ``UserError`` (and the other "bad input" types), any SQLite error
 and any OS error (disk full, read-only mount, permission denied) becomes one
 line naming the file, exit 1: never a traceback. A damaged record that no
 longer parses says which record and how to recover.
+
+Output for people goes through one function, ``say``: each argument is one
+line, and every control, bidi and line-separator character inside it is shown
+as an escape (``literal.one_line``), so record text (a client name, a
+checklist section, a note id) can never clear the screen or print a line of
+its own. ``emit_json`` escapes the characters JSON leaves raw. Errors, click's
+own included, are one line on stderr.
+
+Input: every option and argument value is checked before a command runs
+(``check_params``), before any file or database is touched: over-long values,
+and control, bidi or line-separator characters in ids, zones, instants, paths
+and codes, are refused with one line naming the option. Record text (a name,
+a title, a note) may hold any character but NUL: it is data, stored exactly
+and always shown escaped.
 """
 
 from __future__ import annotations
@@ -28,7 +42,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import click  # noqa: E402
 
 from ..errors import UserError, describe_os_error, describe_sqlite_error  # noqa: E402
-from ..literal import visible  # noqa: E402
+from ..literal import json_text, one_line, visible  # noqa: E402
 from ..paths import resolve_db  # noqa: E402
 from ..store import Store  # noqa: E402
 
@@ -59,15 +73,14 @@ class Context:
     def open(self, *, create: bool = False, writes: bool = False) -> Store:
         """Open the DB and say which one; ``writes`` also reminds an anonymous user to name themselves."""
         store = Store.open(self.db_path, create=create)
-        click.echo(f"msptui: database {self.db_path} (from {self.db_source})", err=True)
+        say(f"msptui: database {self.db_path} (from {self.db_source})", err=True)
         if writes:
             from ..environment import actor
             from ..identity import current
 
             if current() is None:
-                click.echo(f"msptui: no operator name set, so this change is recorded under the OS login "
-                           f"{visible(actor(), keep_newlines=False)!r} only; run: msptui operator set \"NAME <EMAIL>\"",
-                           err=True)
+                say(f"msptui: no operator name set, so this change is recorded under the OS login "
+                    f"{actor()!r} only; run: msptui operator set \"NAME <EMAIL>\"", err=True)
         return store
 
 
@@ -79,23 +92,116 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return (UserError, TimeError, UnknownRuleError, RulesError)
 
 
+# -- input ------------------------------------------------------------------------
+
+#: options and arguments whose value becomes record text (a name, a title, a note, a summary): any text is
+#: data there, attacker-written included (a phishing subject with a bidi override, a name with an escape
+#: sequence): it is stored exactly and always shown escaped. Only NUL and undecodable bytes are refused.
+RECORD_TEXT_METAVARS = {"TEXT", "NAME", "ORG", "REF", "ROLE", '"NAME[, TITLE]"', '"[ROLE:] NAME [<EMAIL>] [PHONE]"'}
+RECORD_TEXT_NAMES = {"text", "note", "notes", "summary", "reason"}
+RECORD_TEXT_MAX = 20_000
+PATH_MAX = 4096
+NAME_MAX_BYTES = 255
+SHORT_MAX = 500
+_LINE_BREAKS = {"\u2028", "\u2029"}
+_BIDI = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f"}
+
+
+def param_label(param: click.Parameter) -> str:
+    """How an error names a parameter: its longest option ('--summary') or its metavar ('INCIDENT')."""
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    return param.metavar or (param.name or "argument").upper()
+
+
+def _is_path(param: click.Parameter) -> bool:
+    return isinstance(param.type, click.Path) or param.name in {"db", "dest", "folder", "path", "paths", "out_dir"}
+
+
+def is_record_text(param: click.Parameter) -> bool:
+    """Whether the value is record text (any characters, stored exactly) rather than an id, zone, date, path or code."""
+    return param.metavar in RECORD_TEXT_METAVARS or param.name in RECORD_TEXT_NAMES
+
+
+def value_problem(param: click.Parameter, value: str) -> str | None:
+    """Why ``value`` is refused for ``param`` (None: acceptable).
+
+    Ids, zones, instants, paths and codes: at most 500 characters (paths 4096), no control, bidi or
+    line-separator character. Record text: at most 20,000 characters, no NUL, no undecodable byte.
+    """
+    import unicodedata
+
+    text = is_record_text(param)
+    limit = RECORD_TEXT_MAX if text else PATH_MAX if _is_path(param) else SHORT_MAX
+    if len(value) > limit:
+        return f"{len(value):,} characters is longer than the {limit:,} allowed"
+    for index, ch in enumerate(value):
+        category = unicodedata.category(ch)
+        if text and ch != "\x00" and category != "Cs":
+            continue
+        if category in ("Cc", "Cs") or ch in _LINE_BREAKS or ch in _BIDI:
+            what = ("a NUL byte" if ch == "\x00" else "a control character" if category == "Cc"
+                    else "an undecodable byte" if category == "Cs" else "a bidi or line-separator character")
+            return f"contains {what} ({one_line(ch)} at position {index + 1}); remove it"
+    if _is_path(param):
+        for part in value.split("/"):
+            if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX_BYTES:
+                return f"has a path component longer than {NAME_MAX_BYTES} bytes"
+    return None
+
+
+def check_params(command: click.Command, ctx: click.Context) -> None:
+    """Refuse over-long values and control characters in every string value, with one line naming the option."""
+    for param in command.params:
+        value = ctx.params.get(param.name) if param.name else None
+        values = value if isinstance(value, (tuple, list)) else (value,)
+        for item in values:
+            if isinstance(item, str):
+                problem = value_problem(param, item)
+                if problem:
+                    raise click.ClickException(f"{param_label(param)}: {problem}")
+
+
+class CheckedCommand(click.Command):
+    """A command whose option and argument values are checked (``check_params``) before it runs."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        check_params(self, ctx)
+        return rest
+
+
+# -- errors -------------------------------------------------------------------------
+
+ERROR_MAX = 1000
+
+
+def error_line(exc: click.ClickException) -> str:
+    """Any click error (usage errors included) as one line: 'Error: ...'."""
+    message = exc.format_message()
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        message += f" (see '{exc.ctx.command_path} --help')"
+    line = one_line(message)
+    if len(line) > ERROR_MAX:
+        line = line[: ERROR_MAX - 40] + " ... " + line[-35:]
+    return f"Error: {line}"
+
+
 def _db_of(ctx: click.Context) -> object:
     obj = ctx.find_root().obj
     return getattr(obj, "db_path", None) or "the database"
 
 
-class Group(click.Group):
-    """Turns user errors into click's one-line error and exit code 1; loads command modules on demand."""
+class CheckedGroup(click.Group):
+    """A group whose own and whose commands' input is checked (``check_params``); user errors become one line, exit 1."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(COMMANDS) | set(self.commands))
+    command_class = CheckedCommand
+    group_class = type  # its subgroups are CheckedGroups too
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in self.commands and name in COMMANDS:
-            import importlib
-
-            importlib.import_module(f"msptui.cli.{COMMANDS[name]}")  # registers its commands on ``main``
-        return self.commands.get(name)
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        check_params(self, ctx)
+        return rest
 
     def invoke(self, ctx: click.Context) -> Any:
         import sqlite3
@@ -110,6 +216,37 @@ class Group(click.Group):
             if isinstance(exc, _user_errors()):
                 raise click.ClickException(visible(str(exc), keep_newlines=False)) from None
             raise
+
+
+class Group(CheckedGroup):
+    """``main``: a CheckedGroup that loads command modules on demand and prints every error, click's own included,
+    as one line."""
+
+    group_class = CheckedGroup
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            import importlib
+
+            importlib.import_module(f"msptui.cli.{COMMANDS[name]}")  # registers its commands on ``main``
+        return self.commands.get(name)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode: bool = True, **extra: Any) -> Any:
+        """click's main, except that every error (usage errors included) is one line on stderr."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            click.echo(error_line(exc), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
 
 
 class LazyChoice(click.Choice):
@@ -144,12 +281,27 @@ def act_time(store: Store, incident_id: str, at_text: str | None, tz: str | None
     return instant(at_text, observed, "--at"), observed
 
 
+# -- output -------------------------------------------------------------------------
+
+
+def say(*lines: object, err: bool = False) -> None:
+    """Print lines for a person: each argument is one line, its control, bidi and line-separator characters escaped.
+
+    The one way human-readable output leaves msptui: a field can never start
+    a line of its own or drive the terminal.
+    """
+    for line in lines:
+        click.echo(one_line(str(line)), err=err)
+
+
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    """Machine-readable output; C1 controls, bidi and format characters and U+2028/U+2029 as \\u escapes."""
+    click.echo(json_text(json.dumps(value, indent=2, ensure_ascii=False, default=str)))
 
 
-def echo_text(text: str) -> None:
-    click.echo(visible(text))
+def echo_text(*lines: object) -> None:
+    """The same as ``say`` (kept for callers written before it): each argument is one line."""
+    say(*lines)
 
 
 pass_ctx = click.make_pass_decorator(Context)

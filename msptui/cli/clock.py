@@ -7,7 +7,7 @@ import click
 from ..closures import load_closures
 from ..deadlines import deadline_report
 from ..obligations import DISCLAIMER, rules_report
-from .base import echo_text, emit_json, main
+from .base import emit_json, main, say
 
 
 @main.command()
@@ -26,7 +26,7 @@ def deadline(rule_id: str, trigger: str, tz: str | None, closed, as_json: bool) 
         return
     due = report["due"]
     target = report.get("internal_target")
-    click.echo(due if due else f"no fixed deadline; internal target {target}")
+    say(due if due else f"no fixed deadline; internal target {target}")
     lines = [
         f"{report['rule_id']}: {report['obligation']}",
         f"  due        {report['due_local'] or '(none: ' + (report['standard'] or 'no fixed period') + ')'}",
@@ -43,7 +43,7 @@ def deadline(rule_id: str, trigger: str, tz: str | None, closed, as_json: bool) 
         lines.append(f"  warning    {warning}")
     lines.append(f"  citation   {report['citation']}")
     lines.append(report["disclaimer"])
-    echo_text("\n".join(lines))
+    say(*lines)
 
 
 @main.command()
@@ -61,8 +61,8 @@ def rules(show_coverage: bool, as_json: bool) -> None:
         return
     for r in rows:
         flag = f" [{r['label']}]" if r["label"] else (" [uncertain]" if r["uncertain"] else "")
-        echo_text(f"{r['id']:<40} {r['period']:<28} {r['confidence']:<6}{flag}\n    {r['obligation']}\n    {r['citation']}")
-    click.echo(DISCLAIMER)
+        say(f"{r['id']:<40} {r['period']:<28} {r['confidence']:<6}{flag}", f"    {r['obligation']}", f"    {r['citation']}")
+    say(DISCLAIMER)
 
 
 def _coverage(as_json: bool) -> None:
@@ -87,5 +87,4 @@ def _coverage(as_json: bool) -> None:
         "captured. Assess it manually: it is not a finding that nothing is required.",
         "A country not listed here has no rule on file.",
     ]
-    echo_text("\n".join(lines))
-    click.echo(DISCLAIMER)
+    say(*lines, DISCLAIMER)

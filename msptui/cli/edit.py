@@ -13,7 +13,7 @@ from __future__ import annotations
 import click
 
 from ..errors import UserError
-from .base import Context, echo_text, main, pass_ctx
+from .base import Context, main, pass_ctx, say
 
 #: a script editor that keeps writing the same bad file is not asked forever
 MAX_ROUNDS = 20
@@ -39,7 +39,7 @@ def edit(ctx: Context, type_name: str, record_id: str | None, yes: bool) -> None
             if edited_text is None:
                 if error:
                     raise UserError(f"edit abandoned, nothing recorded; the file still had a problem: {error}")
-                click.echo("edit cancelled (the file was not saved): nothing recorded")
+                say("edit cancelled (the file was not saved): nothing recorded")
                 return
             body = editing.content(edited_text).strip()
             if error is not None and body == failed_body:
@@ -47,23 +47,23 @@ def edit(ctx: Context, type_name: str, record_id: str | None, yes: bool) -> None
             try:
                 data = editing.parse(edited_text)
                 if data is None:
-                    click.echo("edit cancelled (the file was emptied): nothing recorded")
+                    say("edit cancelled (the file was emptied): nothing recorded")
                     return
                 changed = editing.check(store, original, data)
             except UserError as exc:
                 error, failed_body = str(exc), body
-                click.echo(f"msptui: {editing.visible_line(error)}: reopening the file", err=True)
+                say(f"msptui: {editing.visible_line(error)}: reopening the file", err=True)
                 text = editing.render(original, error=error, body=edited_text)
                 continue
             break
         else:
             raise UserError(f"edit abandoned after {MAX_ROUNDS} attempts, nothing recorded: {error}")
         if editing.same(original, changed):
-            click.echo("no changes: nothing recorded")
+            say("no changes: nothing recorded")
             return
-        echo_text(editing.diff(original, changed))
+        say(*editing.diff(original, changed).split("\n"))  # one diff line per line; fields inside are escaped
         if not yes and not click.confirm(f"Record this change to {model.LABEL} {original.id}?", default=False):
-            click.echo("not recorded")
+            say("not recorded")
             return
         editing.record_edit(store, original, changed)
-    echo_text(f"recorded the change to {model.LABEL} {original.id}")
+    say(f"recorded the change to {model.LABEL} {original.id}")

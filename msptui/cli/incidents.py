@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ..timeutil import fmt_local_and_utc, iso
-from .base import Context, LazyChoice, echo_text, emit_json, main, pass_ctx
+from .base import Context, LazyChoice, emit_json, main, pass_ctx, say
 
 # The models, the rules and the read model are imported inside each command: ``msptui note`` must not pay
 # for the deadline engine and its holiday tables (start-up is measured: tests/test_layout.py, make bench).
@@ -66,8 +66,8 @@ def incident_open(ctx: Context, client_id, discovered, tz, category, summary, re
     if as_json:
         emit_json({"id": inc.id, "checklist_items": len(items)})
     else:
-        click.echo(inc.id)
-        click.echo(f"{len(items)} checklist items; see 'msptui checklist {inc.id}'", err=True)
+        say(inc.id)
+        say(f"{len(items)} checklist items; see 'msptui checklist {inc.id}'", err=True)
 
 
 @incident.command("set")
@@ -103,7 +103,7 @@ def incident_set(ctx: Context, incident_id, status, summary, category, data_type
         emit_json({"id": inc.id, "status": inc.status, "obligations_apply": sum(1 for o in view.obligations if o.state == "applies"),
                    "checklist_items": len(view.checklist)})
     else:
-        echo_text(f"{inc.id}: facts recorded; {view.counts.open} open checklist items "
+        say(f"{inc.id}: facts recorded; {view.counts.open} open checklist items "
                   f"({sum(1 for o in view.obligations if o.state == 'applies')} obligations apply)")
 
 
@@ -137,10 +137,10 @@ def incident_trigger(ctx: Context, incident_id, name, at_text, tz, by, agency, u
                    "obligations": [{"rule_id": o.assessment.rule_id, "due": iso(o.clock.due) if o.clock.due else None}
                                    for o in started]})
     else:
-        echo_text(f"{inc.id}: {name} recorded at {fmt_local_and_utc(at, observed)}")
+        say(f"{inc.id}: {name} recorded at {fmt_local_and_utc(at, observed)}")
         for o in started:
             when = o.clock.due or o.clock.target
-            echo_text(f"  {o.assessment.rule_id}: {o.clock.label}" + (f" ({fmt_local_and_utc(when, observed)})" if when else ""))
+            say(f"  {o.assessment.rule_id}: {o.clock.label}" + (f" ({fmt_local_and_utc(when, observed)})" if when else ""))
 
 
 @main.command("triggers")
@@ -155,7 +155,7 @@ def triggers_cmd(as_json: bool) -> None:
         return
     for r in rows:
         mark = "" if r["recordable"] else " (derived, not recorded by hand)"
-        echo_text(f"{r['name']}  [{r['kind']}]{mark}\n    {r['meaning']}\n    rules: {', '.join(r['rules']) or 'none'}")
+        say(f"{r['name']}  [{r['kind']}]{mark}", f"    {r['meaning']}", f"    rules: {', '.join(r['rules']) or 'none'}")
 
 
 @main.command()
@@ -176,9 +176,9 @@ def incidents(ctx: Context, as_json: bool) -> None:
         ])
         return
     for i in rows:
-        echo_text(f"{i.id:<32} {i.status:<9} {i.category:<22} {fmt_local_and_utc(i.discovered.at, i.discovered.tz)}")
+        say(f"{i.id:<32} {i.status:<9} {i.category:<22} {fmt_local_and_utc(i.discovered.at, i.discovered.tz)}")
     if not rows:
-        click.echo("(no incidents)")
+        say("(no incidents)")
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
@@ -214,19 +214,19 @@ def checklist_cmd(ctx: Context, incident_id: str, by_section: bool, as_json: boo
         emit_json([checklist_row(e, zone) for e in entries])
         return
     c = view.counts
-    echo_text(f"{view.incident.id}: {c.overdue} OVERDUE, {c.soon} due soon (within 24 h), {c.open} open, "
+    say(f"{view.incident.id}: {c.overdue} OVERDUE, {c.soon} due soon (within 24 h), {c.open} open, "
               f"{c.done} done, {c.not_applicable} not applicable")
     section = None
     for e in entries:
         it = e.item
         if by_section and it.section != section:
             section = it.section
-            echo_text(f"\n{section.upper()}")
+            say("", section.upper())
         when = it.due or it.target
         due = fmt_local_and_utc(when, view.incident.discovered.tz) if when else ""
-        echo_text(f"  [{'x' if it.status == 'done' else ' '}] {it.step:<34} {e.clock.label:<20} {due}")
-        echo_text(f"      {it.title}")
-    click.echo(f"\n{_disclaimer()}")
+        say(f"  [{'x' if it.status == 'done' else ' '}] {it.step:<34} {e.clock.label:<20} {due}")
+        say(f"      {it.title}")
+    say("", _disclaimer())
 
 
 def obligation_row(o: ObligationEntry, zone: ZoneInfo) -> dict:
@@ -262,8 +262,8 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
         flag = f" [{a.label}]" if a.label else ""
         policy = f" (policy {a.policy_id})" if a.policy_id else ""
         name = a.rule_id or f"({a.jurisdiction}: assess manually)"
-        echo_text(f"{words[o.state]:<15} {a.party:<6} {name}{policy}{flag}\n    {clock}\n    why: {a.reason}")
-    click.echo(_disclaimer())
+        say(f"{words[o.state]:<15} {a.party:<6} {name}{policy}{flag}", f"    {clock}", f"    why: {a.reason}")
+    say(_disclaimer())
 
 
 @main.command()
@@ -284,7 +284,7 @@ def check(ctx: Context, incident_id: str, item: str, status: str | None, note: s
     with ctx.open(writes=True) as store:
         at = when(store, incident_id, at_text, tz)[0] if at_text else None
         changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id, at=at)
-    echo_text(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
+    say(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
 
 
 @main.command()
@@ -301,7 +301,7 @@ def note(ctx: Context, incident_id: str, text: str, at_text: str | None, tz: str
     with ctx.open(writes=True) as store:
         at, observed = when(store, incident_id, at_text, tz) if at_text else (None, None)
         added = add_note(store, incident_id, text, at=at, tz=observed)
-    click.echo(added.id)
+    say(added.id)
 
 
 @main.group()
@@ -330,4 +330,4 @@ def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method
     if as_json:
         emit_json({"id": item.id, "sha256": item.sha256, "size": item.size})
     else:
-        click.echo(f"{item.id} {item.sha256} {item.size}")
+        say(f"{item.id} {item.sha256} {item.size}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import environment, identity
-from .base import echo_text, emit_json, main
+from .base import emit_json, main, say
 
 
 @main.group()
@@ -24,7 +24,7 @@ def operator_set(who: str, role: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({**op.model_dump(), "path": str(path)})
         return
-    echo_text(f"operator set: {op.text()} (saved in {path})")
+    say(f"operator set: {op.text()} (saved in {path})")
 
 
 @operator.command("show")
@@ -37,7 +37,7 @@ def operator_show(as_json: bool) -> None:
         emit_json({**(op.model_dump() if op else {"name": None, "email": None, "role": None}), "os_login": login})
         return
     if op is None:
-        echo_text(f"no operator set: changes are recorded under the OS login {login!r} only; "
+        say(f"no operator set: changes are recorded under the OS login {login!r} only; "
                   'run: msptui operator set "NAME <EMAIL>"')
     else:
-        echo_text(f"{op.text()} (OS login {login})")
+        say(f"{op.text()} (OS login {login})")

@@ -16,15 +16,20 @@ import click
 
 from ..models import Client
 from ..posture import SEVERITY_RANK, Finding, assess
-from .base import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, emit_json, main, pass_ctx, say
 
 MSP_HEADING = "MSP (own insurance)"
 
 
 def render_text(findings: list[Finding], names: dict[str, str], *, explain: bool = False, client_id: str | None = None) -> str:
     """Plain text: client heading, then ``SEVERITY  code  message`` lines; whys once at the end."""
+    return "\n".join(render_lines(findings, names, explain=explain, client_id=client_id))
+
+
+def render_lines(findings: list[Finding], names: dict[str, str], *, explain: bool = False, client_id: str | None = None) -> list[str]:
+    """The lines of ``render_text`` (each printed through ``say``, so a field cannot start a line of its own)."""
     if not findings:
-        return f"{client_id}: no findings" if client_id else "no findings: every client is clean"
+        return [f"{client_id}: no findings" if client_id else "no findings: every client is clean"]
     lines: list[str] = []
     current: object = object()
     for f in findings:
@@ -46,7 +51,7 @@ def render_text(findings: list[Finding], names: dict[str, str], *, explain: bool
         seen.setdefault(f.code, f)
     for code, f in sorted(seen.items(), key=lambda kv: (SEVERITY_RANK.get(kv[1].severity, 9), kv[0])):
         lines.append(f"  {code} ({f.severity}): {f.why}")
-    return "\n".join(lines)
+    return lines
 
 
 @main.command()
@@ -75,4 +80,4 @@ def posture(ctx: Context, client_id: str | None, explain: bool, as_json: bool) -
     if as_json:
         emit_json([f.as_dict() for f in findings])
         return
-    echo_text(render_text(findings, names, explain=explain, client_id=client_id))
+    say(*render_lines(findings, names, explain=explain, client_id=client_id))

@@ -35,7 +35,7 @@ from ..record_inputs import (
     SignDraft,
 )
 from ..records import Outcome
-from .base import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, emit_json, main, pass_ctx, say
 
 
 def _many(values: Iterable[str]) -> list[str] | None:
@@ -51,7 +51,7 @@ def _report(outcome: Outcome, as_json: bool, done: str, **extra: Any) -> None:
         emit_json({"id": record.id, **extra, "changed": outcome.changed})
         return
     said = done.format(id=record.id) if "{id}" in done else f"{done} {record.id}"
-    echo_text(said if outcome.changed else f"no change: {record.id} already says that")
+    say(said if outcome.changed else f"no change: {record.id} already says that")
 
 
 def _vocab(values: Iterable[str]) -> str:
@@ -368,7 +368,7 @@ def recommend(ctx: Context, review_id, item, text_, decision, decided_on, as_jso
     changed_review, *risks = outcome.written  # a new recommendation always changes the review
     risk = risks[0] if risks else None
     if risk is not None and not as_json:
-        echo_text(f"recorded the decline as risk acceptance {risk.id}: once the client has signed it, "
+        say(f"recorded the decline as risk acceptance {risk.id}: once the client has signed it, "
                   f"run msptui acknowledge {risk.id} --signed-by NAME --signed-at ISO8601")
         return
     _report(outcome, as_json, "added a recommendation to review", review_id=changed_review.id,
@@ -448,10 +448,10 @@ def msp_show(ctx: Context, as_json: bool) -> None:
         emit_json(record.model_dump(mode="json") if record else None)
         return
     if record is None:
-        click.echo("no MSP record: review packs say 'your MSP' (set it with: msptui msp set --name NAME)")
+        say("no MSP record: review packs say 'your MSP' (set it with: msptui msp set --name NAME)")
         return
-    echo_text(record.name)
+    say(record.name)
     if record.address:
-        echo_text(record.address)
+        say(*record.address.split("\n"))  # the address's own lines
     for c in record.contacts:
-        echo_text("  " + "  ".join(x for x in (c.role, c.name, c.email or "", c.phone or "") if x))
+        say("  " + "  ".join(x for x in (c.role, c.name, c.email or "", c.phone or "") if x))

@@ -10,9 +10,8 @@ from typing import Iterator
 import click
 
 from ..errors import UserError
-from ..literal import visible
 from ..store import Store
-from .base import Context, LazyChoice, echo_text, emit_json, main, pass_ctx
+from .base import Context, LazyChoice, emit_json, main, pass_ctx, say
 
 
 def _engagements() -> list[str]:
@@ -40,9 +39,9 @@ def demo(ctx: Context) -> None:
                         "(run 'msptui demo' without --db)")
     with ctx.open(create=True, writes=True) as store:
         events = load_demo(store)
-        click.echo(f"demo portfolio loaded into {ctx.db_path}: {len(events)} records changed, "
-                   f"{store.count('clients')} clients")
-    click.echo(f"open it with: msptui --db {ctx.db_path}")
+        say(f"demo portfolio loaded into {ctx.db_path}: {len(events)} records changed, "
+            f"{store.count('clients')} clients")
+    say(f"open it with: msptui --db {ctx.db_path}")
 
 
 @main.command()
@@ -57,13 +56,13 @@ def catalog(as_json: bool) -> None:
                     "default_owner": i.default_owner, "security_relevant": i.security_relevant,
                     "cis_v8": list(i.cis_v8)} for i in cat.items.values()])
         return
-    click.echo(f"scope catalogue {cat.version}: {len(cat.items)} items")
+    say(f"scope catalogue {cat.version}: {len(cat.items)} items")
     import textwrap
 
     for item in cat.items.values():  # fits 80 columns: the id, then title and description wrapped
-        echo_text(item.id)
+        say(item.id)
         for text in (item.label, item.description()):
-            echo_text(textwrap.fill(text, width=80, initial_indent="    ", subsequent_indent="      "))
+            say(*textwrap.wrap(text, width=80, initial_indent="    ", subsequent_indent="      "))
 
 
 @main.command()
@@ -105,9 +104,9 @@ def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
         ]), nl=False)
         return
     for c in rows:
-        echo_text(f"{c.id:<24} {c.engagement.value:<14} {c.name}")
+        say(f"{c.id:<24} {c.engagement.value:<14} {c.name}")
     if not rows:
-        click.echo("(no clients)")
+        say("(no clients)")
 
 
 @main.command()
@@ -117,7 +116,7 @@ def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
 @pass_ctx
 def show(ctx: Context, client_id: str, at_text: str | None, as_json: bool) -> None:
     """The liability picture of one client: agreements, scope, insurance, reviews."""
-    from ..picture import liability_picture, render_text
+    from ..picture import liability_picture, render_lines
 
     with ctx.open() as store:
         at = None
@@ -130,7 +129,7 @@ def show(ctx: Context, client_id: str, at_text: str | None, as_json: bool) -> No
     if as_json:
         emit_json(picture)
     else:
-        echo_text(render_text(picture))
+        say(*render_lines(picture))
 
 
 @main.command("import")
@@ -160,6 +159,7 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
     from ..psa import Defaults, ImportProblems, Plan, changes_for, describe_plan, import_exports
     from ..recordfile import TABLE_SUFFIXES, read_file, validate
 
+    _bounded(paths)
     tables = [p for p in paths if Path(p).suffix.lower() in TABLE_SUFFIXES]
     if tables and len(tables) != len(paths) or not tables and len(paths) > 1:
         raise UserError("import takes one JSON record file, or one or more CSV exports, not a mix")
@@ -184,7 +184,7 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
             return changes, describe_plan(Plan(changes=changes)), events
         except ImportProblems as exc:
             for line in exc.problems:
-                click.echo(visible(line, keep_newlines=False), err=True)
+                say(line, err=True)
             raise UserError(exc.summary()) from None
 
     if not dry_run and not ctx.db_path.exists():
@@ -195,13 +195,33 @@ def import_(ctx: Context, paths: tuple[str, ...], mappings: tuple[str, ...], ser
         _warn_if_demo(ctx, store)
         changes, lines, events = run(store, dry_run)
     for line in lines:
-        echo_text(line)
+        say(line)
     creates = sum(1 for c in changes if c.action == "create")
     updates = sum(1 for c in changes if c.action == "change")
     if dry_run:
-        click.echo(f"dry run: nothing written ({creates} to create, {updates} to change)")
+        say(f"dry run: nothing written ({creates} to create, {updates} to change)")
     else:
-        click.echo(f"imported {', '.join(paths)}: {len(events)} records changed")
+        say(f"imported {', '.join(paths)}: {len(events)} records changed")
+
+
+#: the files of one import together (each is bounded by recordfile/tabular.MAX_FILE_BYTES): memory
+IMPORT_MAX_TOTAL_BYTES = 64 * 1024 * 1024
+
+
+def _bounded(paths: tuple[str, ...]) -> None:
+    """Refuse, before reading a byte, files that together are more than one import may hold in memory
+    (one file is checked against its own limit by the reader, with a message about that file)."""
+    if len(paths) < 2:
+        return
+    total = 0
+    for name in paths:
+        try:
+            total += Path(name).stat().st_size
+        except OSError:
+            continue  # the reader names a missing file
+    if total > IMPORT_MAX_TOTAL_BYTES:
+        raise UserError(f"these files total {total:,} bytes, more than the {IMPORT_MAX_TOTAL_BYTES:,} one import may read "
+                        "(it holds every record in memory); import them in several runs")
 
 
 def _zone_option(value: str | None) -> str | None:
@@ -209,7 +229,11 @@ def _zone_option(value: str | None) -> str | None:
         return None
     from zoneinfo import ZoneInfo
 
+    from ..timeutil import refused_zone
+
     try:
+        if refused_zone(value):
+            raise ValueError(value)
         ZoneInfo(value)
     except (ValueError, KeyError, OSError):
         raise UserError(f"--tz {value!r} is not an IANA time zone (e.g. America/New_York, Europe/London)") from None
@@ -236,20 +260,27 @@ def _scratch_store() -> Iterator[Store]:
 def _import_store(ctx: Context, dry_run: bool) -> Iterator[Store]:
     """The database to import into; with none yet, a dry run checks against an empty scratch one."""
     if dry_run and not ctx.db_path.exists():
-        click.echo(f"msptui: no database at {ctx.db_path} yet: dry run against an empty one", err=True)
+        say(f"msptui: no database at {ctx.db_path} yet: dry run against an empty one", err=True)
         with _scratch_store() as store:
             yield store
         return
-    with ctx.open(create=not dry_run, writes=not dry_run) as store:
-        yield store
+    created = not ctx.db_path.exists()
+    try:
+        with ctx.open(create=not dry_run, writes=not dry_run) as store:
+            yield store
+    except BaseException:
+        if created and not dry_run:  # a failed import leaves no database behind
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                ctx.db_path.with_name(ctx.db_path.name + suffix).unlink(missing_ok=True)
+        raise
 
 
 def _warn_if_demo(ctx: Context, store: Store) -> None:
     from ..demo import is_demo
 
     if is_demo(store):
-        click.echo(f"msptui: note: {ctx.db_path} is a demo database (made by 'msptui demo'); "
-                   "keep real records in another (see README, 'Starting with real data')", err=True)
+        say(f"msptui: note: {ctx.db_path} is a demo database (made by 'msptui demo'); "
+            "keep real records in another (see README, 'Starting with real data')", err=True)
 
 
 @main.command()
@@ -261,7 +292,7 @@ def dump(ctx: Context, path: str) -> None:
 
     with ctx.open() as store:
         count = dump_file(store, path)
-    click.echo(f"wrote {count} records to {path}")
+    say(f"wrote {count} records to {path}")
 
 
 def _trusted_text(trusted: dict | None) -> str:
@@ -296,18 +327,18 @@ def verify_cmd(ctx: Context, since_last: bool, full: bool, as_json: bool) -> Non
         scope = (f"{result.checked} new events since the trusted head ({_trusted_text(result.trusted)})"
                  if result.scope == "since-last" else f"{result.events} events")
         if since_last and result.scope == "full":
-            click.echo("msptui: no verified head recorded yet: verified the whole chain", err=True)
-        click.echo(f"OK: {scope}, chain intact, records match, SQLite {result.page_check} ok; head event "
+            say("msptui: no verified head recorded yet: verified the whole chain", err=True)
+        say(f"OK: {scope}, chain intact, records match, SQLite {result.page_check} ok; head event "
                    f"{result.events} {result.head_hash}")
     else:
         label = "DAMAGED" if (result.problem or "").startswith("SQLite") else "TAMPERED"
         hint = "" if "msptui restore" in (result.problem or "") else "; restore from a backup or the replica ('msptui restore')"
-        click.echo(visible(f"{label}: {ctx.db_path}: {result.problem}{hint}", keep_newlines=False), err=True)
+        say(f"{label}: {ctx.db_path}: {result.problem}{hint}", err=True)
     if not as_json:
         for step in result.clock_steps:
-            click.echo(f"WARNING: {step}", err=True)
+            say(f"WARNING: {step}", err=True)
         if result.clock_steps_total > len(result.clock_steps):
-            click.echo(f"WARNING: ... and {result.clock_steps_total - len(result.clock_steps)} more backward clock steps",
+            say(f"WARNING: ... and {result.clock_steps_total - len(result.clock_steps)} more backward clock steps",
                        err=True)
     if not result.ok:
         raise SystemExit(1)
@@ -323,4 +354,4 @@ def backup_cmd(ctx: Context, dest: str, full: bool) -> None:
 
     with ctx.open() as store:
         path, events = backup(store, dest, full=full)
-    click.echo(f"backup written to {path}: {events} events, chain verified")
+    say(f"backup written to {path}: {events} events, chain verified")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..literal import visible
-from .base import Context, echo_text, emit_json, main, pass_ctx
+from .base import Context, emit_json, main, pass_ctx, say
 
 
 @main.command("replicate")
@@ -30,7 +29,7 @@ def replicate_cmd(ctx: Context, url: str, sync_interval: str, ssh_key: str | Non
     target = rep.parse_url(url)
     if print_config:
         if not ctx.db_path.exists():
-            click.echo(f"msptui: note: no database at {ctx.db_path} yet", err=True)
+            say(f"msptui: note: no database at {ctx.db_path} yet", err=True)
         click.echo(rep.config_yaml(ctx.db_path, target, sync_interval=sync_interval, ssh_key=ssh_key, endpoint=endpoint))
         click.echo(rep.systemd_unit(ctx.db_path, target, sync_interval=sync_interval, ssh_key=ssh_key, endpoint=endpoint),
                    nl=False)
@@ -40,9 +39,9 @@ def replicate_cmd(ctx: Context, url: str, sync_interval: str, ssh_key: str | Non
             from ..errors import UserError
 
             raise UserError(f"{store.path} is open read-only here: replicate it from the machine that writes it")
-    click.echo(f"msptui: replicating {ctx.db_path} to {target.url} every {sync_interval} (ctrl+c stops)", err=True)
+    say(f"msptui: replicating {ctx.db_path} to {target.url} every {sync_interval} (ctrl+c stops)", err=True)
     rep.replicate(ctx.db_path, target, sync_interval=sync_interval, ssh_key=ssh_key, endpoint=endpoint,
-                  say=lambda line: click.echo(f"msptui: {visible(line, keep_newlines=False)}", err=True))
+                  say=lambda line: say(f"msptui: {line}", err=True))
 
 
 @main.command("restore")
@@ -62,6 +61,6 @@ def restore_cmd(source: str, dest: str, force: bool, timestamp: str | None, as_j
         emit_json({"path": str(done.path), "events": done.events, "head": done.head, "source": done.source,
                    "kind": done.kind, "verified": True})
         return
-    echo_text(f"restored {done.kind} {done.source} to {done.path}: {done.events} events, head {done.head}, verified")
-    click.echo("msptui: events written after the replica's last sync are not in it; check the incident timelines "
-               f"and re-enter what is missing, then point --db / MSPTUI_DB at {done.path}", err=True)
+    say(f"restored {done.kind} {done.source} to {done.path}: {done.events} events, head {done.head}, verified")
+    say("msptui: events written after the replica's last sync are not in it; check the incident timelines "
+        f"and re-enter what is missing, then point --db / MSPTUI_DB at {done.path}", err=True)

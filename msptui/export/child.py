@@ -46,6 +46,8 @@ def child_main() -> int:
                     privileged=bool(request.get("privileged")),
                     progress=lambda stage: _say({"stage": stage}),
                     on_tmp=lambda tmp: _say({"tmp": str(tmp)}),
+                    recipients=request.get("recipients") or [],
+                    notice=lambda text: _say({"notice": text}),
                 )
             elif kind == "review_pack":
                 from ..review_pack import write

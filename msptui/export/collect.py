@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, get_args
 
 from .. import __version__, environment
-from ..chain import Event
+from ..chain import Event, parse_stamp
 from ..coverage import state_text
 from ..models import Agreement, ClauseKind, Review, RiskAcceptance
 from ..picture import STATE_ORDER, liability_picture
@@ -30,7 +30,8 @@ from ..views.incident import IncidentView, incident_view
 from .files import FILE_EVENTS, utc_text
 
 FORMAT = "msptui-dossier"
-FORMAT_VERSION = 1
+#: 2: events.jsonl is the chain's skeleton, the content is rebuilt from it, the key is pinned (issue 13)
+FORMAT_VERSION = 2
 MARKING = "Confidential"
 MARKING_PRIVILEGED = "Privileged & confidential \u2014 prepared at the direction of counsel"
 
@@ -191,14 +192,41 @@ def acts_rows(store: Store, incident_id: str, events: list[Event], tz: str) -> d
 
 
 def collect(store: Store, incident_id: str, *, generated_at: datetime, privileged: bool = False,
-            local_tz: str | None = None) -> tuple[dict, list[Event]]:
-    """Everything the dossier shows (a JSON-ready dict) and the chain slice, read in one snapshot."""
+            local_tz: str | None = None, signing_key: str | None = None,
+            recipients: list[dict] | None = None) -> tuple[dict, list[Event]]:
+    """Everything the dossier shows (a JSON-ready dict) and the chain slice, read in one snapshot.
+
+    ``signing_key`` (a fingerprint) and ``recipients`` are the export's own
+    parameters; like ``generated_at`` they are recorded in the signed manifest,
+    so ``verify-dossier`` can run this again from the folder's events.
+    """
     if generated_at.tzinfo is None:
         raise ValueError("generated_at must be an aware datetime")
     local_tz = local_tz or environment.local_zone()
     with store.snapshot():
         view = incident_view(store, incident_id, as_of=generated_at)
-        return _collect(store, view, generated_at=generated_at, privileged=privileged, local_tz=local_tz)
+        data, events = _collect(store, view, generated_at=generated_at, privileged=privileged, local_tz=local_tz)
+        data.update(_provenance(view, events, local_tz, signing_key, recipients or []))
+        return data, events
+
+
+def _provenance(view: IncidentView, events: list[Event], local_tz: str, signing_key: str | None,
+                recipients: list[dict]) -> dict[str, Any]:
+    """Cover and Appendix B: who the dossier is for, the key that signs it, and earlier distributions."""
+    from ..keys import ALGORITHM, key_history
+    from .distribution import distribution_rows, recipient_text
+
+    pinned = key_history(events).get(signing_key) if signing_key else None
+    return {
+        "recipients": [{"name": r.get("name"), "organisation": r.get("organisation")} for r in recipients],
+        "recipients_text": "; ".join(recipient_text(r) for r in recipients) or "not stated",
+        "signing_key": {
+            "algorithm": ALGORITHM, "fingerprint": signing_key,
+            "pinned_event": pinned.pinned_event if pinned else None,
+            "pinned_at_text": when(parse_stamp(pinned.pinned_at), local_tz) if pinned and pinned.pinned_at else "",
+        } if signing_key else None,
+        "distributions": distribution_rows(events, view.incident.id, when),
+    }
 
 
 def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privileged: bool, local_tz: str) -> tuple[dict, list[Event]]:

@@ -92,8 +92,13 @@ def mkdirs(path: Path) -> None:
             pass
 
 
-def write_folder(target: Path, files: dict[str, bytes], *, on_tmp: Callable[[Path], None] | None = None) -> Path:
-    """Write ``files`` into a hidden temporary folder beside ``target``, then rename it into place."""
+def write_folder(target: Path, files: dict[str, bytes], *, on_tmp: Callable[[Path], None] | None = None,
+                 before_rename: Callable[[], object] | None = None) -> Path:
+    """Write ``files`` into a hidden temporary folder beside ``target``, then rename it into place.
+
+    ``before_rename`` runs once every file is on disk and before the rename (the
+    export records its distribution there): if it fails, nothing appears.
+    """
     if target.exists():
         raise UserError(f"{target} already exists: an export with this timestamp was already written")
     mkdirs(target.parent)
@@ -109,6 +114,8 @@ def write_folder(target: Path, files: dict[str, bytes], *, on_tmp: Callable[[Pat
         fsync_dir(tmp)
         if target.exists():
             raise UserError(f"{target} already exists: an export with this timestamp was already written")
+        if before_rename is not None:
+            before_rename()
         os.rename(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -5,7 +5,8 @@ GIL while it lays out pages: it runs in ``python -m msptui.export.child``, so
 the TUI never waits on it and a crash or a kill takes nothing else down. The
 protocol is one JSON request on stdin (``kind`` "dossier" or "review_pack")
 and JSON lines on stdout: ``{"stage": ...}`` as each stage starts,
-``{"tmp": ...}`` for each temporary path it creates, then ``{"path": ...}`` or
+``{"tmp": ...}`` for each temporary path it creates, ``{"notice": ...}`` for
+something the user should know (a signing key was created), then ``{"path": ...}`` or
 ``{"error": ..., "user": bool}``. The parent (``run_child``) kills the child
 on timeout or cancellation and removes every temporary path it announced.
 """
@@ -44,6 +45,8 @@ def export_in_child(
     *,
     generated_at: datetime | None = None,
     cancelled: Callable[[], bool] | None = None,
+    recipients: list[dict] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Path:
     """Run ``export`` in ``python -m msptui.export.child`` and return the folder.
 
@@ -54,11 +57,13 @@ def export_in_child(
     request = {
         "db": str(Path(db_path).resolve()),
         "incident_id": incident_id,
-        "out_dir": str(Path(out_dir).resolve()) if out_dir is not None else None,
+        # absolute, not resolved: a symbolic link in it must reach the check in export() (refused there)
+        "out_dir": os.path.abspath(out_dir) if out_dir is not None else None,
         "privileged": privileged,
         "generated_at": utc_text(generated_at) if generated_at else None,
+        "recipients": list(recipients or []),
     }
-    result = run_child(request, progress=progress, timeout=timeout, cancelled=cancelled)
+    result = run_child(request, progress=progress, timeout=timeout, cancelled=cancelled, notice=notice)
     return Path(result["path"])
 
 
@@ -80,6 +85,7 @@ def run_child(
     progress: Progress | None = None,
     timeout: float = 300,
     cancelled: Callable[[], bool] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> dict:
     """Send ``request`` to ``python -m msptui.export.child`` and return its final ``{"path": ...}`` message.
 
@@ -130,6 +136,8 @@ def run_child(
                         continue
                     if "stage" in message and progress:
                         progress(message["stage"])
+                    if "notice" in message and notice:
+                        notice(str(message["notice"]))
                     if "tmp" in message:
                         tmp_dirs.append(message["tmp"])
                     if "path" in message or "error" in message:
