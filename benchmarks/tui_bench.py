@@ -80,7 +80,7 @@ async def main():
             await pilot.pause(0.005)
         await pilot.pause(0)
         ready = time.time() - t0
-        while screen.badge_source == "loading":
+        while screen.badge_state == "badges loading":
             await pilot.pause(0.01)
         badges = time.time() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -140,7 +140,7 @@ async def msptui_interactive(db: Path, plan) -> dict:
         home = app.screen
         while not home.all_rows:
             await pilot.pause(0.01)
-        while home.badge_source == "loading":
+        while home.badge_state == "badges loading":
             await pilot.pause(0.01)
         await pilot.press("slash")
         handler, roundtrip = [], []
