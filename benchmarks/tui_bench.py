@@ -176,22 +176,22 @@ async def msptui_interactive(db: Path, plan) -> dict:
         app.screen.query_one("#category").value = "ransomware"
         app.screen.query_one("#summary").value = "bench: files encrypted"
         marks: dict = {}
-        original_loaded = IncidentScreen.loaded_bundle
+        original_loaded = IncidentScreen.loaded_view
 
-        async def loaded(self, bundle):  # timestamps: widgets filled, then the next completed refresh
-            await original_loaded(self, bundle)
+        async def loaded(self, view):  # timestamps: widgets filled, then the next completed refresh
+            await original_loaded(self, view)
             marks.setdefault("populated", time.perf_counter())
             self.call_after_refresh(lambda: marks.setdefault("painted", time.perf_counter()))
 
-        IncidentScreen.loaded_bundle = loaded
+        IncidentScreen.loaded_view = loaded
         t = time.perf_counter()
         await pilot.press("ctrl+s")
         while "painted" not in marks:
             await pilot.pause(0.001)
         res["submit_to_incident_ms"] = (marks["populated"] - t) * 1000
         res["submit_to_paint_ms"] = (marks["painted"] - t) * 1000
-        res["checklist_items"] = len(app.screen.bundle.items)
-        IncidentScreen.loaded_bundle = original_loaded
+        res["checklist_items"] = len(app.screen.view.checklist)
+        IncidentScreen.loaded_view = original_loaded
     return res
 
 

@@ -400,7 +400,9 @@ def warm() -> None:
     """
     from .coverage import relevant_items
     from .deadlines import business_day_checker
+    from .models import build_validators
 
+    build_validators()
     load_rules()
     load_template()
     load_closures()

@@ -34,7 +34,7 @@ def operator_show(as_json: bool) -> None:
     op = identity.current()
     login = environment.actor()
     if as_json:
-        emit_json({**(op.model_dump() if op else {"name": None, "email": None, "role": None}), "os_login": login})
+        emit_json({"name": None, "email": None, "role": None, **(op.as_dict() if op else {}), "os_login": login})
         return
     if op is None:
         say(f"no operator set: changes are recorded under the OS login {login!r} only; "
