@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import environment, identity
 from .errors import UserError
@@ -26,9 +26,11 @@ from .models import (
     TriggerFact,
     validated,
 )
-from .inputs import FUTURE_TOLERANCE, FactsDraft, IncidentDraft, OpenIncident
 from .store import Store
-from .timeutil import get_zone
+from .timeutil import FUTURE_TOLERANCE, get_zone
+
+if TYPE_CHECKING:  # the input models are imported where they are used: 'note' needs none of them (start-up)
+    from .inputs import FactsDraft, IncidentDraft, OpenIncident
 
 STATUSES = ("open", "done", "not_applicable", "blocked")
 Planner = Callable[[Store, Client, Incident], tuple[Incident, list[ChecklistItem]]]
@@ -96,6 +98,8 @@ def open_incident(
         raise UserError(f"discovered: {discovered.isoformat()} is in the future")
     if not summary.strip():
         raise UserError("summary: a summary is needed (one line: what happened, how it was found)")
+    from .inputs import OpenIncident
+
     with store.transaction():
         client = _client(store, client_id)
         facts = OpenIncident(

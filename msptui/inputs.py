@@ -11,7 +11,7 @@ zone, a time in the future.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from typing import Iterable, get_args
 
 from pydantic import BaseModel, ConfigDict
@@ -19,13 +19,11 @@ from pydantic import BaseModel, ConfigDict
 from . import jurisdictions
 from .errors import UserError
 from .models import INCIDENT_CATEGORIES, Client, DataKind
-from .timeutil import TimeError, get_zone, parse_local
+from .timeutil import FUTURE_TOLERANCE, TimeError, get_zone, parse_local
 
 DATA_KINDS: tuple[str, ...] = get_args(DataKind)
 #: the statuses an incident can have
 STATUSES = ("open", "contained", "closed")
-#: how far ahead of this machine's clock a typed instant may be (two clocks never agree exactly)
-FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_SUMMARY = 20_000
 _SPLIT = re.compile(r"[,;\s]+")
 _AFFECTED = re.compile(r"^\s*([^=]+?)\s*=\s*(-?\d+)\s*$")

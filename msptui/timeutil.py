@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 UTC = timezone.utc
+#: how far ahead of this machine's clock a typed or recorded instant may be (two clocks never agree exactly)
+FUTURE_TOLERANCE = timedelta(minutes=5)
 _MAX_INPUT = 64  # no real ISO 8601 timestamp is longer; refuse junk early
 _FIXED_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{2}):?(\d{2})$")
 

@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Literal
 
 from .errors import UserError
 from .models import Incident, TriggerFact
 from .obligations import Rule, load_rules, trigger_label, vocabulary
+from .timeutil import FUTURE_TOLERANCE
 
 Kind = Literal["awareness", "event", "fact", "derived", "milestone"]
-#: how far ahead of this machine's clock a recorded instant may be
-FUTURE_TOLERANCE = timedelta(minutes=5)
 #: the oldest-record trigger of the log-retention rules reads the recorded first activity
 OLDEST_RECORD = "event_time_of_oldest_record_needed"
 
