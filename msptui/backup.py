@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from . import leftovers, paths
@@ -31,8 +32,9 @@ def backup(store: Store, dest: Path | str, *, pages_per_step: int = 1024, full: 
     when none is recorded or ``full`` is set.
     """
     dest = Path(dest)
-    if dest.is_dir():
-        dest = dest / f"{store.path.stem}-backup.db"
+    if dest.is_dir():  # a folder of backups keeps every one: each is named for the instant it was taken
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        dest = dest / f"{store.path.stem}-backup-{stamp}.db"
     if dest.resolve() == store.path.resolve():
         raise UserError("the backup destination is the database itself")
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -136,6 +136,7 @@ def render_lines(p: dict[str, Any]) -> list[str]:
     lines += ["", "DECLINED RECOMMENDATIONS"]
     for d in p["declined"]:
         lines.append(f"  {d['item']:<22} declined {d['decided_on']}  " + ("signed acceptance" if d["signed"] else "NOT SIGNED"))
+        lines.append(f"      id {d['id']}" + ("" if d["signed"] else "  (record the signature: msptui acknowledge ID ...)"))
     if not p["declined"]:
         lines.append("  (none)")
     return lines

@@ -105,7 +105,7 @@ def get_review(store: Store, review_id: str) -> Review:
 def get_risk(store: Store, risk_id: str) -> RiskAcceptance:
     risk = store.get(RiskAcceptance, risk_id)
     if risk is None:
-        raise fail("risk", f"no risk acceptance with id {risk_id!r} (see 'msptui show CLIENT', declined recommendations)")
+        raise fail("risk", f"no risk acceptance with id {risk_id!r} (the ids are under DECLINED RECOMMENDATIONS in 'msptui show CLIENT')")
     return risk
 
 

@@ -170,8 +170,13 @@ def _last_error(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     for line in reversed(lines):
         if line.lower().startswith("error") or "level=ERROR" in line:
-            return line.removeprefix("Error: ").removeprefix("error: ")
-    return lines[-1] if lines else "no output"
+            return _plain(line.removeprefix("Error: ").removeprefix("error: "))
+    return _plain(lines[-1]) if lines else "no output"
+
+
+def _plain(message: str) -> str:
+    """Litestream's message without its internal wrapper ('created at: dial tcp ...' -> 'dial tcp ...')."""
+    return message.removeprefix("created at: ")
 
 
 def restore_raw(replica: Replica, out: Path, *, timestamp: str | None = None, timeout: float = 3600) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,17 @@ from click.testing import CliRunner
 
 from msptui.cli import main
 from msptui.store import Store
+
+
+# Before any fixture (session-scoped ones such as the TUI's demo database run before the autouse
+# fixture below): no test may read or write the developer's own operator identity, keys or cache,
+# e.g. the operator 'make run' asked for would otherwise appear in the TUI snapshots.
+_SESSION_HOME = tempfile.mkdtemp(prefix="msptui-tests-")
+os.environ["MSPTUI_CONFIG_DIR"] = os.path.join(_SESSION_HOME, "config")
+os.environ["MSPTUI_CACHE_DIR"] = os.path.join(_SESSION_HOME, "cache")
+for _name in ("MSPTUI_OPERATOR", "MSPTUI_DB", "MSPTUI_TZ", "MSPTUI_KEY_DIR", "MSPTUI_EXPORT_DIR", "MSPTUI_MSP_NAME",
+              "MSPTUI_GROUP_MODE"):
+    os.environ.pop(_name, None)
 
 
 @pytest.fixture(autouse=True)

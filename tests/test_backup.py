@@ -46,6 +46,8 @@ def test_backup_into_a_folder_and_not_over_itself(cli, tmp_path, db_path):
     folder = tmp_path / "bk"
     folder.mkdir()
     assert cli("backup", str(folder)).exit_code == 0
-    assert (folder / "msptui-backup.db").exists()
+    assert cli("backup", str(folder)).exit_code == 0  # the second keeps the first: named for its instant
+    kept = sorted(folder.glob("msptui-backup-*Z.db"))
+    assert len(kept) == 2 and all(cli("verify", db=path).exit_code == 0 for path in kept)
     same = cli("backup", str(db_path))
     assert same.exit_code == 1 and "is the database itself" in same.stderr

@@ -66,3 +66,17 @@ def test_dump_writes_import_format(cli, tmp_path):
     assert cli("dump", str(out)).exit_code == 0
     data = json.loads(out.read_text())
     assert data["format"] == "msptui" and data["clients"][0]["id"] == "acme"
+
+
+def test_show_names_each_declined_recommendation_so_its_signature_can_be_recorded(cli, tmp_path, monkeypatch):
+    """The error of 'acknowledge' sends people to 'show CLIENT': the id they need is there."""
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Dana Reyes")
+    assert cli("demo").exit_code == 0
+    shown = cli("show", "bayview-logistics").stdout.splitlines()
+    at = next(i for i, line in enumerate(shown) if line.strip().startswith("mdr_soc") and "NOT SIGNED" in line)
+    risk_id = shown[at + 1].split()[1]
+    wrong = cli("acknowledge", "no-such-ra", "--signed-by", "X", "--signed-at", "2026-07-01T10:00")
+    assert wrong.exit_code == 1 and "DECLINED RECOMMENDATIONS" in wrong.stderr
+    signed = cli("acknowledge", risk_id, "--signed-by", "Ops Director", "--signed-at", "2026-07-01T10:00")
+    assert signed.exit_code == 0, signed.stderr
+    assert "NOT SIGNED" not in "\n".join(line for line in cli("show", "bayview-logistics").stdout.splitlines() if "mdr_soc" in line)

@@ -427,8 +427,11 @@ def test_retired_key(world, tmp_path, monkeypatch):
     shown = json.loads(run("--db", str(db), "keys", "show", "--json").stdout)
     assert shown["fingerprint"] is None and shown["recorded"][-1]["retired_event"]
     # a dossier generated before the retirement still verifies; one claiming a later generation time does not
-    assert run("--db", str(db), "verify-dossier", before).exit_code == 0
+    still = run("--db", str(db), "verify-dossier", before)
+    assert still.exit_code == 0 and "not retired when this dossier was generated (retired since, at event" in still.stdout
     failed(run("--db", str(db), "verify-dossier", after), "retired")
+    unanchored = run("--db", str(db), "verify-dossier", before, "--no-db")
+    assert unanchored.stdout.count("database check") == 1, unanchored.stdout  # said once
     # the next export makes and pins a new key
     again = run("--db", str(db), "export", world["incident"], "--out", str(tmp_path / "o3"), "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["signing_key"] != fingerprint

@@ -190,6 +190,7 @@ def test_bad_and_unreachable_replica_urls_are_one_line(cli, tmp_path):
     unreachable = _cli("restore", "--from", "sftp://nobody@127.0.0.1:1/msptui", "--to", str(tmp_path / "r.db"))
     assert unreachable.returncode == 1 and "Traceback" not in unreachable.stderr
     assert "cannot read the replica" in unreachable.stderr and len(unreachable.stderr.strip().splitlines()) == 1
+    assert "connection refused" in unreachable.stderr and "created at" not in unreachable.stderr  # the cause, not Go's wrapper
     assert not (tmp_path / "r.db").exists()
     empty = _cli("restore", "--from", (tmp_path / "nothing-here").as_uri(), "--to", str(tmp_path / "r.db"))
     assert empty.returncode == 1 and "Traceback" not in empty.stderr
@@ -202,6 +203,9 @@ def test_restore_refuses_an_existing_file_a_database_in_use_and_a_different_data
     target = tmp_path / "target.db"
     first = _cli("restore", "--from", str(backup), "--to", str(target))
     assert first.returncode == 0, first.stderr
+    # a backup file is not a replica: the warning says what it is missing in its own terms
+    assert "written after the backup was taken" in first.stderr and "replica" not in first.stderr
+    assert f"point --db / MSPTUI_DB at {target}" in first.stderr
     again = _cli("restore", "--from", str(backup), "--to", str(target))
     assert again.returncode == 1 and "already exists" in again.stderr and "--force" in again.stderr
     # another engineer's msptui has it open (in another process: POSIX locks are per process)

@@ -114,7 +114,8 @@ def verify_dossier_cmd(ctx: Context, folder: str, no_db: bool, key: str | None, 
                 "give the MSP's key fingerprint with --key (or check it at the MSP with its database)")
         say(*(f"  {line}" for line in report.checks))
         say(*(f"  NOT checked: {line}" for line in report.not_checked))
-        say(f"  database check: {'ran' if report.db_checked else 'NOT run'}")
+        if report.db_checked or not report.db_note:
+            say(f"  database check: {'ran' if report.db_checked else 'NOT run'}")
     if report.exit_code:
         raise SystemExit(report.exit_code)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .base import Context, emit_json, main, pass_ctx, say
@@ -62,5 +64,17 @@ def restore_cmd(source: str, dest: str, force: bool, timestamp: str | None, as_j
                    "kind": done.kind, "verified": True})
         return
     say(f"restored {done.kind} {done.source} to {done.path}: {done.events} events, head {done.head}, verified")
-    say("msptui: events written after the replica's last sync are not in it; check the incident timelines "
-        f"and re-enter what is missing, then point --db / MSPTUI_DB at {done.path}", err=True)
+    since = "the replica's last sync" if done.kind == "replica" else "the backup was taken"
+    step = "" if _is_default_db(done.path) else f", then point --db / MSPTUI_DB at {done.path}"
+    say(f"msptui: events written after {since} are not in it; check the incident timelines "
+        f"and re-enter what is missing{step}", err=True)
+
+
+def _is_default_db(path: Path) -> bool:
+    """Whether ``path`` is the database msptui opens without --db (then there is nothing to point at)."""
+    from ..paths import resolve_db
+
+    try:
+        return resolve_db(None)[0].resolve() == Path(path).resolve()
+    except OSError:
+        return False

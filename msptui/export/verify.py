@@ -406,8 +406,11 @@ def _check_db(store: Store, manifest: dict, manifest_bytes: bytes, walked: Walke
         raise _Bad(f"{where}: event {record.id} records other recipients for this dossier than its manifest")
     report.distribution_event = record.id
     report.db_checked = True
+    later = (f" (retired since, at event {history.retired_event}, {history.retired_at}: dossiers generated after that "
+             "are refused)" if history.retired_event else "")
     report.db_note = (f"database {store.path}: events 1-{head['id']} identical to the dossier's, key pinned at event "
-                      f"{history.pinned_event} and not retired, distribution recorded at event {record.id}")
+                      f"{history.pinned_event} and not retired when this dossier was generated{later}, "
+                      f"distribution recorded at event {record.id}")
     report.checks.append(report.db_note)
     report.anchors.append(f"the MSP's database {store.path}")
 
