@@ -282,7 +282,7 @@ def _columns_problem(conn: sqlite3.Connection, after: int) -> str | None:
 
 def _projection_problem(store: Store, after: int, *, conn: sqlite3.Connection | None = None) -> str | None:
     """Records that differ from what their last event says (rows set after event ``after``; 0: all)."""
-    from .models import RECORD_TYPES, Record
+    from .models import RECORD_TYPES
 
     etype, eid_expr = migrations.EVENT_RECORD_TYPE, migrations.EVENT_RECORD_ID
     conn = conn or store.conn

@@ -110,7 +110,7 @@ def verify_dossier_cmd(ctx: Context, folder: str, no_db: bool, key: str | None, 
             say(f"OK: dossier intact and anchored ({'; '.join(report.anchors)}); "
                 f"chain head event {head_.get('id')} {head_.get('hash')}")
         else:
-            say(f"INTACT BUT NOT ANCHORED: the folder agrees with itself, but nothing ties it to the MSP; "
+            say("INTACT BUT NOT ANCHORED: the folder agrees with itself, but nothing ties it to the MSP; "
                 "give the MSP's key fingerprint with --key (or check it at the MSP with its database)")
         say(*(f"  {line}" for line in report.checks))
         say(*(f"  NOT checked: {line}" for line in report.not_checked))

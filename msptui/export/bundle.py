@@ -92,7 +92,7 @@ def verify_text(data: dict, *, fingerprint: str, counts: dict) -> str:
         f"   history from event 1 to the head ({counts['events']} events): in full",
         f"   ({counts['full']}) for this client's events and the MSP's own; for other",
         f"   clients' events only the header the hash covers ({counts['headers_only']}) or, for",
-        f"   events written before msptui's event encoding 2, only the hash links",
+        "   events written before msptui's event encoding 2, only the hash links",
         f"   ({counts['legacy_links']}). Hash rules (canonical JSON: keys sorted, no spaces, UTF-8):",
         "   encoding 2: hash = SHA-256(header) with header = {v, id, subject, kind,",
         "   body_sha256, prev_hash}, body_sha256 = SHA-256({at, tz, actor, operator,",
