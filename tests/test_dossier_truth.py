@@ -98,3 +98,67 @@ def test_item_notes_are_separate_lines(dossier):
         assert f"note: {FIRST_NOTE}" in lines, heading
         assert f"note: {SECOND_NOTE}" in lines, heading
         assert not [line for line in lines if FIRST_NOTE in line and SECOND_NOTE in line], heading
+
+
+# ---------------------------------------------------------------------------
+# 2. how the chain is hashed: one text in Appendix B and VERIFY.txt
+# ---------------------------------------------------------------------------
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_appendix_b_and_verify_txt_state_the_same_hash_rules(dossier):
+    from msptui.export.bundle import verify_text
+
+    appendix = _flat(section(dossier["text"], "Appendix B — how to verify", "Distribution log"))
+    verify = _flat(verify_text(dossier["data"], fingerprint="f" * 64,
+                               counts={"events": 9, "full": 7, "headers_only": 1, "legacy_links": 1}))
+    rules = 'subject = SHA-256("msptui-subject:" + client id)'
+    assert rules in appendix and rules in verify
+    assert "SHA-256 of the client id" not in appendix
+    raw = "A full line (this client's events and the MSP's own) carries the raw client id in its subject field"
+    assert raw in appendix and raw in verify
+    # the whole rule paragraph is word for word the same in both
+    start = "Hash rules, over canonical JSON"
+    paragraph = appendix[appendix.index(start):appendix.index("in the hashed header.") + len("in the hashed header.")]
+    assert paragraph in verify
+
+
+def test_the_hash_rules_as_written_recompute_events_jsonl(incident, tmp_path):
+    """Follow the written rules by hand (not with msptui.chain) on a real events.jsonl: every hash matches."""
+    import hashlib
+    import json
+
+    from msptui.export.bundle import export
+
+    def sha(value) -> str:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MSPTUI_KEY_DIR", str(tmp_path / "keys"))
+        with Store.open(incident["db"]) as store:
+            copy = tmp_path / "copy.db"
+            import sqlite3
+
+            with sqlite3.connect(copy) as target:
+                store.conn.backup(target)
+        with Store.open(copy) as store:
+            folder = export(store, incident["incident_id"], out_dir=tmp_path / "out", renderer=lambda d: b"%PDF-1.7\n%%EOF\n")
+    shapes = set()
+    for line in (folder / "events.jsonl").read_text().splitlines():
+        e = json.loads(line)
+        if "body_sha256" in e:  # a header line: the subject is already hashed
+            header = {k: e[k] for k in ("v", "id", "subject", "kind", "body_sha256", "prev_hash")}
+            shapes.add("header")
+        else:
+            subject = e["subject"]
+            hashed = None if subject is None else hashlib.sha256(("msptui-subject:" + subject).encode()).hexdigest()
+            body = {k: e[k] for k in ("at", "tz", "actor", "operator", "payload")}
+            header = {"v": e["v"], "id": e["id"], "subject": hashed, "kind": e["kind"], "body_sha256": sha(body),
+                      "prev_hash": e["prev_hash"]}
+            shapes.add("client" if subject else "msp")
+        assert sha(header) == e["hash"], e["id"]
+    assert shapes >= {"header", "client", "msp"}
