@@ -18,7 +18,7 @@ from msptui import acts
 from msptui.demo import load_demo
 from msptui.export.collect import collect
 from msptui.export.pdf import render_html
-from msptui.incidents import add_evidence, add_note, open_incident, set_facts, set_item
+from msptui.incidents import add_evidence, add_note, open_incident, record_trigger, set_facts, set_item
 from msptui.inputs import FactsDraft
 from msptui.models import ChecklistItem
 from msptui.store import Store
@@ -35,7 +35,7 @@ SECOND_NOTE = "notification by phone is not written notice"
 @pytest.fixture(scope="module")
 def incident(tmp_path_factory):
     """The database and incident id, after: open (CA 1200, TX 800, AZ 1500), a person's not-applicable decision,
-    two notes on one item, evidence, a long note, a client's refusal, then fewer people affected (a re-plan)."""
+    two notes on one item, evidence, a long note, a trigger, a client's refusal, then fewer people affected (a re-plan)."""
     base = tmp_path_factory.mktemp("truth")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MSPTUI_CONFIG_DIR", str(base / "config"))
@@ -58,6 +58,8 @@ def incident(tmp_path_factory):
             sample = base / "fw.log"
             sample.write_text("firewall log sample\n")
             add_evidence(store, inc.id, sample, source="fw01", method="scp", acquired_at=discovered + timedelta(hours=2))
+            record_trigger(store, inc.id, "discovery_by_control_group", at=discovered + timedelta(hours=3),
+                           tz="America/Los_Angeles", by="Dr. Helen Obi")
             acts.decide(store, inc.id, by="Dr. Helen Obi", party="client", text="Declines to notify patients",
                         at=discovered + timedelta(days=1), tz="America/Los_Angeles")
             set_facts(store, inc.id, FactsDraft(affected=["US-CA=620", "US-TX=40", "US-AZ=5"]))
@@ -162,3 +164,35 @@ def test_the_hash_rules_as_written_recompute_events_jsonl(incident, tmp_path):
             shapes.add("client" if subject else "msp")
         assert sha(header) == e["hash"], e["id"]
     assert shapes >= {"header", "client", "msp"}
+
+
+# ---------------------------------------------------------------------------
+# 4. the timeline: no bookkeeping, no JSON, no text cut short (the TUI may shorten)
+# ---------------------------------------------------------------------------
+
+
+def test_timeline_lists_no_bookkeeping_no_json_and_cuts_nothing(dossier):
+    entries = [t["text"] for t in dossier["data"]["timeline"]]
+    joined = "\n".join(entries)
+    for noise in ("order:", "updated_at:", "updated_by:", '{"', "\u2026", "no field changed"):
+        assert noise not in joined, noise
+    facts = next(t for t in entries if "affected_counts" in t)
+    assert "US-TX 800 \u2192 40" in facts and "US-AZ 1500 \u2192 5" in facts
+    trigger = next(t for t in entries if "discovery_by_control_group added" in t)
+    assert "by Dr. Helen Obi" in trigger and "PST" in trigger  # the instant in the zone it was observed in
+    assert any(t.endswith("END-OF-NOTE") for t in entries)  # the long note, whole
+    # a long value that the TUI shortens is whole here: the basis of a re-planned item, old and new
+    basis = [t for t in entries if "basis:" in t]
+    assert basis and all("(threshold" in t.split("\u2192")[0] for t in basis if "HIPAA" in t)
+    page = section(dossier["text"], "6. Timeline", "Appendix A —")
+    assert "END-OF-NOTE" in page and "order:" not in page and "\u2026" not in page
+
+
+def test_the_tui_timeline_still_shortens_long_values(incident):
+    from msptui import timeline
+
+    with Store.open(incident["db"]) as store:
+        short = timeline.build(store.events_about("sunvale-health"), incident["incident_id"])
+    texts = [t.text for t in short]
+    assert any("\u2026" in t for t in texts)  # a long basis, shortened for a row
+    assert not any("order:" in t for t in texts)  # bookkeeping is left out there too

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, get_args
 
-from .. import __version__, environment
+from .. import __version__, environment, timeline
 from ..chain import Event, parse_stamp
 from ..coverage import state_text
 from ..models import Agreement, ClauseKind, Review, RiskAcceptance
@@ -204,7 +204,9 @@ def collect(store: Store, incident_id: str, *, generated_at: datetime, privilege
         raise ValueError("generated_at must be an aware datetime")
     local_tz = local_tz or environment.local_zone()
     with store.snapshot():
-        view = incident_view(store, incident_id, as_of=generated_at)
+        # the timeline is built below from the same snapshot's events, whole (no text shortened): the view's
+        # own (the TUI's, shortened) is not read
+        view = incident_view(store, incident_id, as_of=generated_at, timeline_limit=0)
         data, events = _collect(store, view, generated_at=generated_at, privileged=privileged, local_tz=local_tz)
         data.update(_provenance(view, events, local_tz, signing_key, recipients or []))
         return data, events
@@ -341,6 +343,7 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "obligations_not_applicable": [o for o in obligations if o["state"] == "not_applicable"],
         "decisions_not_to_act": not_done,
         "evidence": evidence_rows,
-        "timeline": [_timeline_row(t, incident.discovered.tz) for t in view.timeline],
+        "timeline": [_timeline_row(t, incident.discovered.tz)
+                     for t in timeline.build(events, incident.id, style=timeline.whole(lambda dt, zone: when(dt, zone or tz)))],
     }
     return data, events
