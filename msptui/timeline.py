@@ -41,6 +41,8 @@ class TimelineEntry(BaseModel):
     last_event_id: int
     recorded_at: datetime
     occurred_at: datetime | None = None
+    #: the zone ``occurred_at`` was observed in, where the act records one (a note's, evidence, the discovery)
+    occurred_tz: str | None = None
     tz: str
     who: str
     login: str
@@ -212,14 +214,18 @@ def _entry(event: Event, previous: dict | None, style: Style = SHORT) -> Timelin
     if record is None or model is None:
         return TimelineEntry(**base, kind="event", text=f"{event.kind}: {_short(event.payload, style.after, style)}")
     if previous is None:
-        occurred, kind = None, "created"
+        occurred, kind, observed = None, "created", {}
         if table == "incidents":
-            discovered = record.get("discovered") or {}
-            occurred, kind = _instant(discovered.get("at")), "incident_opened"
+            observed, kind = record.get("discovered") or {}, "incident_opened"
         elif table == "notes":
-            occurred, kind = _instant((record.get("at") or {}).get("at")), "note"
+            observed, kind = record.get("at") or {}, "note"
         elif table == "evidence":
-            occurred, kind = _instant((record.get("acquired") or {}).get("at")), "evidence"
+            observed, kind = record.get("acquired") or {}, "evidence"
+        if isinstance(observed, dict):
+            occurred = _instant(observed.get("at"))
+            zone = observed.get("tz") if isinstance(observed.get("tz"), str) else None
+        else:
+            zone = None
         summary = _summary(table, model, record, style)
         if table == "notes":
             text = record.get("text", "")
@@ -227,7 +233,7 @@ def _entry(event: Event, previous: dict | None, style: Style = SHORT) -> Timelin
             text = f"opened {record_id}: {summary}"
         else:
             text = f"created {label} {record_id}" + (f": {summary}" if summary else "")
-        return TimelineEntry(**base, occurred_at=occurred, kind=kind, text=text)
+        return TimelineEntry(**base, occurred_at=occurred, occurred_tz=zone if occurred else None, kind=kind, text=text)
     occurred, kind = None, "changed"
     if table == "checklist_items" and previous.get("status") != record.get("status"):
         occurred, kind = _instant(record.get("updated_at")), "status"

@@ -196,3 +196,67 @@ def test_the_tui_timeline_still_shortens_long_values(incident):
     texts = [t.text for t in short]
     assert any("\u2026" in t for t in texts)  # a long basis, shortened for a row
     assert not any("order:" in t for t in texts)  # bookkeeping is left out there too
+
+
+# ---------------------------------------------------------------------------
+# 3. every instant: local in the zone it was observed in (else the client's), UTC in brackets
+# ---------------------------------------------------------------------------
+
+#: an instant as the dossier writes it: "2026-11-20 09:30 PST (17:30 UTC)" (the UTC date only when it differs)
+LOCAL_AND_UTC = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? [A-Z]{3,4} \((\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}(:\d{2})? UTC\)")
+#: an instant in UTC only: ISO 8601 with Z, or "2026-11-30 04:10 UTC" not inside brackets
+UTC_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?Z|(?<!\()\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? UTC\b")
+
+
+def test_every_instant_on_the_page_is_local_with_utc_in_brackets(dossier):
+    """Generated on a machine whose zone is UTC: the cover, the timeline, evidence and custody still read in the
+    client's zone (the zone the dossier is for), with UTC beside; the only ISO stamp is the manifest's value."""
+    text = dossier["text"]
+    cover = section(text, "Incident dossier", "Contents")
+    assert re.search(r"Generated\s*" + LOCAL_AND_UTC.pattern, cover)
+    assert "Etc/UTC" not in cover
+    stray = [m.group(0) for m in UTC_ONLY.finditer(text)]
+    manifest_value = dossier["data"]["generated_at"]
+    assert stray == [manifest_value], stray  # Appendix B names manifest.json's generated_at as it is
+    timeline_page = section(text, "6. Timeline", "Appendix A —")
+    entries = [line for line in timeline_page.splitlines() if " · event" in line]
+    assert entries and all(LOCAL_AND_UTC.match(line.strip()) for line in entries), entries[:3]
+    evidence = section(text, "5. Evidence inventory", "6. Timeline")
+    assert re.search(r"acquired " + LOCAL_AND_UTC.pattern, evidence)
+    assert re.search(r"custody: " + LOCAL_AND_UTC.pattern, evidence)
+
+
+def test_instants_observed_in_a_zone_keep_it(dossier):
+    data = dossier["data"]
+    note = next(t for t in data["timeline"] if t["kind"] == "note")
+    assert LOCAL_AND_UTC.fullmatch(note["occurred_text"]) and re.search(" P[SD]T ", note["occurred_text"])
+    assert LOCAL_AND_UTC.fullmatch(data["triggers"][0]["at_text"]) and re.search(" P[SD]T ", data["triggers"][0]["at_text"])
+
+
+def test_one_helper_writes_every_instant():
+    from msptui.export.collect import when
+
+    at = datetime(2026, 11, 20, 17, 30, tzinfo=timezone.utc)
+    assert when(at, "America/New_York", "America/Los_Angeles") == "2026-11-20 12:30 EST (17:30 UTC)"
+    for machine in (None, "UTC", "Etc/UTC", "GMT"):
+        assert when(at, machine, "America/Los_Angeles") == "2026-11-20 09:30 PST (17:30 UTC)", machine
+    summer = datetime(2026, 7, 20, 17, 30, tzinfo=timezone.utc)
+    assert when(summer, "Europe/London", "America/Los_Angeles") == "2026-07-20 18:30 BST (17:30 UTC)"  # a place, not UTC
+    assert when(at, None, "UTC") == "2026-11-20 17:30 UTC"
+    assert when(None, None, "UTC") == ""
+
+
+def test_risk_acceptance_signatures_are_local_with_utc(tmp_path):
+    """The demo's Meridian Insurance signed its declines at a recorded UTC instant: the page shows it in the client's zone."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MSPTUI_OPERATOR", OPERATOR)
+        with Store.open(tmp_path / "db", create=True) as store:
+            load_demo(store, today=date.today())
+            inc, _ = open_incident(store, client_id="meridian-insurance", discovered=datetime.now(timezone.utc) - timedelta(days=1),
+                                   tz="America/New_York", category="bec", summary="Mailbox rule forwarding invoices")
+            data, _events = collect(store, inc.id, generated_at=datetime.now(timezone.utc), local_tz="Etc/UTC")
+    signed = [a for a in data["risk_acceptances"] if a["signed"]]
+    assert signed and all(LOCAL_AND_UTC.fullmatch(a["signed_at_text"]) for a in signed)
+    page = section(_text(render_html(data)), "Risk acceptances and waivers", "4. Incident response record")
+    assert not UTC_ONLY.search(page), UTC_ONLY.search(page)
+    assert signed[0]["signed_at_text"] in page

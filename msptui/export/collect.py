@@ -41,13 +41,34 @@ CLAUSE_ORDER = list(get_args(ClauseKind))
 CONSENT_STEPS = ("ins-consent", "ins-ransom-consent")
 
 
-def when(dt: datetime | None, tz: str | None) -> str:
+#: zone names that only say "UTC" (a server's or container's default), not a local zone anyone observed
+_UTC_NAMES = frozenset({"UTC", "UCT", "Z", "ZULU", "UNIVERSAL", "GMT", "GMT0", "GMT+0", "GMT-0", "GREENWICH",
+                        "ETC/UTC", "ETC/UCT", "ETC/ZULU", "ETC/UNIVERSAL", "ETC/GMT", "ETC/GMT0", "ETC/GMT+0",
+                        "ETC/GMT-0", "ETC/GREENWICH", "+00:00", "-00:00", "UTC+00:00", "UTC-00:00"})
+
+
+def _local_zone(observed: str | None, home: str) -> str:
+    if not observed or observed.upper() in _UTC_NAMES:
+        return home
+    return observed
+
+
+def when(dt: datetime | None, observed: str | None, home: str) -> str:
+    """The dossier's one way to write an instant: local time in the zone it was observed in, UTC in brackets.
+
+    ``observed`` is the zone recorded with the instant (a note's, a trigger's, the machine an event was
+    written on); an instant with none (a clock msptui computed, the generation) or observed on a machine set
+    to UTC is shown in ``home``, the zone the dossier is for (the client's home zone). So every instant reads
+    "2026-11-20 09:30 PST (17:30 UTC)", as the cover says. Empty for no instant.
+    """
     if dt is None:
         return ""
-    try:
-        return fmt_local_and_utc(dt, tz)
-    except ValueError:
-        return fmt_local_and_utc(dt, "UTC")
+    for zone in (_local_zone(observed, home), home, "UTC"):
+        try:
+            return fmt_local_and_utc(dt, zone)
+        except ValueError:
+            continue
+    return utc_text(dt)
 
 
 def chain_slice(store: Store, client_id: str) -> list[Event]:
@@ -73,11 +94,11 @@ def _item_row(entry, created: Event | None, tz: str) -> dict:
     row = item.model_dump(mode="json")
     row["countdown"] = entry.clock.label
     row["clock"] = entry.clock.kind
-    row["due_text"] = when(item.due, tz)
-    row["target_text"] = when(item.target, tz)
-    row["updated_text"] = when(item.updated_at, tz)
+    row["due_text"] = when(item.due, None, tz)
+    row["target_text"] = when(item.target, None, tz)
+    row["updated_text"] = when(item.updated_at, None, tz)
     row["created_by"] = created.operator_name() if created else None
-    row["created_text"] = when(created.recorded_at, tz) if created else ""
+    row["created_text"] = when(created.recorded_at, created.tz, tz) if created else ""
     if item.updated_by and item.updated_at:
         row["who_when"] = f"{item.updated_by}, {row['updated_text']}"
     elif created:
@@ -92,15 +113,15 @@ def _obligation_row(o, tz: str) -> dict:
     row.update({"state": o.state, "item_id": o.item_id, "countdown": o.clock.label, "clock": o.clock.kind,
                 "due": utc_text(o.clock.due) if o.clock.due else None,
                 "target": utc_text(o.clock.target) if o.clock.target else None,
-                "due_text": when(o.clock.due, tz), "target_text": when(o.clock.target, tz)})
+                "due_text": when(o.clock.due, None, tz), "target_text": when(o.clock.target, None, tz)})
     return row
 
 
 def _timeline_row(t, tz: str) -> dict:
     return {"kind": t.kind, "event_id": t.event_id, "last_event_id": t.last_event_id, "count": t.count,
-            "at": utc_text(t.recorded_at), "at_text": when(t.recorded_at, t.tz),
+            "at": utc_text(t.recorded_at), "at_text": when(t.recorded_at, t.tz, tz),
             "occurred_at": utc_text(t.occurred_at) if t.occurred_at else None,
-            "occurred_text": when(t.occurred_at, tz) if t.occurred_at else "",
+            "occurred_text": when(t.occurred_at, t.occurred_tz, tz) if t.occurred_at else "",
             "entered_late_seconds": t.entered_late, "actor": t.who, "login": t.login, "text": t.text}
 
 
@@ -129,7 +150,7 @@ def assessment_history(events: list[Event], incident_id: str, tz: str) -> list[d
             changed += [f"trigger {name}" for name in sorted(set(record.get("triggers", {})) - set(previous.get("triggers", {})))]
         before = _applying(previous) if previous else set()
         out.append({
-            "event_id": e.id, "at": utc_text(e.recorded_at), "at_text": when(e.recorded_at, tz), "by": e.operator_name(),
+            "event_id": e.id, "at": utc_text(e.recorded_at), "at_text": when(e.recorded_at, e.tz, tz), "by": e.operator_name(),
             "changed": changed, "facts": {f: record.get(f) for f in FACT_FIELDS},
             "obligations_applying": len(now_applying),
             "added": sorted(now_applying - before) if previous else [], "removed": sorted(before - now_applying),
@@ -150,10 +171,10 @@ def trigger_rows(incident, events: list[Event], tz: str) -> list[dict]:
     rows = []
     for name, fact in sorted(incident.triggers.items(), key=lambda kv: kv[1].at):
         event = recorded_at.get(name)
-        rows.append({"name": name, "label": trigger_label(name), "at": utc_text(fact.at), "at_text": when(fact.at, fact.tz),
-                     "by": fact.by, "agency": fact.agency, "until_text": when(fact.until, fact.tz) if fact.until else "",
+        rows.append({"name": name, "label": trigger_label(name), "at": utc_text(fact.at), "at_text": when(fact.at, fact.tz, tz),
+                     "by": fact.by, "agency": fact.agency, "until_text": when(fact.until, fact.tz, tz) if fact.until else "",
                      "note": fact.note, "recorded_by": fact.recorded_by,
-                     "recorded_text": when(event.recorded_at, tz) if event else "", "event_id": event.id if event else None})
+                     "recorded_text": when(event.recorded_at, event.tz, tz) if event else "", "event_id": event.id if event else None})
     return rows
 
 
@@ -168,7 +189,7 @@ def _entered(record_id: str, table: str, events: list[Event], happened: datetime
         from ..countdown import span
 
         later = f"entered {span(gap)} later"
-    return {"entered_text": when(first.recorded_at, tz), "entered_later": later, "entered_by": first.operator_name(),
+    return {"entered_text": when(first.recorded_at, first.tz, tz), "entered_later": later, "entered_by": first.operator_name(),
             "event_id": first.id}
 
 
@@ -180,14 +201,14 @@ def acts_rows(store: Store, incident_id: str, events: list[Event], tz: str) -> d
     """The notification log, the decisions and consents, and the cost ledger with exact totals."""
     from .. import acts
 
-    notes = [{**n.model_dump(mode="json"), "at_text": when(n.at.at, n.at.tz),
-              "acks": [{**a.model_dump(mode="json"), "at_text": when(a.at, a.tz)} for a in n.acks],
+    notes = [{**n.model_dump(mode="json"), "at_text": when(n.at.at, n.at.tz, tz),
+              "acks": [{**a.model_dump(mode="json"), "at_text": when(a.at, a.tz, tz)} for a in n.acks],
               **_entered(n.id, "notifications", events, n.at.at, tz)}
              for n in acts.notifications(store, incident_id)]
-    decided = [{**d.model_dump(mode="json"), "at_text": when(d.at.at, d.at.tz),
+    decided = [{**d.model_dump(mode="json"), "at_text": when(d.at.at, d.at.tz, tz),
                 **_entered(d.id, "decisions", events, d.at.at, tz)} for d in acts.decisions(store, incident_id)]
     entries = acts.costs(store, incident_id)
-    spent = [{**c.model_dump(mode="json"), "at_text": when(c.at.at, c.at.tz)} for c in entries]
+    spent = [{**c.model_dump(mode="json"), "at_text": when(c.at.at, c.at.tz, tz)} for c in entries]
     return {"notifications": notes, "decisions": decided, "costs": {"entries": spent, "totals": acts.totals(entries)}}
 
 
@@ -208,16 +229,17 @@ def collect(store: Store, incident_id: str, *, generated_at: datetime, privilege
         # own (the TUI's, shortened) is not read
         view = incident_view(store, incident_id, as_of=generated_at, timeline_limit=0)
         data, events = _collect(store, view, generated_at=generated_at, privileged=privileged, local_tz=local_tz)
-        data.update(_provenance(view, events, local_tz, signing_key, recipients or []))
+        data.update(_provenance(view, events, signing_key, recipients or []))
         return data, events
 
 
-def _provenance(view: IncidentView, events: list[Event], local_tz: str, signing_key: str | None,
+def _provenance(view: IncidentView, events: list[Event], signing_key: str | None,
                 recipients: list[dict]) -> dict[str, Any]:
     """Cover and Appendix B: who the dossier is for, the key that signs it, and earlier distributions."""
     from ..keys import ALGORITHM, key_history
     from .distribution import distribution_rows, recipient_text
 
+    home = view.client.home_tz
     pinned = key_history(events).get(signing_key) if signing_key else None
     return {
         "recipients": [{"name": r.get("name"), "organisation": r.get("organisation")} for r in recipients],
@@ -225,9 +247,9 @@ def _provenance(view: IncidentView, events: list[Event], local_tz: str, signing_
         "signing_key": {
             "algorithm": ALGORITHM, "fingerprint": signing_key,
             "pinned_event": pinned.pinned_event if pinned else None,
-            "pinned_at_text": when(parse_stamp(pinned.pinned_at), local_tz) if pinned and pinned.pinned_at else "",
+            "pinned_at_text": when(parse_stamp(pinned.pinned_at), None, home) if pinned and pinned.pinned_at else "",
         } if signing_key else None,
-        "distributions": distribution_rows(events, view.incident.id, when),
+        "distributions": distribution_rows(events, view.incident.id, lambda dt, zone: when(dt, zone, home)),
     }
 
 
@@ -273,8 +295,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
     evidence_rows = []
     for ev in view.evidence:
         row = ev.model_dump(mode="json")
-        row["acquired_text"] = when(ev.acquired.at, ev.acquired.tz)
-        row["custody"] = [{**c.model_dump(mode="json"), "at_text": when(c.at, ev.acquired.tz)} for c in ev.custody]
+        row["acquired_text"] = when(ev.acquired.at, ev.acquired.tz, tz)
+        row["custody"] = [{**c.model_dump(mode="json"), "at_text": when(c.at, ev.acquired.tz, tz)} for c in ev.custody]
         evidence_rows.append(row)
 
     policy_clock = {p.policy.id: p for p in view.policies}
@@ -284,8 +306,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         clock = entry.clock if entry else None
         return {**p, "notice_item_id": entry.item_id if entry else None,
                 "notice_countdown": clock.label if clock else None,
-                "notice_due_text": when(clock.due, tz) if clock and clock.due else "",
-                "notice_target_text": when(clock.target, tz) if clock and clock.target else ""}
+                "notice_due_text": when(clock.due, None, tz) if clock and clock.due else "",
+                "notice_target_text": when(clock.target, None, tz) if clock and clock.target else ""}
 
     generated_utc = generated_at.astimezone(timezone.utc)
     data: dict[str, Any] = {
@@ -293,8 +315,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "format_version": FORMAT_VERSION,
         "generator": {"name": "msptui", "version": __version__},
         "generated_at": utc_text(generated_utc),
-        "generated_at_text": when(generated_utc, local_tz),
-        "generated_at_client_text": when(generated_utc, tz),
+        "generated_at_text": when(generated_utc, None, tz),
+        #: the zone of the machine that generated it (recorded for the rebuild; times are shown in the client's)
         "generated_tz": local_tz,
         "privileged": privileged,
         "marking": MARKING_PRIVILEGED if privileged else MARKING,
@@ -305,8 +327,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "msp": _msp(store),
         "incident": {
             **incident.model_dump(mode="json"),
-            "discovered_text": when(incident.discovered.at, incident.discovered.tz),
-            "discovered_client_text": when(incident.discovered.at, tz),
+            "discovered_text": when(incident.discovered.at, incident.discovered.tz, tz),
+            "discovered_client_text": when(incident.discovered.at, None, tz),
         },
         "counts": view.counts.model_dump(),
         "triggers": trigger_rows(incident, events, tz),
@@ -314,6 +336,7 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "assessments": assessment_history(events, incident.id, tz),
         "contract": {
             "as_of": picture["as_of"],
+            "as_of_text": when(at, incident.discovered.tz, tz),
             "as_of_local_date": picture["as_of_local_date"],
             "agreements_in_force": picture["agreements_in_force"],
             "agreements": picture["agreements"],
@@ -330,12 +353,13 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         },
         "reviews": [r.model_dump(mode="json") for r in sorted(reviews, key=lambda r: (r.held_on, r.id))],
         "review_packs": [
-            {"event_id": e.id, "at_text": when(e.recorded_at, e.tz), "actor": e.operator_name(),
+            {"event_id": e.id, "at_text": when(e.recorded_at, e.tz, tz), "actor": e.operator_name(),
              "file_name": e.payload.get("file_name"), "sha256": e.payload.get("sha256")}
             for e in events if e.kind == "review_pack.printed" and e.payload.get("client_id") == client.id
         ],
         "risk_acceptances": [
-            {**a.model_dump(mode="json"), "signed": a.acknowledgement is not None}
+            {**a.model_dump(mode="json"), "signed": a.acknowledgement is not None,
+             "signed_at_text": when(a.acknowledgement.signed_at, None, tz) if a.acknowledgement else ""}
             for a in sorted(acceptances, key=lambda a: (a.recommended_on, a.id))
         ],
         "checklist": item_rows,
@@ -344,6 +368,6 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "decisions_not_to_act": not_done,
         "evidence": evidence_rows,
         "timeline": [_timeline_row(t, incident.discovered.tz)
-                     for t in timeline.build(events, incident.id, style=timeline.whole(lambda dt, zone: when(dt, zone or tz)))],
+                     for t in timeline.build(events, incident.id, style=timeline.whole(lambda dt, zone: when(dt, zone, tz)))],
     }
     return data, events
