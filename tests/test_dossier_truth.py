@@ -260,3 +260,35 @@ def test_risk_acceptance_signatures_are_local_with_utc(tmp_path):
     page = section(_text(render_html(data)), "Risk acceptances and waivers", "4. Incident response record")
     assert not UTC_ONLY.search(page), UTC_ONLY.search(page)
     assert signed[0]["signed_at_text"] in page
+
+
+# ---------------------------------------------------------------------------
+# 5. log-retention estimates are not shown as deadlines
+# ---------------------------------------------------------------------------
+
+
+def test_log_retention_estimates_stand_apart_from_deadlines(dossier):
+    data, text = dossier["data"], dossier["text"]
+    rows = {r["step"]: r for r in data["checklist"]}
+    entra = rows["ev-entra-signin"]
+    assert entra["rule_kind"] == "evidence_expiry" and entra["retention_estimate"] is True  # typed: the rule's kind
+    assert rows["notify-us-ca-1798_82-individuals"]["retention_estimate"] is False
+    assert rows["ev-memory"]["retention_estimate"] is False  # an evidence step with no retention clock
+    estimate_titles = [r["title"] for r in data["checklist"] if r["retention_estimate"]]
+    assert len(estimate_titles) >= 3
+    checklist = section(text, "4.1 Checklist", "4.2 Notification log")
+    deadlines, estimates = checklist.split("Log-retention estimates — not legal deadlines")
+    for title in estimate_titles:
+        assert title not in deadlines, title
+        assert title in estimates, title
+    assert "Logs may age out (estimate)" in estimates and "retention estimate, not a legal deadline" in estimates
+    assert "Notify affected California residents" in deadlines
+    obligations = section(text, "4.5 Obligations that apply", "4.6 Triggers recorded")
+    legal, retention = obligations.split("Log-retention estimates — not legal deadlines")
+    assert "ev.entra.signin_audit" not in legal and "ev.entra.signin_audit" in retention
+    assert "us.ca.1798_82.individuals" in legal
+    from msptui.obligations import load_rules
+
+    rules = load_rules()
+    assert all(o["retention_estimate"] == (rules[o["rule_id"]].duty == "evidence")
+               for o in data["obligations"] if o["rule_id"] in rules)

@@ -89,11 +89,26 @@ def _msp(store: Store) -> dict | None:
     return None if record is None else record.model_dump(mode="json", include={"name", "address", "contacts"})
 
 
+#: the rule kind whose clock is a vendor's log-retention default: when evidence may be deleted, not a legal deadline
+RETENTION_KIND = "evidence_expiry"
+
+
+def _rule_kind(rule_id: str | None) -> str | None:
+    """The kind of the rule an item or obligation is about (None: no rule, or not on file)."""
+    from ..obligations import load_rules
+
+    rule = load_rules().get(rule_id) if rule_id else None
+    return rule.kind if rule else None
+
+
 def _item_row(entry, created: Event | None, tz: str) -> dict:
     item = entry.item
     row = item.model_dump(mode="json")
     row["countdown"] = entry.clock.label
     row["clock"] = entry.clock.kind
+    row["rule_kind"] = _rule_kind(item.rule)
+    #: a log-retention estimate (typed: the rule's kind), shown apart from deadlines so no one reads it as one
+    row["retention_estimate"] = row["rule_kind"] == RETENTION_KIND
     row["due_text"] = when(item.due, None, tz)
     row["target_text"] = when(item.target, None, tz)
     row["updated_text"] = when(item.updated_at, None, tz)
@@ -110,6 +125,8 @@ def _item_row(entry, created: Event | None, tz: str) -> dict:
 
 def _obligation_row(o, tz: str) -> dict:
     row = o.assessment.model_dump(mode="json")
+    kind = _rule_kind(o.assessment.rule_id)
+    row.update({"rule_kind": kind, "retention_estimate": kind == RETENTION_KIND})
     row.update({"state": o.state, "item_id": o.item_id, "countdown": o.clock.label, "clock": o.clock.kind,
                 "due": utc_text(o.clock.due) if o.clock.due else None,
                 "target": utc_text(o.clock.target) if o.clock.target else None,
