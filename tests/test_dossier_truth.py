@@ -30,6 +30,8 @@ LONG_NOTE = ("Called the client's office manager, who confirmed that the file se
              "with an answer. END-OF-NOTE")
 FIRST_NOTE = "Hotline busy; the carrier says notice counts once written notice is sent)"
 SECOND_NOTE = "notification by phone is not written notice"
+PERSON_SAYS_FACTS_CHANGED = "facts changed: counsel says the FBI field office already knows; no report"
+RETIRED_RULES = {"us.tx.521_053.ag", "us.az.18_552.ag", "us.az.18_552.cra"}
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +54,8 @@ def incident(tmp_path_factory):
                 affected_counts={"US-CA": 1200, "US-TX": 800, "US-AZ": 1500})
             set_item(store, inc.id, "comm-holding-statement", status="not_applicable",
                      note="Client will not issue any public statement")
+            # a person's decision whose wording looks like msptui's: still a person's decision
+            set_item(store, inc.id, "comm-law-enforcement", status="not_applicable", note=PERSON_SAYS_FACTS_CHANGED)
             set_item(store, inc.id, "ins-hotline", note=FIRST_NOTE)
             set_item(store, inc.id, "ins-hotline", note=SECOND_NOTE)
             add_note(store, inc.id, LONG_NOTE, at=discovered + timedelta(hours=1), tz="America/Los_Angeles")
@@ -292,3 +296,89 @@ def test_log_retention_estimates_stand_apart_from_deadlines(dossier):
     rules = load_rules()
     assert all(o["retention_estimate"] == (rules[o["rule_id"]].duty == "evidence")
                for o in data["obligations"] if o["rule_id"] in rules)
+
+
+# ---------------------------------------------------------------------------
+# 1. msptui's recomputations are not a person's decisions; logged refusals are in 4.8
+# ---------------------------------------------------------------------------
+
+
+def test_recomputed_items_are_not_decisions(dossier):
+    data = dossier["data"]
+    recomputed = {r["rule"]: r for r in data["recomputed_not_applicable"]}
+    assert set(recomputed) == RETIRED_RULES
+    for rule, r in recomputed.items():
+        assert r["verdict"]["state"] == "not_applicable" and "below the threshold" in r["verdict"]["reason"], rule
+        assert "affected_counts" in r["facts"]["changed"] and r["facts"]["by"] == "Dana Reyes"
+        assert r["event_id"] > r["facts"]["event_id"]
+    people = {n["title"]: n for n in data["decisions_not_to_act"]}
+    assert not {n["rule"] for n in people.values()} & RETIRED_RULES
+    held = next(n for n in people.values() if n["reason"] == "Client will not issue any public statement")
+    assert held["decided_by"] == "Dana Reyes" and not held["legacy"]
+    # told apart by the typed field, never by the wording: a person who writes "facts changed: ..." decided
+    assert any(n["reason"] == PERSON_SAYS_FACTS_CHANGED for n in people.values())
+    rows = {r["rule"]: r for r in data["checklist"] if r["rule"]}
+    assert all(rows[rule]["retired_by"] == "replan" for rule in RETIRED_RULES)
+
+
+def test_section_4_8_keeps_decisions_refusals_and_recomputations_apart(dossier):
+    page = section(dossier["text"], "4.8 Decisions not to act or notify", "5. Evidence inventory")
+    people, rest = page.split("Decisions logged by the parties (section 4.3)")
+    logged, recomputed = rest.split("Recomputed by msptui when the facts changed — not a person's decision")
+    assert "Notify Texas Attorney General" not in people and "Notify Texas Attorney General" in recomputed
+    assert "Client will not issue any public statement" in people and "Decided by" in people
+    assert PERSON_SAYS_FACTS_CHANGED in people
+    assert "Decided by" not in recomputed
+    assert "below the threshold" in recomputed and "Current assessment" in recomputed
+    # the client's logged refusal (4.3) is in 4.8 too: the two sections cannot contradict each other
+    assert "Declines to notify patients" in logged and "Dr. Helen Obi" in logged
+    assert "No checklist item is marked not applicable" not in page
+    assert "Declines to notify patients" in section(dossier["text"], "4.3 Decisions and consents", "4.4 Cost")
+
+
+def test_checklist_rows_say_who_set_a_step_not_applicable(dossier):
+    page = section(dossier["html"], "4.1 Checklist", "4.2 Notification log")
+    row = _text(next(tr for tr in page.split("</tr>") if "Notify Texas Attorney General" in tr))
+    assert "recomputed by msptui" in row and "Not a person's decision" in row and "Rationale:" not in row
+    entry = next(t["text"] for t in dossier["data"]["timeline"] if "notify-us-tx-521_053-ag" in t["text"])
+    assert "set by msptui's recomputation when the facts changed, not by a person" in entry
+
+
+def test_a_person_who_reopens_and_drops_a_recomputed_step_decides_it(tmp_path):
+    """Reopened and marked not applicable again by a person: a person's decision, dated by that act; a later
+    note by someone else does not make them the decider. A step set not applicable by an msptui older than
+    the typed field is flagged: the dossier cannot tell who decided."""
+    import json as _json
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MSPTUI_OPERATOR", OPERATOR)
+        with Store.open(tmp_path / "db", create=True) as store:
+            load_demo(store, today=date.today())
+            discovered = datetime.now(timezone.utc) - timedelta(days=3)
+            inc, _ = open_incident(store, client_id="sunvale-health", discovered=discovered, tz="America/Los_Angeles",
+                                   category="ransomware", summary="x", affected_counts={"US-TX": 800, "US-AZ": 1500})
+            set_facts(store, inc.id, FactsDraft(affected=["US-TX=40", "US-AZ=5"]))
+            set_item(store, inc.id, "notify-us-tx-521_053-ag", status="open")
+            set_item(store, inc.id, "notify-us-tx-521_053-ag", status="not_applicable", note="Counsel: the AG was told by phone")
+            mp.setenv("MSPTUI_OPERATOR", "Sam Lee <sam@example.net>")
+            set_item(store, inc.id, "notify-us-tx-521_053-ag", note="copy of the call log filed")
+            # an item set not applicable by an older msptui (its record has no retired_by at all)
+            old = store.get(ChecklistItem, f"{inc.id}:notify-us-az-18_552-ag").model_dump(mode="json")
+            assert old["retired_by"] == "replan"
+            del old["retired_by"]
+            old.update({"status": "open"})
+            with store.transaction():
+                store.put_text_in_transaction("checklist_items", old["id"], _json.dumps(old, sort_keys=True, separators=(",", ":")))
+            old.update({"status": "not_applicable", "reason": "facts changed: written by an older msptui"})
+            with store.transaction():
+                store.put_text_in_transaction("checklist_items", old["id"], _json.dumps(old, sort_keys=True, separators=(",", ":")))
+            data, _events = collect(store, inc.id, generated_at=datetime.now(timezone.utc), local_tz="Etc/UTC")
+    people = {n["rule"]: n for n in data["decisions_not_to_act"]}
+    recomputed = {r["rule"] for r in data["recomputed_not_applicable"]}
+    tx = people["us.tx.521_053.ag"]
+    assert tx["reason"] == "Counsel: the AG was told by phone" and tx["decided_by"] == "Dana Reyes" and not tx["legacy"]
+    assert tx["updated_by"] == "Sam Lee"  # the later note's writer: not shown as the decider
+    assert "us.tx.521_053.ag" not in recomputed and "us.az.18_552.cra" in recomputed
+    assert people["us.az.18_552.ag"]["legacy"] is True
+    page = section(_text(render_html(data)), "4.8 Decisions not to act", "5. Evidence inventory")
+    assert "whether a person decided this or msptui recomputed it is not recorded" in page

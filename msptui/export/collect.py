@@ -114,13 +114,74 @@ def _item_row(entry, created: Event | None, tz: str) -> dict:
     row["updated_text"] = when(item.updated_at, None, tz)
     row["created_by"] = created.operator_name() if created else None
     row["created_text"] = when(created.recorded_at, created.tz, tz) if created else ""
-    if item.updated_by and item.updated_at:
+    if item.status == "not_applicable" and item.retired_by == "replan":
+        row["who_when"] = (f"msptui, recomputing when {item.updated_by or 'someone'} recorded new facts, "
+                           f"{row['updated_text']}")
+    elif item.updated_by and item.updated_at:
         row["who_when"] = f"{item.updated_by}, {row['updated_text']}"
     elif created:
         row["who_when"] = f"not updated since created by {row['created_by']}, {row['created_text']}"
     else:
         row["who_when"] = "no record of who or when"
     return row
+
+
+def _moved_to_not_applicable(events: list[Event]) -> dict[str, Event]:
+    """For each checklist item, the event that last set it not applicable (from another status, or created so)."""
+    status: dict[str, Any] = {}
+    moved: dict[str, Event] = {}
+    for e in events:
+        record = e.payload.get("record")
+        if e.payload.get("type") != "checklist_items" or not isinstance(record, dict):
+            continue
+        item_id = e.payload.get("id")
+        if record.get("status") == "not_applicable" and status.get(item_id) != "not_applicable":
+            moved[item_id] = e
+        status[item_id] = record.get("status")
+    return moved
+
+
+def not_applicable_rows(item_rows: list[dict], incident, events: list[Event], history: list[dict],
+                        tz: str) -> tuple[list[dict], list[dict]]:
+    """The checklist items marked not applicable: (by a person, recomputed by msptui), told apart by the typed
+    ``ChecklistItem.retired_by`` (never by the reason's wording).
+
+    A person's: who set it so and when, from the event that did (a later note does not make its writer the
+    decider); ``legacy`` when that event predates the field, so msptui cannot tell. msptui's: when, the latest
+    facts recorded before it (who recorded them, what changed), and the current assessment's verdict on its rule.
+    """
+    moved = _moved_to_not_applicable(events)
+    facts = {h["event_id"]: h for h in history}
+    verdicts: dict[str, dict] = {}
+    for a in incident.assessment:
+        if a.rule_id and (a.rule_id not in verdicts or a.state == "not_applicable"):
+            verdicts[a.rule_id] = {"state": a.state or ("applies" if a.applies else "not_applicable"), "reason": a.reason}
+    people, recomputed = [], []
+    for r in item_rows:
+        if r["status"] != "not_applicable":
+            continue
+        event = moved.get(r["id"])
+        record = event.payload["record"] if event else {}
+        base = {"id": r["id"], "title": r["title"], "rule": r["rule"], "reason": r["reason"], "section": r["section"],
+                "event_id": event.id if event else None}
+        if r["retired_by"] == "replan":
+            before = [h for h in history if event is None or h["event_id"] < event.id]
+            latest = facts.get(before[-1]["event_id"]) if before else None
+            recomputed.append({
+                **base, "at_text": r["updated_text"],
+                "facts": {k: latest[k] for k in ("event_id", "by", "at_text", "changed")} if latest else None,
+                "verdict": verdicts.get(r["rule"]) if r["rule"] else None,
+            })
+            continue
+        stamp = record.get("updated_at") if isinstance(record.get("updated_at"), str) else None
+        decided_at = parse_stamp(stamp) if stamp else (event.recorded_at if event else None)
+        people.append({
+            **base, "updated_by": r["updated_by"], "updated_text": r["updated_text"],
+            "decided_by": record.get("updated_by") or (event.operator_name() if event else r["updated_by"]),
+            "decided_text": when(decided_at, None, tz),
+            "legacy": event is not None and "retired_by" not in record,
+        })
+    return people, recomputed
 
 
 def _obligation_row(o, tz: str) -> dict:
@@ -302,11 +363,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
 
     # -- what was done ---------------------------------------------------------
     item_rows = [_item_row(e, created.get(e.item.id), tz) for e in view.by_section()]
-    not_done = [
-        {"id": r["id"], "title": r["title"], "rule": r["rule"], "reason": r["reason"], "updated_by": r["updated_by"],
-         "updated_text": r["updated_text"], "section": r["section"]}
-        for r in item_rows if r["status"] == "not_applicable"
-    ]
+    history = assessment_history(events, incident.id, tz)
+    not_done, recomputed = not_applicable_rows(item_rows, incident, events, history, tz)
     obligations = [_obligation_row(o, tz) for o in view.obligations]
 
     evidence_rows = []
@@ -350,7 +408,7 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "counts": view.counts.model_dump(),
         "triggers": trigger_rows(incident, events, tz),
         **acts_rows(store, incident.id, events, tz),
-        "assessments": assessment_history(events, incident.id, tz),
+        "assessments": history,
         "contract": {
             "as_of": picture["as_of"],
             "as_of_text": when(at, incident.discovered.tz, tz),
@@ -382,7 +440,10 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "checklist": item_rows,
         "obligations": [o for o in obligations if o["state"] != "not_applicable"],
         "obligations_not_applicable": [o for o in obligations if o["state"] == "not_applicable"],
+        #: checklist items a person marked not applicable, with their rationale (4.8)
         "decisions_not_to_act": not_done,
+        #: checklist items msptui set not applicable when re-planning after the facts changed: not decisions
+        "recomputed_not_applicable": recomputed,
         "evidence": evidence_rows,
         "timeline": [_timeline_row(t, incident.discovered.tz)
                      for t in timeline.build(events, incident.id, style=timeline.whole(lambda dt, zone: when(dt, zone, tz)))],
