@@ -164,8 +164,8 @@ def diff_text(old: dict, new: dict, style: Style = SHORT) -> str:
             applies = sum(1 for a in after or [] if isinstance(a, dict) and a.get("applies"))
             parts.append(f"assessment recomputed ({applies} obligations apply)")
         elif key == "retired_by":
-            if after == "replan":  # ChecklistItem.retired_by: msptui's re-planning, not a person
-                parts.append("set by msptui's recomputation when the facts changed, not by a person")
+            if after == "replan":  # ChecklistItem.retired_by: msptui's re-planning, not a person (said first)
+                parts.insert(0, "set by msptui's recomputation when the facts changed, not by a person")
         elif isinstance(before, list) and isinstance(after, list) and after[: len(before)] == before:
             parts.append(f"{key} added: " + "; ".join(_short(a, style.after, style) for a in after[len(before):]))
         elif isinstance(after, dict) and isinstance(before, (dict, type(None))) and (before or after):
