@@ -153,10 +153,17 @@ def _mapping_change(before: dict, after: dict, style: Style) -> str:
     return ", ".join(parts)
 
 
-def diff_text(old: dict, new: dict, style: Style = SHORT) -> str:
-    """What changed between two versions of a record, in words (bookkeeping fields left out)."""
+def diff_text(old: dict, new: dict, style: Style = SHORT, who: str | None = None) -> str:
+    """What changed between two versions of a record, in words (bookkeeping fields left out).
+
+    ``who`` is the person the entry names (who recorded the change): an ``updated_by`` that names someone
+    else (the sender of a logged notification ...) is kept, as "by NAME".
+    """
     parts = []
     for key in new:
+        if key == "updated_by" and new.get(key) and new.get(key) not in (old.get(key), who):
+            parts.append(f"by {new[key]}")
+            continue
         if key in BOOKKEEPING or old.get(key) == new.get(key):
             continue
         before, after = old.get(key), new.get(key)
@@ -241,7 +248,7 @@ def _entry(event: Event, previous: dict | None, style: Style = SHORT) -> Timelin
     if table == "checklist_items" and previous.get("status") != record.get("status"):
         occurred, kind = _instant(record.get("updated_at")), "status"
     return TimelineEntry(**base, occurred_at=occurred, kind=kind,
-                         text=f"changed {label} {record_id}: {diff_text(previous, record, style)}")
+                         text=f"changed {label} {record_id}: {diff_text(previous, record, style, who=base['who'])}")
 
 
 def about_incident(event: Event, incident_id: str) -> bool:

@@ -382,3 +382,13 @@ def test_a_person_who_reopens_and_drops_a_recomputed_step_decides_it(tmp_path):
     assert people["us.az.18_552.ag"]["legacy"] is True
     page = section(_text(render_html(data)), "4.8 Decisions not to act", "5. Evidence inventory")
     assert "whether a person decided this or msptui recomputed it is not recorded" in page
+
+
+def test_a_change_done_by_someone_else_than_its_recorder_says_so():
+    from msptui.timeline import diff_text
+
+    old = {"status": "open", "updated_by": None, "order": 3}
+    assert diff_text(old, {"status": "done", "updated_by": "Dana Reyes", "order": 4}, who="Dana Reyes") == "status: open \u2192 done"
+    assert diff_text(old, {"status": "done", "updated_by": "Pat Sender", "order": 3}, who="Dana Reyes") == \
+        "status: open \u2192 done; by Pat Sender"
+    assert diff_text(old, {**old, "order": 9}) == "its place in the checklist order only"

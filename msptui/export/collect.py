@@ -4,8 +4,12 @@ It renders the same read models the CLI and the TUI show: the incident view
 (checklist with its clocks, obligations, coverage, policies judged at
 discovery, timeline) and the client's liability picture as of discovery. It
 computes no clock, coverage line or "in force" decision of its own; it only
-adds text for a reader (instants in local time and UTC) and the order counsel
-reads in (applicable obligations first, the rest in an appendix).
+adds text for a reader (every instant through ``when``: local, UTC in
+brackets), the order counsel reads in (applicable obligations first, the rest
+in an appendix), and which record says what: a person's decision, a logged
+decision, or msptui's own recomputation (``not_applicable_rows``, from the
+typed ``ChecklistItem.retired_by``), and a deadline or a log-retention
+estimate (the rule's kind).
 
 Everything is read inside one SQLite read transaction, so the chain head on
 the cover is exactly the state the dossier describes. No wall clock reaches
@@ -151,7 +155,6 @@ def not_applicable_rows(item_rows: list[dict], incident, events: list[Event], hi
     facts recorded before it (who recorded them, what changed), and the current assessment's verdict on its rule.
     """
     moved = _moved_to_not_applicable(events)
-    facts = {h["event_id"]: h for h in history}
     verdicts: dict[str, dict] = {}
     for a in incident.assessment:
         if a.rule_id and (a.rule_id not in verdicts or a.state == "not_applicable"):
@@ -166,7 +169,7 @@ def not_applicable_rows(item_rows: list[dict], incident, events: list[Event], hi
                 "event_id": event.id if event else None}
         if r["retired_by"] == "replan":
             before = [h for h in history if event is None or h["event_id"] < event.id]
-            latest = facts.get(before[-1]["event_id"]) if before else None
+            latest = before[-1] if before else None
             recomputed.append({
                 **base, "at_text": r["updated_text"],
                 "facts": {k: latest[k] for k in ("event_id", "by", "at_text", "changed")} if latest else None,
@@ -445,7 +448,7 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         #: checklist items msptui set not applicable when re-planning after the facts changed: not decisions
         "recomputed_not_applicable": recomputed,
         "evidence": evidence_rows,
-        "timeline": [_timeline_row(t, incident.discovered.tz)
+        "timeline": [_timeline_row(t, tz)
                      for t in timeline.build(events, incident.id, style=timeline.whole(lambda dt, zone: when(dt, zone, tz)))],
     }
     return data, events
