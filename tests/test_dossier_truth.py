@@ -392,3 +392,35 @@ def test_a_change_done_by_someone_else_than_its_recorder_says_so():
     assert diff_text(old, {"status": "done", "updated_by": "Pat Sender", "order": 3}, who="Dana Reyes") == \
         "status: open \u2192 done; by Pat Sender"
     assert diff_text(old, {**old, "order": 9}) == "its place in the checklist order only"
+
+
+# ---------------------------------------------------------------------------
+# changing what the dossier says must not make earlier dossiers look edited
+# ---------------------------------------------------------------------------
+
+
+def test_a_dossier_written_by_an_earlier_msptui_is_not_called_edited(incident, tmp_path, monkeypatch):
+    """The manifest records the content revision: a verifier whose msptui writes other content or instructions
+    says which checks it could not run (exit 0), and calls a difference an edit only at the same revision."""
+    import sqlite3
+
+    from msptui import export as dossier_export
+    from msptui.export import bundle, rebuild
+
+    monkeypatch.setenv("MSPTUI_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("MSPTUI_OPERATOR", OPERATOR)
+    with Store.open(incident["db"]) as store, sqlite3.connect(tmp_path / "copy.db") as target:
+        store.conn.backup(target)
+    fake_pdf = lambda data: b"%PDF-1.7\n%%EOF\n"  # noqa: E731
+    with Store.open(tmp_path / "copy.db") as store:
+        folder = dossier_export.export(store, incident["incident_id"], out_dir=tmp_path / "out", renderer=fake_pdf)
+        assert dossier_export.verify_dossier(folder, store=store, renderer=fake_pdf).ok
+        real_inputs, real_text = rebuild.content_inputs, bundle.verify_text
+        monkeypatch.setattr(bundle, "verify_text", lambda *a, **k: real_text(*a, **k) + "(a later msptui's wording)\n")
+        same_revision = dossier_export.verify_dossier(folder, store=store, renderer=fake_pdf)
+        monkeypatch.setattr(rebuild, "content_inputs", lambda: {**real_inputs(), "content_revision": 99})
+        later = dossier_export.verify_dossier(folder, store=store, renderer=fake_pdf)
+    assert not same_revision.ok and "VERIFY.txt differs" in same_revision.problem
+    assert later.ok and later.exit_code == 0, later.problem
+    (note,) = [n for n in later.not_checked if n.startswith("VERIFY.txt")]
+    assert "content_revision 2 there, 99 here" in note

@@ -34,6 +34,12 @@ from ..views.incident import IncidentView, incident_view
 from .files import FILE_EVENTS, utc_text
 
 FORMAT = "msptui-dossier"
+#: What this msptui writes into dossier.json and VERIFY.txt for the same events. Recorded in the manifest
+#: (``rebuild.content_inputs``): bump it whenever that changes, so that verifying a dossier exported by an
+#: earlier msptui says "not checked: this msptui writes other content" instead of calling it edited.
+#: 2: recomputations told apart from decisions, retention estimates, one way to write instants, the whole
+#: timeline, the hash rules' wording (absent from earlier manifests).
+CONTENT_REVISION = 2
 #: 2: events.jsonl is the chain's skeleton, the content is rebuilt from it, the key is pinned (issue 13)
 FORMAT_VERSION = 2
 MARKING = "Confidential"
