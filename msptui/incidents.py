@@ -203,6 +203,7 @@ def set_item(
         update: dict = {"updated_by": identity.person(), "updated_at": at or _now()}
         if status is not None:
             update["status"] = status
+            update["retired_by"] = None  # a person set this status: no longer msptui's re-planning
             if status == "not_applicable":
                 update["reason"] = note
         if note:

@@ -675,6 +675,9 @@ class ChecklistItem(Record):
     updated_at: UTCInstant | None = None
     notes: list[Text] = Field(default_factory=list)
     evidence_ids: list[RecordId] = Field(default_factory=list)
+    #: "replan": msptui set this item not applicable when re-planning after the facts changed (a computation,
+    #: not a person's decision); cleared when a person sets the status (msptui.incidents.set_item)
+    retired_by: Literal["replan"] | None = None
 
 
 class CustodyEntry(Part):

@@ -383,7 +383,7 @@ def replan(store: Store, incident: Incident, *, why: str, planner=None) -> tuple
         if item_id in seen or old.status != "open":
             continue
         retired = old.model_copy(update={
-            "status": "not_applicable", "reason": f"facts changed: {why}",
+            "status": "not_applicable", "reason": f"facts changed: {why}", "retired_by": "replan",
             "updated_by": identity.person(), "updated_at": datetime.now(tz=ZoneInfo("UTC")),
         })
         store.put_in_transaction(retired)

@@ -123,7 +123,9 @@ def test_pdf_shows_coverage_clauses_checklist_and_marking(exported):
         assert "CONFIDENTIAL" in page, "marking missing on a page"
         assert re.search(r"Page \d+ of \d+", page)
     # cover
-    for needle in ["Acme Dental Group", exported["incident_id"], "msptui 0.1.0", "2025-07-01T12:00:00Z", "Europe/Berlin"]:
+    # generated on a machine in Europe/Berlin: shown in the client's zone, UTC in brackets (and the manifest's stamp)
+    for needle in ["Acme Dental Group", exported["incident_id"], "msptui 0.1.0", "2025-07-01T12:00:00Z",
+                   "2025-07-01 08:00 EDT (12:00 UTC)"]:
         assert squash(needle) in flat, needle
     data = json.loads((exported["path"] / "dossier.json").read_text())
     assert squash(data["chain_head"]["hash"]) in flat

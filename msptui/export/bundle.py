@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -33,7 +34,7 @@ from .files import (
     target_folder,
     write_folder,
 )
-from .skeleton import encode
+from .skeleton import HASH_RULES, encode
 
 Progress = Callable[[str], None]
 STAGES = ("collect", "render", "write", "sign", "done")
@@ -92,15 +93,11 @@ def verify_text(data: dict, *, fingerprint: str, counts: dict) -> str:
         f"   history from event 1 to the head ({counts['events']} events): in full",
         f"   ({counts['full']}) for this client's events and the MSP's own; for other",
         f"   clients' events only the header the hash covers ({counts['headers_only']}) or, for",
-        "   events written before msptui's event encoding 2, only the hash links",
-        f"   ({counts['legacy_links']}). Hash rules (canonical JSON: keys sorted, no spaces, UTF-8):",
-        "   encoding 2: hash = SHA-256(header) with header = {v, id, subject, kind,",
-        "   body_sha256, prev_hash}, body_sha256 = SHA-256({at, tz, actor, operator,",
-        "   payload}) and subject = SHA-256(\"msptui-subject:\" + client id), or null",
-        "   for the MSP's own records; encoding 1: hash = SHA-256({id, at, tz, actor,",
-        "   kind, payload, prev_hash}). Every event's prev_hash is the previous",
-        "   event's hash (event 1: 64 zeros). No event of this client can be left out:",
-        "   its subject is in the hashed header.",
+        f"   events written before msptui's event encoding 2, only the hash links",
+        f"   ({counts['legacy_links']}).",
+        "",
+        *textwrap.wrap(HASH_RULES, width=79, initial_indent="   ", subsequent_indent="   ",
+                       break_long_words=False, break_on_hyphens=False),
         "",
         "4. All of the above, and more: msptui rebuilds dossier.json from the events",
         "   in this folder and requires it to be identical, re-renders dossier.pdf from",

@@ -4,8 +4,12 @@ It renders the same read models the CLI and the TUI show: the incident view
 (checklist with its clocks, obligations, coverage, policies judged at
 discovery, timeline) and the client's liability picture as of discovery. It
 computes no clock, coverage line or "in force" decision of its own; it only
-adds text for a reader (instants in local time and UTC) and the order counsel
-reads in (applicable obligations first, the rest in an appendix).
+adds text for a reader (every instant through ``when``: local, UTC in
+brackets), the order counsel reads in (applicable obligations first, the rest
+in an appendix), and which record says what: a person's decision, a logged
+decision, or msptui's own recomputation (``not_applicable_rows``, from the
+typed ``ChecklistItem.retired_by``), and a deadline or a log-retention
+estimate (the rule's kind).
 
 Everything is read inside one SQLite read transaction, so the chain head on
 the cover is exactly the state the dossier describes. No wall clock reaches
@@ -18,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, get_args
 
-from .. import __version__, environment
+from .. import __version__, environment, timeline
 from ..chain import Event, parse_stamp
 from ..coverage import state_text
 from ..models import Agreement, ClauseKind, Review, RiskAcceptance
@@ -30,6 +34,12 @@ from ..views.incident import IncidentView, incident_view
 from .files import FILE_EVENTS, utc_text
 
 FORMAT = "msptui-dossier"
+#: What this msptui writes into dossier.json and VERIFY.txt for the same events. Recorded in the manifest
+#: (``rebuild.content_inputs``): bump it whenever that changes, so that verifying a dossier exported by an
+#: earlier msptui says "not checked: this msptui writes other content" instead of calling it edited.
+#: 2: recomputations told apart from decisions, retention estimates, one way to write instants, the whole
+#: timeline, the hash rules' wording (absent from earlier manifests).
+CONTENT_REVISION = 2
 #: 2: events.jsonl is the chain's skeleton, the content is rebuilt from it, the key is pinned (issue 13)
 FORMAT_VERSION = 2
 MARKING = "Confidential"
@@ -41,13 +51,34 @@ CLAUSE_ORDER = list(get_args(ClauseKind))
 CONSENT_STEPS = ("ins-consent", "ins-ransom-consent")
 
 
-def when(dt: datetime | None, tz: str | None) -> str:
+#: zone names that only say "UTC" (a server's or container's default), not a local zone anyone observed
+_UTC_NAMES = frozenset({"UTC", "UCT", "Z", "ZULU", "UNIVERSAL", "GMT", "GMT0", "GMT+0", "GMT-0", "GREENWICH",
+                        "ETC/UTC", "ETC/UCT", "ETC/ZULU", "ETC/UNIVERSAL", "ETC/GMT", "ETC/GMT0", "ETC/GMT+0",
+                        "ETC/GMT-0", "ETC/GREENWICH", "+00:00", "-00:00", "UTC+00:00", "UTC-00:00"})
+
+
+def _local_zone(observed: str | None, home: str) -> str:
+    if not observed or observed.upper() in _UTC_NAMES:
+        return home
+    return observed
+
+
+def when(dt: datetime | None, observed: str | None, home: str) -> str:
+    """The dossier's one way to write an instant: local time in the zone it was observed in, UTC in brackets.
+
+    ``observed`` is the zone recorded with the instant (a note's, a trigger's, the machine an event was
+    written on); an instant with none (a clock msptui computed, the generation) or observed on a machine set
+    to UTC is shown in ``home``, the zone the dossier is for (the client's home zone). So every instant reads
+    "2026-11-20 09:30 PST (17:30 UTC)", as the cover says. Empty for no instant.
+    """
     if dt is None:
         return ""
-    try:
-        return fmt_local_and_utc(dt, tz)
-    except ValueError:
-        return fmt_local_and_utc(dt, "UTC")
+    for zone in (_local_zone(observed, home), home, "UTC"):
+        try:
+            return fmt_local_and_utc(dt, zone)
+        except ValueError:
+            continue
+    return utc_text(dt)
 
 
 def chain_slice(store: Store, client_id: str) -> list[Event]:
@@ -68,17 +99,35 @@ def _msp(store: Store) -> dict | None:
     return None if record is None else record.model_dump(mode="json", include={"name", "address", "contacts"})
 
 
+#: the rule kind whose clock is a vendor's log-retention default: when evidence may be deleted, not a legal deadline
+RETENTION_KIND = "evidence_expiry"
+
+
+def _rule_kind(rule_id: str | None) -> str | None:
+    """The kind of the rule an item or obligation is about (None: no rule, or not on file)."""
+    from ..obligations import load_rules
+
+    rule = load_rules().get(rule_id) if rule_id else None
+    return rule.kind if rule else None
+
+
 def _item_row(entry, created: Event | None, tz: str) -> dict:
     item = entry.item
     row = item.model_dump(mode="json")
     row["countdown"] = entry.clock.label
     row["clock"] = entry.clock.kind
-    row["due_text"] = when(item.due, tz)
-    row["target_text"] = when(item.target, tz)
-    row["updated_text"] = when(item.updated_at, tz)
+    row["rule_kind"] = _rule_kind(item.rule)
+    #: a log-retention estimate (typed: the rule's kind), shown apart from deadlines so no one reads it as one
+    row["retention_estimate"] = row["rule_kind"] == RETENTION_KIND
+    row["due_text"] = when(item.due, None, tz)
+    row["target_text"] = when(item.target, None, tz)
+    row["updated_text"] = when(item.updated_at, None, tz)
     row["created_by"] = created.operator_name() if created else None
-    row["created_text"] = when(created.recorded_at, tz) if created else ""
-    if item.updated_by and item.updated_at:
+    row["created_text"] = when(created.recorded_at, created.tz, tz) if created else ""
+    if item.status == "not_applicable" and item.retired_by == "replan":
+        row["who_when"] = (f"msptui, recomputing when {item.updated_by or 'someone'} recorded new facts, "
+                           f"{row['updated_text']}")
+    elif item.updated_by and item.updated_at:
         row["who_when"] = f"{item.updated_by}, {row['updated_text']}"
     elif created:
         row["who_when"] = f"not updated since created by {row['created_by']}, {row['created_text']}"
@@ -87,20 +136,79 @@ def _item_row(entry, created: Event | None, tz: str) -> dict:
     return row
 
 
+def _moved_to_not_applicable(events: list[Event]) -> dict[str, Event]:
+    """For each checklist item, the event that last set it not applicable (from another status, or created so)."""
+    status: dict[str, Any] = {}
+    moved: dict[str, Event] = {}
+    for e in events:
+        record = e.payload.get("record")
+        if e.payload.get("type") != "checklist_items" or not isinstance(record, dict):
+            continue
+        item_id = e.payload.get("id")
+        if record.get("status") == "not_applicable" and status.get(item_id) != "not_applicable":
+            moved[item_id] = e
+        status[item_id] = record.get("status")
+    return moved
+
+
+def not_applicable_rows(item_rows: list[dict], incident, events: list[Event], history: list[dict],
+                        tz: str) -> tuple[list[dict], list[dict]]:
+    """The checklist items marked not applicable: (by a person, recomputed by msptui), told apart by the typed
+    ``ChecklistItem.retired_by`` (never by the reason's wording).
+
+    A person's: who set it so and when, from the event that did (a later note does not make its writer the
+    decider); ``legacy`` when that event predates the field, so msptui cannot tell. msptui's: when, the latest
+    facts recorded before it (who recorded them, what changed), and the current assessment's verdict on its rule.
+    """
+    moved = _moved_to_not_applicable(events)
+    verdicts: dict[str, dict] = {}
+    for a in incident.assessment:
+        if a.rule_id and (a.rule_id not in verdicts or a.state == "not_applicable"):
+            verdicts[a.rule_id] = {"state": a.state or ("applies" if a.applies else "not_applicable"), "reason": a.reason}
+    people, recomputed = [], []
+    for r in item_rows:
+        if r["status"] != "not_applicable":
+            continue
+        event = moved.get(r["id"])
+        record = event.payload["record"] if event else {}
+        base = {"id": r["id"], "title": r["title"], "rule": r["rule"], "reason": r["reason"], "section": r["section"],
+                "event_id": event.id if event else None}
+        if r["retired_by"] == "replan":
+            before = [h for h in history if event is None or h["event_id"] < event.id]
+            latest = before[-1] if before else None
+            recomputed.append({
+                **base, "at_text": r["updated_text"],
+                "facts": {k: latest[k] for k in ("event_id", "by", "at_text", "changed")} if latest else None,
+                "verdict": verdicts.get(r["rule"]) if r["rule"] else None,
+            })
+            continue
+        stamp = record.get("updated_at") if isinstance(record.get("updated_at"), str) else None
+        decided_at = parse_stamp(stamp) if stamp else (event.recorded_at if event else None)
+        people.append({
+            **base, "updated_by": r["updated_by"], "updated_text": r["updated_text"],
+            "decided_by": record.get("updated_by") or (event.operator_name() if event else r["updated_by"]),
+            "decided_text": when(decided_at, None, tz),
+            "legacy": event is not None and "retired_by" not in record,
+        })
+    return people, recomputed
+
+
 def _obligation_row(o, tz: str) -> dict:
     row = o.assessment.model_dump(mode="json")
+    kind = _rule_kind(o.assessment.rule_id)
+    row.update({"rule_kind": kind, "retention_estimate": kind == RETENTION_KIND})
     row.update({"state": o.state, "item_id": o.item_id, "countdown": o.clock.label, "clock": o.clock.kind,
                 "due": utc_text(o.clock.due) if o.clock.due else None,
                 "target": utc_text(o.clock.target) if o.clock.target else None,
-                "due_text": when(o.clock.due, tz), "target_text": when(o.clock.target, tz)})
+                "due_text": when(o.clock.due, None, tz), "target_text": when(o.clock.target, None, tz)})
     return row
 
 
 def _timeline_row(t, tz: str) -> dict:
     return {"kind": t.kind, "event_id": t.event_id, "last_event_id": t.last_event_id, "count": t.count,
-            "at": utc_text(t.recorded_at), "at_text": when(t.recorded_at, t.tz),
+            "at": utc_text(t.recorded_at), "at_text": when(t.recorded_at, t.tz, tz),
             "occurred_at": utc_text(t.occurred_at) if t.occurred_at else None,
-            "occurred_text": when(t.occurred_at, tz) if t.occurred_at else "",
+            "occurred_text": when(t.occurred_at, t.occurred_tz, tz) if t.occurred_at else "",
             "entered_late_seconds": t.entered_late, "actor": t.who, "login": t.login, "text": t.text}
 
 
@@ -129,7 +237,7 @@ def assessment_history(events: list[Event], incident_id: str, tz: str) -> list[d
             changed += [f"trigger {name}" for name in sorted(set(record.get("triggers", {})) - set(previous.get("triggers", {})))]
         before = _applying(previous) if previous else set()
         out.append({
-            "event_id": e.id, "at": utc_text(e.recorded_at), "at_text": when(e.recorded_at, tz), "by": e.operator_name(),
+            "event_id": e.id, "at": utc_text(e.recorded_at), "at_text": when(e.recorded_at, e.tz, tz), "by": e.operator_name(),
             "changed": changed, "facts": {f: record.get(f) for f in FACT_FIELDS},
             "obligations_applying": len(now_applying),
             "added": sorted(now_applying - before) if previous else [], "removed": sorted(before - now_applying),
@@ -150,10 +258,10 @@ def trigger_rows(incident, events: list[Event], tz: str) -> list[dict]:
     rows = []
     for name, fact in sorted(incident.triggers.items(), key=lambda kv: kv[1].at):
         event = recorded_at.get(name)
-        rows.append({"name": name, "label": trigger_label(name), "at": utc_text(fact.at), "at_text": when(fact.at, fact.tz),
-                     "by": fact.by, "agency": fact.agency, "until_text": when(fact.until, fact.tz) if fact.until else "",
+        rows.append({"name": name, "label": trigger_label(name), "at": utc_text(fact.at), "at_text": when(fact.at, fact.tz, tz),
+                     "by": fact.by, "agency": fact.agency, "until_text": when(fact.until, fact.tz, tz) if fact.until else "",
                      "note": fact.note, "recorded_by": fact.recorded_by,
-                     "recorded_text": when(event.recorded_at, tz) if event else "", "event_id": event.id if event else None})
+                     "recorded_text": when(event.recorded_at, event.tz, tz) if event else "", "event_id": event.id if event else None})
     return rows
 
 
@@ -168,7 +276,7 @@ def _entered(record_id: str, table: str, events: list[Event], happened: datetime
         from ..countdown import span
 
         later = f"entered {span(gap)} later"
-    return {"entered_text": when(first.recorded_at, tz), "entered_later": later, "entered_by": first.operator_name(),
+    return {"entered_text": when(first.recorded_at, first.tz, tz), "entered_later": later, "entered_by": first.operator_name(),
             "event_id": first.id}
 
 
@@ -180,14 +288,14 @@ def acts_rows(store: Store, incident_id: str, events: list[Event], tz: str) -> d
     """The notification log, the decisions and consents, and the cost ledger with exact totals."""
     from .. import acts
 
-    notes = [{**n.model_dump(mode="json"), "at_text": when(n.at.at, n.at.tz),
-              "acks": [{**a.model_dump(mode="json"), "at_text": when(a.at, a.tz)} for a in n.acks],
+    notes = [{**n.model_dump(mode="json"), "at_text": when(n.at.at, n.at.tz, tz),
+              "acks": [{**a.model_dump(mode="json"), "at_text": when(a.at, a.tz, tz)} for a in n.acks],
               **_entered(n.id, "notifications", events, n.at.at, tz)}
              for n in acts.notifications(store, incident_id)]
-    decided = [{**d.model_dump(mode="json"), "at_text": when(d.at.at, d.at.tz),
+    decided = [{**d.model_dump(mode="json"), "at_text": when(d.at.at, d.at.tz, tz),
                 **_entered(d.id, "decisions", events, d.at.at, tz)} for d in acts.decisions(store, incident_id)]
     entries = acts.costs(store, incident_id)
-    spent = [{**c.model_dump(mode="json"), "at_text": when(c.at.at, c.at.tz)} for c in entries]
+    spent = [{**c.model_dump(mode="json"), "at_text": when(c.at.at, c.at.tz, tz)} for c in entries]
     return {"notifications": notes, "decisions": decided, "costs": {"entries": spent, "totals": acts.totals(entries)}}
 
 
@@ -204,18 +312,21 @@ def collect(store: Store, incident_id: str, *, generated_at: datetime, privilege
         raise ValueError("generated_at must be an aware datetime")
     local_tz = local_tz or environment.local_zone()
     with store.snapshot():
-        view = incident_view(store, incident_id, as_of=generated_at)
+        # the timeline is built below from the same snapshot's events, whole (no text shortened): the view's
+        # own (the TUI's, shortened) is not read
+        view = incident_view(store, incident_id, as_of=generated_at, timeline_limit=0)
         data, events = _collect(store, view, generated_at=generated_at, privileged=privileged, local_tz=local_tz)
-        data.update(_provenance(view, events, local_tz, signing_key, recipients or []))
+        data.update(_provenance(view, events, signing_key, recipients or []))
         return data, events
 
 
-def _provenance(view: IncidentView, events: list[Event], local_tz: str, signing_key: str | None,
+def _provenance(view: IncidentView, events: list[Event], signing_key: str | None,
                 recipients: list[dict]) -> dict[str, Any]:
     """Cover and Appendix B: who the dossier is for, the key that signs it, and earlier distributions."""
     from ..keys import ALGORITHM, key_history
     from .distribution import distribution_rows, recipient_text
 
+    home = view.client.home_tz
     pinned = key_history(events).get(signing_key) if signing_key else None
     return {
         "recipients": [{"name": r.get("name"), "organisation": r.get("organisation")} for r in recipients],
@@ -223,9 +334,9 @@ def _provenance(view: IncidentView, events: list[Event], local_tz: str, signing_
         "signing_key": {
             "algorithm": ALGORITHM, "fingerprint": signing_key,
             "pinned_event": pinned.pinned_event if pinned else None,
-            "pinned_at_text": when(parse_stamp(pinned.pinned_at), local_tz) if pinned and pinned.pinned_at else "",
+            "pinned_at_text": when(parse_stamp(pinned.pinned_at), None, home) if pinned and pinned.pinned_at else "",
         } if signing_key else None,
-        "distributions": distribution_rows(events, view.incident.id, when),
+        "distributions": distribution_rows(events, view.incident.id, lambda dt, zone: when(dt, zone, home)),
     }
 
 
@@ -261,18 +372,15 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
 
     # -- what was done ---------------------------------------------------------
     item_rows = [_item_row(e, created.get(e.item.id), tz) for e in view.by_section()]
-    not_done = [
-        {"id": r["id"], "title": r["title"], "rule": r["rule"], "reason": r["reason"], "updated_by": r["updated_by"],
-         "updated_text": r["updated_text"], "section": r["section"]}
-        for r in item_rows if r["status"] == "not_applicable"
-    ]
+    history = assessment_history(events, incident.id, tz)
+    not_done, recomputed = not_applicable_rows(item_rows, incident, events, history, tz)
     obligations = [_obligation_row(o, tz) for o in view.obligations]
 
     evidence_rows = []
     for ev in view.evidence:
         row = ev.model_dump(mode="json")
-        row["acquired_text"] = when(ev.acquired.at, ev.acquired.tz)
-        row["custody"] = [{**c.model_dump(mode="json"), "at_text": when(c.at, ev.acquired.tz)} for c in ev.custody]
+        row["acquired_text"] = when(ev.acquired.at, ev.acquired.tz, tz)
+        row["custody"] = [{**c.model_dump(mode="json"), "at_text": when(c.at, ev.acquired.tz, tz)} for c in ev.custody]
         evidence_rows.append(row)
 
     policy_clock = {p.policy.id: p for p in view.policies}
@@ -282,8 +390,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         clock = entry.clock if entry else None
         return {**p, "notice_item_id": entry.item_id if entry else None,
                 "notice_countdown": clock.label if clock else None,
-                "notice_due_text": when(clock.due, tz) if clock and clock.due else "",
-                "notice_target_text": when(clock.target, tz) if clock and clock.target else ""}
+                "notice_due_text": when(clock.due, None, tz) if clock and clock.due else "",
+                "notice_target_text": when(clock.target, None, tz) if clock and clock.target else ""}
 
     generated_utc = generated_at.astimezone(timezone.utc)
     data: dict[str, Any] = {
@@ -291,8 +399,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "format_version": FORMAT_VERSION,
         "generator": {"name": "msptui", "version": __version__},
         "generated_at": utc_text(generated_utc),
-        "generated_at_text": when(generated_utc, local_tz),
-        "generated_at_client_text": when(generated_utc, tz),
+        "generated_at_text": when(generated_utc, None, tz),
+        #: the zone of the machine that generated it (recorded for the rebuild; times are shown in the client's)
         "generated_tz": local_tz,
         "privileged": privileged,
         "marking": MARKING_PRIVILEGED if privileged else MARKING,
@@ -303,15 +411,16 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         "msp": _msp(store),
         "incident": {
             **incident.model_dump(mode="json"),
-            "discovered_text": when(incident.discovered.at, incident.discovered.tz),
-            "discovered_client_text": when(incident.discovered.at, tz),
+            "discovered_text": when(incident.discovered.at, incident.discovered.tz, tz),
+            "discovered_client_text": when(incident.discovered.at, None, tz),
         },
         "counts": view.counts.model_dump(),
         "triggers": trigger_rows(incident, events, tz),
         **acts_rows(store, incident.id, events, tz),
-        "assessments": assessment_history(events, incident.id, tz),
+        "assessments": history,
         "contract": {
             "as_of": picture["as_of"],
+            "as_of_text": when(at, incident.discovered.tz, tz),
             "as_of_local_date": picture["as_of_local_date"],
             "agreements_in_force": picture["agreements_in_force"],
             "agreements": picture["agreements"],
@@ -328,19 +437,24 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         },
         "reviews": [r.model_dump(mode="json") for r in sorted(reviews, key=lambda r: (r.held_on, r.id))],
         "review_packs": [
-            {"event_id": e.id, "at_text": when(e.recorded_at, e.tz), "actor": e.operator_name(),
+            {"event_id": e.id, "at_text": when(e.recorded_at, e.tz, tz), "actor": e.operator_name(),
              "file_name": e.payload.get("file_name"), "sha256": e.payload.get("sha256")}
             for e in events if e.kind == "review_pack.printed" and e.payload.get("client_id") == client.id
         ],
         "risk_acceptances": [
-            {**a.model_dump(mode="json"), "signed": a.acknowledgement is not None}
+            {**a.model_dump(mode="json"), "signed": a.acknowledgement is not None,
+             "signed_at_text": when(a.acknowledgement.signed_at, None, tz) if a.acknowledgement else ""}
             for a in sorted(acceptances, key=lambda a: (a.recommended_on, a.id))
         ],
         "checklist": item_rows,
         "obligations": [o for o in obligations if o["state"] != "not_applicable"],
         "obligations_not_applicable": [o for o in obligations if o["state"] == "not_applicable"],
+        #: checklist items a person marked not applicable, with their rationale (4.8)
         "decisions_not_to_act": not_done,
+        #: checklist items msptui set not applicable when re-planning after the facts changed: not decisions
+        "recomputed_not_applicable": recomputed,
         "evidence": evidence_rows,
-        "timeline": [_timeline_row(t, incident.discovered.tz) for t in view.timeline],
+        "timeline": [_timeline_row(t, tz)
+                     for t in timeline.build(events, incident.id, style=timeline.whole(lambda dt, zone: when(dt, zone, tz)))],
     }
     return data, events

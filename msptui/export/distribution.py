@@ -76,7 +76,20 @@ def distribution_rows(events: Iterable[Event], incident_id: str, when) -> list[d
         rows.append({
             "event_id": e.id, "at": e.at, "at_text": when(e.recorded_at, e.tz), "by": e.operator_name(),
             "recipients": recipients, "recipients_text": "; ".join(recipient_text(r) for r in recipients) or "not stated",
-            "marking": p.get("marking"), "generated_at": p.get("generated_at"), "chain_head": p.get("chain_head"),
+            "marking": p.get("marking"), "generated_at": p.get("generated_at"),
+            "generated_at_text": _instant_text(p.get("generated_at"), when), "chain_head": p.get("chain_head"),
             "signing_key": p.get("signing_key"), "manifest_sha256": p.get("manifest_sha256"), "folder": p.get("folder"),
         })
     return rows
+
+
+def _instant_text(stamp: object, when) -> str:
+    """A recorded UTC stamp as the dossier writes instants (as recorded if it is not one)."""
+    from ..chain import parse_stamp
+
+    if not isinstance(stamp, str):
+        return ""
+    try:
+        return when(parse_stamp(stamp), None)
+    except ValueError:
+        return stamp

@@ -22,6 +22,7 @@ import jinja2
 
 from ..literal import visible
 from ..paths import DATA_DIR
+from .skeleton import HASH_RULES
 
 TEMPLATES_DIR = DATA_DIR / "templates"
 FONTS_DIR = DATA_DIR / "fonts"
@@ -78,6 +79,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["label"] = lambda s: (s or "").replace("_", " ")
     env.filters["money"] = lambda n: f"{n:,}" if isinstance(n, int) else ""
+    env.globals["hash_rules"] = HASH_RULES  # Appendix B prints what VERIFY.txt prints
     return env
 
 

@@ -62,10 +62,14 @@ def tzdb_version() -> str:
 
 
 def content_inputs() -> dict[str, Any]:
-    """What dossier.json depends on besides the events: msptui's version, its data files, the zone database."""
+    """What dossier.json (and VERIFY.txt) depend on besides the events: msptui's version and content revision,
+    its data files, the zone database."""
+    from .collect import CONTENT_REVISION
+
     data = [p for p in DATA_DIR.rglob("*") if p.is_file()
             and p.relative_to(DATA_DIR).parts[0] not in (*_RENDER_DIRS, *_UNREAD)]
-    return {"msptui": __version__, "tzdb": tzdb_version(), "files": _files(DATA_DIR, data)}
+    return {"msptui": __version__, "content_revision": CONTENT_REVISION, "tzdb": tzdb_version(),
+            "files": _files(DATA_DIR, data)}
 
 
 def _version(package: str) -> str | None:

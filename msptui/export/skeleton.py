@@ -41,6 +41,21 @@ from typing import Iterable, Iterator
 from ..chain import GENESIS, Event, canonical, sha256_text, subject_hash
 
 FULL, HEADER, LINK = "full", "header", "link"
+
+#: How to recompute the hashes of events.jsonl by hand. VERIFY.txt (step 3) and the PDF's Appendix B
+#: (step 3) both print exactly this text, so the two cannot disagree (tests/test_dossier_truth.py).
+HASH_RULES = (
+    "Hash rules, over canonical JSON (keys sorted, no spaces, UTF-8). "
+    "Encoding 2: hash = SHA-256(header) with header = {v, id, subject, kind, body_sha256, prev_hash}, "
+    "body_sha256 = SHA-256({at, tz, actor, operator, payload}) and "
+    "subject = SHA-256(\"msptui-subject:\" + client id), or null for the MSP's own records. "
+    "A full line (this client's events and the MSP's own) carries the raw client id in its subject field, "
+    "so hash it as above before recomputing the header; a header line (another client's event) carries "
+    "the hashed subject as it is. "
+    "Encoding 1: hash = SHA-256({id, at, tz, actor, kind, payload, prev_hash}). "
+    "Every event's prev_hash is the previous event's hash (event 1: 64 zeros). "
+    "No event of this client can be left out: its subject is in the hashed header."
+)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _KIND = re.compile(r"[a-z0-9_]{1,40}\.[a-z0-9_]{1,40}")
 MAX_LINE_BYTES = 4 * 1024 * 1024
