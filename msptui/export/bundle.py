@@ -93,7 +93,7 @@ def verify_text(data: dict, *, fingerprint: str, counts: dict) -> str:
         f"   history from event 1 to the head ({counts['events']} events): in full",
         f"   ({counts['full']}) for this client's events and the MSP's own; for other",
         f"   clients' events only the header the hash covers ({counts['headers_only']}) or, for",
-        f"   events written before msptui's event encoding 2, only the hash links",
+        "   events written before msptui's event encoding 2, only the hash links",
         f"   ({counts['legacy_links']}).",
         "",
         *textwrap.wrap(HASH_RULES, width=79, initial_indent="   ", subsequent_indent="   ",
