@@ -61,7 +61,8 @@ def rules(show_coverage: bool, as_json: bool) -> None:
         return
     for r in rows:
         flag = f" [{r['label']}]" if r["label"] else (" [uncertain]" if r["uncertain"] else "")
-        say(f"{r['id']:<40} {r['period']:<28} {r['confidence']:<6}{flag}", f"    {r['obligation']}", f"    {r['citation']}")
+        say(f"{r['id']:<40} {r['period']:<28} {r['confidence']:<6}{flag}", f"    {r['obligation']}", f"    {r['citation']}",
+            f"    {r['source_quality']} source, checked {r['checked_on']}")
     say(DISCLAIMER)
 
 
