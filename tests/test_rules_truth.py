@@ -54,3 +54,50 @@ def test_rules_text_shows_source_quality_and_checked_on(cli):
 def test_rules_json_is_unchanged_by_the_text_output(cli):
     rows = json.loads(ok(cli("rules", "--json", db=None)))
     assert {"source_quality", "checked_on", "confidence", "citation"} <= set(rows[0])
+
+
+# ---------------------------------------------------------------------------
+# 6. times: 'now' is accepted wherever a date-time is typed; a bare word is not suggested back as "nowT09:00"
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def harbor(cli, monkeypatch):
+    """The README's client: holds PHI, no HIPAA role, sector or policy terms beyond what the README types."""
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Dana Reyes <dana@example.net>")
+    ok(cli("client", "add", "--id", "harbor-dental", "--name", "Harbor Dental, PLLC", "--engagement", "break_fix",
+           "--tz", TZ, "--country", "US", "--state", "IL", "--data", "phi,pii"))
+    return cli
+
+
+def open_incident(cli, *extra: str, category: str = "ransomware", discovered: str | None = None) -> str:
+    out = ok(cli("incident", "open", "--client", "harbor-dental", "--discovered", discovered or recent(),
+                 "--category", category, "--summary", "file server encrypted", *extra, "--json"))
+    return json.loads(out)["id"]
+
+
+def test_discovered_now_is_the_current_instant(harbor):
+    before = datetime.now(timezone.utc)
+    inc = open_incident(harbor, "--data", "phi,pii", discovered="now")
+    row = next(r for r in json.loads(ok(harbor("incidents", "--json"))) if r["id"] == inc)
+    at = datetime.fromisoformat(row["discovered"])
+    assert before - timedelta(seconds=5) <= at <= datetime.now(timezone.utc)
+
+
+def test_a_word_is_not_suggested_back_as_a_date(harbor):
+    line = refused(harbor("incident", "open", "--client", "harbor-dental", "--discovered", "yesterday",
+                          "--category", "bec", "--summary", "x"))
+    assert "yesterdayT" not in line and "discovered" in line
+    assert "2026-" in line or "e.g." in line
+    # a bare date is still answered with that date and a time of day
+    line = refused(harbor("incident", "open", "--client", "harbor-dental", "--discovered", "2026-01-05",
+                          "--category", "bec", "--summary", "x"))
+    assert "2026-01-05T09:00" in line
+
+
+def test_now_is_accepted_by_every_command_that_takes_a_time(harbor):
+    inc = open_incident(harbor, "--data", "phi,pii", discovered=recent(3))
+    ok(harbor("note", inc, "called the client", "--at", "now"))
+    ok(harbor("incident", "trigger", inc, "contained", "--at", "now"))
+    out = ok(harbor("deadline", "--rule", "eu.gdpr.art33.sa", "--trigger", "now", "--tz", "Europe/Berlin", db=None))
+    assert out.strip()
