@@ -45,7 +45,6 @@ SHORT = 500
 LONG = 20_000
 ADDRESS = 2_000
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_AMOUNT = re.compile(r"^(?P<number>\d[\d,_]*(?:\.\d+)?)\s*(?P<unit>[kKmM]?)$")
 _PHONE = re.compile(r"^\+?[\d][\d ().-]{4,}$")
 
 ENGAGEMENTS: tuple[str, ...] = tuple(e.value for e in Engagement)
@@ -228,26 +227,11 @@ def count(value: str | int | None, name: str, *, required: bool = True, minimum:
 
 
 def amount(value: str | int | None, name: str, *, required: bool = True) -> int | None:
-    """Money in whole units: 1000000, 1,000,000, 1_000_000, 250k, 1.5M."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise fail(name, "give an amount in whole units, e.g. 1000000, 1,000,000 or 1M")
-        return None
-    if isinstance(value, int):
-        number = value
-    else:
-        match = _AMOUNT.match(value.strip())
-        if not match:
-            raise fail(name, f"not an amount: {value.strip()[:40]!r} (whole units, e.g. 1000000, 1,000,000, 250k or 1.5M)")
-        base = float(match.group("number").replace(",", "").replace("_", ""))
-        scale = {"": 1, "k": 1_000, "m": 1_000_000}[match.group("unit").lower()]
-        number = base * scale
-        if number != int(number):
-            raise fail(name, f"{value.strip()!r} is not a whole amount")
-        number = int(number)
-    if number < 0:
-        raise fail(name, f"an amount cannot be negative ({number})")
-    return number
+    """Money in whole units: 1000000, 1,000,000, 1_000_000, 250k, 1.5M (the one parser: ``msptui.money``)."""
+    from .money import parse_amount
+
+    number = parse_amount(value, name, whole=True, required=required)
+    return None if number is None else int(number)
 
 
 def currency(value: str | None, name: str = "currency") -> str:

@@ -101,3 +101,54 @@ def test_now_is_accepted_by_every_command_that_takes_a_time(harbor):
     ok(harbor("incident", "trigger", inc, "contained", "--at", "now"))
     out = ok(harbor("deadline", "--rule", "eu.gdpr.art33.sa", "--trigger", "now", "--tz", "Europe/Berlin", db=None))
     assert out.strip()
+
+
+# ---------------------------------------------------------------------------
+# 5. one money parser for every amount option; no more decimals than the currency has minor units
+# ---------------------------------------------------------------------------
+
+
+def test_decide_cap_takes_the_amounts_policy_options_take(harbor):
+    inc = open_incident(harbor)
+    ok(harbor("decide", inc, "--by", "Claims manager", "--party", "insurer", "--text", "vendors approved",
+              "--cap", "20k", "--currency", "USD"))
+    ok(harbor("decide", inc, "--by", "Claims manager", "--party", "insurer", "--text", "raised",
+              "--cap", "1.5M", "--currency", "EUR"))
+    caps = [d["cap"] for d in json.loads(ok(harbor("decisions", inc, "--json")))]
+    assert caps == ["20000", "1500000"]
+    ok(harbor("cost", inc, "--kind", "invoice", "--amount", "2,500.50", "--currency", "USD"))
+    ok(harbor("cost", inc, "--kind", "invoice", "--amount", "12k", "--currency", "USD"))
+    totals = json.loads(ok(harbor("costs", inc, "--json")))["totals"]["USD"]
+    assert totals["total"] == "14500.50"
+
+
+@pytest.mark.parametrize("amount, currency, option", [
+    ("0.1", "JPY", "--amount"),      # no minor unit
+    ("1.50", "KRW", "--amount"),
+    ("5.001", "USD", "--amount"),    # two minor units
+    ("1.0001", "KWD", "--amount"),   # three
+])
+def test_cost_refuses_more_decimals_than_the_currency_has(harbor, amount, currency, option):
+    inc = open_incident(harbor)
+    line = refused(harbor("cost", inc, "--kind", "invoice", "--amount", amount, "--currency", currency))
+    assert option in line and currency in line and "decimal" in line
+
+
+def test_decide_cap_refuses_more_decimals_than_the_currency_has(harbor):
+    inc = open_incident(harbor)
+    line = refused(harbor("decide", inc, "--by", "x", "--party", "insurer", "--text", "y", "--cap", "100.5",
+                          "--currency", "JPY"))
+    assert "--cap" in line and "JPY" in line
+    ok(harbor("cost", inc, "--kind", "invoice", "--amount", "1.234", "--currency", "KWD"))
+    ok(harbor("cost", inc, "--kind", "invoice", "--amount", "1500", "--currency", "JPY"))
+
+
+def test_policy_amounts_and_costs_share_one_parser():
+    from msptui.money import parse_amount
+
+    assert parse_amount("250k", "limit", whole=True) == 250_000
+    assert parse_amount("1.5M", "limit", whole=True) == 1_500_000
+    assert str(parse_amount("20k", "--cap", currency="USD")) == "20000"
+    assert str(parse_amount("0.1", "--amount", currency="USD")) == "0.1"
+    # exact: no float on the way (0.1 + 0.2 style drift on large amounts)
+    assert str(parse_amount("123456789012.34", "--amount", currency="USD")) == "123456789012.34"
