@@ -5,6 +5,7 @@ as a user types it (README "Keeping the record")."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -27,11 +28,11 @@ def refused(result) -> str:
     return lines[0]
 
 
-def recent(hours: int = 2) -> str:
-    """A local time a little in the past, as typed (no offset)."""
+def recent(hours: int = 2, tz: str = TZ) -> str:
+    """A local time a little in the past in ``tz``, as typed (no offset)."""
     from zoneinfo import ZoneInfo
 
-    return (datetime.now(timezone.utc) - timedelta(hours=hours)).astimezone(ZoneInfo(TZ)).strftime("%Y-%m-%dT%H:%M")
+    return (datetime.now(timezone.utc) - timedelta(hours=hours)).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
 
 
 # ---------------------------------------------------------------------------
@@ -152,3 +153,50 @@ def test_policy_amounts_and_costs_share_one_parser():
     assert str(parse_amount("0.1", "--amount", currency="USD")) == "0.1"
     # exact: no float on the way (0.1 + 0.2 style drift on large amounts)
     assert str(parse_amount("123456789012.34", "--amount", currency="USD")) == "123456789012.34"
+
+
+# ---------------------------------------------------------------------------
+# 3. a proposed rule (not in force) carries no clock
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo(cli, monkeypatch):
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Dana Reyes <dana@example.net>")
+    ok(cli("demo"))
+    return cli
+
+
+def test_a_proposed_rule_has_no_due_date_anywhere(demo):
+    inc = json.loads(ok(demo("incident", "open", "--client", "sunvale-health", "--discovered",
+                             recent(1, "America/Los_Angeles"), "--tz", "America/Los_Angeles", "--category", "ransomware", "--summary", "encrypted",
+                             "--json")))["id"]
+    rows = {r["rule"]: r for r in json.loads(ok(demo("checklist", inc, "--json"))) if r["rule"]}
+    circia = rows["us.circia.incident"]
+    assert circia["title"].startswith("ADVISORY")
+    assert circia["due"] is None and circia["target"] is None
+    assert circia["clock"] == "none" and circia["countdown"] == "no fixed due"
+    # sorted among the items without a clock: after every item that has a due date or a target
+    order = [r["rule"] or r["step"] for r in json.loads(ok(demo("checklist", inc, "--json")))]
+    clocked = [r for r in json.loads(ok(demo("checklist", inc, "--json"))) if r["due"] or r["target"]]
+    assert all(order.index(r["rule"] or r["step"]) < order.index("us.circia.incident") for r in clocked)
+    # the text checklist: no "due ..." on the advisory line, nor once the first item is ticked
+    first = json.loads(ok(demo("checklist", inc, "--json")))[0]
+    ok(demo("check", inc, first["step"], "--status", "done"))
+    text = ok(demo("checklist", inc))
+    line = next(n for n, line in enumerate(text.splitlines()) if "Covered cyber incident report" in line)
+    assert not re.search(r"OVERDUE|DUE SOON|due \d", text.splitlines()[line - 1])
+    obligations = {o["rule_id"]: o for o in json.loads(ok(demo("obligations", inc, "--json")))}
+    assert obligations["us.circia.incident"]["due"] is None and obligations["us.circia.incident"]["target"] is None
+    assert "not in force" in obligations["us.circia.incident"]["basis"]
+
+
+def test_deadline_for_a_proposed_rule_is_information_only(cli):
+    out = ok(cli("deadline", "--rule", "us.circia.incident", "--trigger", "2026-03-07T12:00", "--tz",
+                 "America/New_York", db=None))
+    assert "not in force" in out.splitlines()[0] and "2026-03-10" not in out.splitlines()[0]
+    report = json.loads(ok(cli("deadline", "--rule", "us.circia.incident", "--trigger", "2026-03-07T12:00",
+                               "--tz", "America/New_York", "--json", db=None)))
+    assert report["due"] is None and report["internal_target"] is None and report["passed"] is False
+    assert any(a["due_local"].startswith("2026-03-10 13:00 EDT") and "not in force" in a["label"].lower()
+               for a in report["alternatives"])
