@@ -179,6 +179,23 @@ def _check_industry(a: Applies, client: Client, c: _Check) -> None:
         c.fail(f"client industry '{client.industry or 'not recorded'}' is not in a listed sector (no sector recorded)")
 
 
+#: the categories in which extortion is in play by definition
+EXTORTION_CATEGORIES = ("ransomware",)
+
+
+def _check_ransom_in_play(incident: Incident, c: _Check) -> None:
+    """Extortion is in play: a ransomware incident, a ransom payment recorded, or its trigger recorded."""
+    if incident.category in EXTORTION_CATEGORIES:
+        c.ok(f"incident category is {incident.category} (extortion in play)")
+    elif incident.ransom_paid:
+        c.ok("a ransom payment is recorded")
+    elif "ransom_payment" in incident.triggers:
+        c.ok("the ransom payment is recorded as a trigger")
+    else:
+        c.fail(f"no ransom or extortion in play (category {incident.category}, no ransom payment recorded): "
+               "applies once one is demanded or paid")
+
+
 def _affected(incident: Incident, key: str) -> int | None:
     counts = incident.affected_counts
     states = [v for k, v in counts.items() if k.startswith("US-")]
@@ -245,6 +262,8 @@ def _decide(rule: Rule, client: Client, incident: Incident, msp_policies: list[I
         _check_industry(a, client, c)
     if a.ransom_paid:
         c.ok("a ransom payment is recorded") if incident.ransom_paid else c.fail("no ransom payment recorded")
+    if a.ransom_in_play:
+        _check_ransom_in_play(incident, c)
     if a.msp_caused:
         (c.ok("the MSP's own systems or staff were the vector") if incident.msp_caused
          else c.fail("the incident is not recorded as caused by the MSP"))

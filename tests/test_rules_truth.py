@@ -200,3 +200,44 @@ def test_deadline_for_a_proposed_rule_is_information_only(cli):
     assert report["due"] is None and report["internal_target"] is None and report["passed"] is False
     assert any(a["due_local"].startswith("2026-03-10 13:00 EDT") and "not in force" in a["label"].lower()
                for a in report["alternatives"])
+
+
+# ---------------------------------------------------------------------------
+# 4. the cyber-extortion consent applies only when extortion is in play, and is a precondition, not a clock
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def insured(harbor):
+    ok(harbor("policy", "add", "--client", "harbor-dental", "--type", "cyber", "--carrier", "Coalition", "--number",
+              "C-2291", "--from", "2020-01-01", "--to", "2099-12-31", "--limit", "1M", "--notice-hours", "72"))
+    return harbor
+
+
+def obligation_rows(cli, inc: str) -> dict[str, dict]:
+    return {o["rule_id"]: o for o in json.loads(ok(cli("obligations", inc, "--all", "--json"))) if o["rule_id"]}
+
+
+def test_extortion_consent_does_not_apply_to_bec_without_a_ransom(insured):
+    inc = open_incident(insured, category="bec", discovered=recent(40))
+    consent = obligation_rows(insured, inc)["ins.cyber.extortion_consent"]
+    assert consent["state"] == "not_applicable"
+    assert "ransom" in consent["reason"] and "TARGET" not in consent["countdown"]
+    # once a ransom payment is recorded, extortion is in play
+    ok(insured("incident", "set", inc, "--ransom-paid"))
+    consent = obligation_rows(insured, inc)["ins.cyber.extortion_consent"]
+    assert consent["state"] == "applies"
+
+
+def test_before_ransom_payment_is_a_precondition_without_a_countdown(insured):
+    inc = open_incident(insured, category="ransomware", discovered=recent(40))
+    rows = obligation_rows(insured, inc)
+    for rule_id in ("ins.cyber.extortion_consent", "us.ofac.ransom_sanctions_screen"):
+        row = rows[rule_id]
+        assert row["state"] == "applies", row
+        assert row["due"] is None and row["target"] is None, row
+        assert row["clock"] == "none" and "TARGET" not in row["countdown"] and "ago" not in row["countdown"]
+        assert "elapsed time" not in row["basis"] and "before:" not in row["basis"]
+        assert "before the ransom payment" in row["basis"] and "precondition" in row["basis"]
+    text = ok(insured("obligations", inc))
+    assert "before:ransom payment" not in text and "TARGET PASSED" not in text.split("ins.cyber.extortion_consent")[1][:200]
