@@ -57,6 +57,9 @@ FLAGS: tuple[str, ...] = get_args(Flag)
 PolicyMatch = Literal["client_cyber", "no_client_cyber", "msp_eo", "msp_cyber"]
 POLICY_MATCHES: tuple[str, ...] = get_args(PolicyMatch)
 
+#: ``when.policy_consent`` values: the matching policy's ``prior_consent_required`` is True / None
+PolicyConsent = Literal["required", "not_recorded"]
+
 #: title placeholders, filled from the matching policy (only in steps with a ``policy`` that names one)
 PLACEHOLDERS: tuple[str, ...] = ("carrier", "policy_number", "hotline", "claims")
 
@@ -109,12 +112,16 @@ class When(_Strict):
     requires: tuple[Flag, ...] = ()
     unless: tuple[Flag, ...] = ()
     policy: PolicyMatch | None = None
+    #: only for the matching policies whose consent condition is recorded as required / is not recorded
+    policy_consent: PolicyConsent | None = None
 
     @model_validator(mode="after")
     def _not_contradictory(self) -> "When":
         both = sorted(set(self.requires) & set(self.unless))
         if both:
             raise ValueError(f"flag {both[0]!r} is in both requires and unless")
+        if self.policy_consent is not None and self.policy in (None, "no_client_cyber"):
+            raise ValueError("policy_consent needs a policy condition naming a policy (client_cyber, msp_eo, msp_cyber)")
         return self
 
 
@@ -341,6 +348,13 @@ def policy_matches(client: Client, incident: Incident, policies: Iterable[Insura
     }
 
 
+def consent_state(policy: InsurancePolicy) -> str | None:
+    """"required", "not_recorded", or None (recorded as not required): what ``when.policy_consent`` matches."""
+    if policy.prior_consent_required is None:
+        return "not_recorded"
+    return "required" if policy.prior_consent_required else None
+
+
 def applies(step: Step, client: Client, incident: Incident, flags: set[str] | None = None) -> bool:
     """Whether the step's non-policy conditions hold for this client and incident."""
     when = step.when
@@ -436,6 +450,8 @@ def build_items(
             targets = [None]
         else:
             targets = list(matches[step.when.policy])
+            if step.when.policy_consent is not None:
+                targets = [p for p in targets if consent_state(p) == step.when.policy_consent]
             if not targets:
                 continue
         several = len(targets) > 1

@@ -490,14 +490,16 @@ class InsurancePolicy(Record):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     limit_aggregate: Money
     limit_per_claim: Money | None = None
-    retention: Money = 0
+    #: None: not recorded (never taken as 0)
+    retention: Money | None = None
     sublimits: dict[Slug, Money] = Field(default_factory=dict, description="e.g. ransomware, social_engineering")
     notice: NoticeCondition
     hotline: ShortText | None = None
     claims_email: ShortText | None = None
     claims_address: Text | None = None
     panel_vendors_required: bool = False
-    prior_consent_required: bool = Field(default=True, description="insurer consent before vendors, remediation or ransom payment")
+    prior_consent_required: bool | None = Field(
+        default=None, description="insurer consent before vendors, remediation or ransom payment (None: not recorded)")
     panel_vendors: list[ShortText] = Field(default_factory=list)
     #: claims-made-and-reported forms cover a claim only if it is also reported within the policy period
     claims_form: Literal["occurrence", "claims_made", "claims_made_and_reported"] | None = None

@@ -495,6 +495,9 @@ class PolicyDraft(BaseModel):
     target_hours: str | int | None = None
     hotline: str | None = None
     claims_email: str | None = None
+    #: the policy requires the insurer's consent before vendors, remediation spend or a ransom payment
+    #: (None: not given: a new policy records it as not known, a renewal copies it)
+    consent_required: bool | None = None
     id: str | None = None
 
     def parse(self, *, renewing: bool = False) -> dict[str, Any]:
@@ -527,6 +530,8 @@ class PolicyDraft(BaseModel):
             out["currency"] = currency(self.currency)
         elif not renewing:
             out["currency"] = "USD"
+        if self.consent_required is not None:
+            out["prior_consent_required"] = bool(self.consent_required)
         notice = self.notice(required=required)
         if notice is not None:
             out["notice"] = notice

@@ -241,3 +241,70 @@ def test_before_ransom_payment_is_a_precondition_without_a_countdown(insured):
         assert "before the ransom payment" in row["basis"] and "precondition" in row["basis"]
     text = ok(insured("obligations", inc))
     assert "before:ransom payment" not in text and "TARGET PASSED" not in text.split("ins.cyber.extortion_consent")[1][:200]
+
+
+# ---------------------------------------------------------------------------
+# 2. policy terms nobody entered are "not recorded", never a default printed as a term
+# ---------------------------------------------------------------------------
+
+
+def policies(cli) -> dict[str, dict]:
+    from msptui.models import InsurancePolicy  # noqa: F401  (the JSON is the record)
+
+    dump = json.loads(ok(cli("show", "harbor-dental", "--json")))
+    return {p["policy_number"]: p for side in ("client", "msp") for p in dump["insurance"][side]}
+
+
+def readme_policies(cli, *client_extra: str) -> None:
+    ok(cli("policy", "add", "--msp", "--type", "tech_eo", "--carrier", "Beazley", "--number", "E-1", "--from",
+           "2020-01-01", "--to", "2099-12-31", "--limit", "2M", "--notice-days", "30"))
+    ok(cli("policy", "add", "--client", "harbor-dental", "--type", "cyber", "--carrier", "Coalition", "--number",
+           "C-2291", "--from", "2020-02-01", "--to", "2099-01-31", "--limit", "1M", "--notice-hours", "72",
+           "--hotline", "+1 833 866 1337", *client_extra))
+
+
+def test_unentered_policy_terms_are_not_recorded(harbor):
+    readme_policies(harbor)
+    pols = policies(harbor)
+    for number in ("E-1", "C-2291"):
+        assert pols[number]["retention"] is None and pols[number]["prior_consent_required"] is None
+        assert "insurer consent before vendors" not in pols[number]["notice_text"]
+        assert "consent" in pols[number]["notice_text"] and "not recorded" in pols[number]["notice_text"]
+    text = ok(harbor("show", "harbor-dental"))
+    assert "retention 0" not in text and "retention not recorded" in text
+    inc = open_incident(harbor, "--data", "phi,pii")
+    titles = [r["title"] for r in json.loads(ok(harbor("checklist", inc, "--json")))]
+    assert not any(t.startswith("Get Coalition's written consent") for t in titles)
+    assert any(t.startswith("Ask Coalition whether written consent is required") for t in titles)
+
+
+def test_policy_terms_can_be_recorded_and_are_then_stated(harbor):
+    readme_policies(harbor, "--consent-required", "--retention", "25k")
+    pol = policies(harbor)["C-2291"]
+    assert pol["retention"] == 25_000 and pol["prior_consent_required"] is True
+    assert "insurer consent before vendors" in pol["notice_text"]
+    assert "retention USD 25,000" in ok(harbor("show", "harbor-dental")) or "retention 25,000" in ok(harbor("show", "harbor-dental"))
+    inc = open_incident(harbor, "--data", "phi,pii")
+    titles = [r["title"] for r in json.loads(ok(harbor("checklist", inc, "--json")))]
+    assert any(t.startswith("Get Coalition's written consent") for t in titles)
+    assert not any(t.startswith("Ask Coalition whether") for t in titles)
+    # a renewal copies the recorded terms unless told otherwise
+    renewed = json.loads(ok(harbor("policy", "renew", pol["id"], "--from", "2099-02-01", "--to", "2100-01-31",
+                                   "--no-consent-required", "--retention", "0", "--json")))["id"]
+    again = next(p for p in json.loads(ok(harbor("show", "harbor-dental", "--json", "--at", "2099-06-01")))["insurance"]["client"]
+                 if p["id"] == renewed)
+    assert again["prior_consent_required"] is False and again["retention"] == 0
+
+
+def test_no_consent_required_drops_the_consent_step(harbor):
+    readme_policies(harbor, "--no-consent-required")
+    inc = open_incident(harbor, "--data", "phi,pii")
+    titles = [r["title"] for r in json.loads(ok(harbor("checklist", inc, "--json")))]
+    assert not any("written consent" in t and "Coalition" in t and "ransom" not in t for t in titles)
+
+
+def test_demo_policies_still_record_their_terms_explicitly():
+    from msptui.demo import demo_data
+
+    for pol in demo_data()["policies"]:
+        assert isinstance(pol["prior_consent_required"], bool) and isinstance(pol["retention"], int), pol["id"]
