@@ -40,7 +40,7 @@ from typing import Iterable, Literal, Protocol, Sequence, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import UserError
-from .models import ChecklistItem, Client, DataKind, Incident, IncidentCategory, InsurancePolicy
+from .models import RECORDED_NONE, ChecklistItem, Client, DataKind, Incident, IncidentCategory, InsurancePolicy
 from .paths import DATA_DIR
 
 CHECKLIST_DIR = DATA_DIR / "checklists"
@@ -320,9 +320,10 @@ def _flags(client: Client, incident: Incident) -> set[str]:
         "msp_caused": incident.msp_caused,
         "public_company": client.public_company,
         "nydfs_regulated": client.nydfs_regulated,
-        "hipaa": client.hipaa_role is not None,
-        "dora_entity": client.dora_entity is not None,
-        "nis2_entity": client.nis2_entity is not None,
+        # recorded roles only ("none" and not recorded are not a role)
+        "hipaa": client.hipaa_role in ("covered_entity", "business_associate"),
+        "dora_entity": client.dora_entity not in (None, RECORDED_NONE),
+        "nis2_entity": client.nis2_entity in ("essential", "important"),
     }
     return {name for name, on in flags.items() if on}
 

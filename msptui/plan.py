@@ -237,7 +237,7 @@ def assess(store: Store, client: Client, incident: Incident, *,
         rule = rules[verdict.rule_id]
         label = "advisory - not in force" if rule.proposed else ("uncertain" if rule.uncertain else None)
         common = dict(rule_id=rule.id, applies=verdict.applies, party=verdict.party, reason=verdict.reason,
-                      uncertain=rule.uncertain, label=label, trigger=rule.trigger)
+                      uncertain=rule.uncertain, label=label, trigger=rule.trigger, unrecorded=list(verdict.unrecorded))
         if not verdict.applies:
             assessment.append(Assessment(**common, state="not_applicable"))
             continue

@@ -34,7 +34,10 @@ from .models import (
     ContactRole,
     DataKind,
     Decision,
+    ClientSector,
     Engagement,
+    HipaaRole,
+    Nis2Entity,
     PolicyKind,
     ReviewKind,
     ScopeState,
@@ -56,6 +59,10 @@ REVIEW_TYPES: tuple[str, ...] = get_args(ReviewKind)
 DECISIONS: tuple[str, ...] = get_args(Decision)
 DATA_KINDS: tuple[str, ...] = get_args(DataKind)
 SECTORS: tuple[str, ...] = get_args(Sector)
+#: what a client's --sector takes: the sectors, or "none" (recorded: in none of them)
+CLIENT_SECTORS: tuple[str, ...] = get_args(ClientSector)
+HIPAA_ROLES: tuple[str, ...] = get_args(HipaaRole)
+NIS2_ENTITIES: tuple[str, ...] = get_args(Nis2Entity)
 CONTACT_ROLES: tuple[str, ...] = get_args(ContactRole)
 
 #: signature methods as the issue names them (and as typed in a hurry) -> the record's vocabulary
@@ -305,6 +312,12 @@ class ClientDraft(BaseModel):
     data_held: str | list[str] | None = None
     sectors: str | list[str] | None = None
     industry: str | None = None
+    #: regulatory facts: None = not given (a new client records them as "not recorded"); "none" = known not to apply
+    hipaa_role: str | None = None
+    nis2_entity: str | None = None
+    dora_entity: str | None = None
+    public_company: bool | None = None
+    nydfs_regulated: bool | None = None
 
     def fields(self, *, new: bool) -> dict[str, Any]:
         """The client record fields given, typed; a new client needs id, name, engagement and tz."""
@@ -320,11 +333,25 @@ class ClientDraft(BaseModel):
         for key, value in (("countries", countries(self.countries, "country")),
                            ("us_states", us_states(self.us_states, "state")),
                            ("data_held", codes(self.data_held, "data", DATA_KINDS, "data type")),
-                           ("sectors", codes(self.sectors, "sector", SECTORS, "sector"))):
+                           ("sectors", codes(self.sectors, "sector", CLIENT_SECTORS, "sector"))):
             if value is not None:
                 out[key] = value
+        if out.get("sectors") and "none" in out["sectors"] and len(out["sectors"]) > 1:
+            raise fail("sector", "'none' (in no regulatory sector) cannot be combined with a sector")
         if given(self.industry):
             out["industry"] = text(self.industry, "industry", required=False)
+        for key, name, allowed, what in (("hipaa_role", "hipaa-role", HIPAA_ROLES, "HIPAA role"),
+                                         ("nis2_entity", "nis2-entity", NIS2_ENTITIES, "NIS2 entity status")):
+            value = getattr(self, key)
+            if given(value):
+                out[key] = choice(value, name, allowed, what, required=False)
+        if given(self.dora_entity):
+            dora = text(self.dora_entity, "dora-entity", required=False,
+                        what="the DORA financial-entity type (e.g. credit institution), or none")
+            out["dora_entity"] = "none" if dora is not None and dora.strip().lower() == "none" else dora
+        for key in ("public_company", "nydfs_regulated"):
+            if getattr(self, key) is not None:
+                out[key] = bool(getattr(self, key))
         return out
 
 

@@ -206,7 +206,8 @@ def edit_client(store: Store, client_id: str, draft: ClientDraft) -> Outcome:
     fields = draft.fields(new=False)
     if not fields:
         raise UserError("nothing to change: give at least one of --name, --engagement, --tz, --country, --state, "
-                        "--data, --sector, --industry")
+                        "--data, --sector, --industry, --hipaa-role, --nis2-entity, --dora-entity, --public-company, "
+                        "--nydfs-regulated")
     written: list = []
     with store.transaction():
         client = get_client(store, client_id)

@@ -308,3 +308,103 @@ def test_demo_policies_still_record_their_terms_explicitly():
 
     for pol in demo_data()["policies"]:
         assert isinstance(pol["prior_consent_required"], bool) and isinstance(pol["retention"], int), pol["id"]
+
+
+# ---------------------------------------------------------------------------
+# 1. an unrecorded HIPAA role, NIS2/DORA status or sector is unknown, not "no"
+# ---------------------------------------------------------------------------
+
+
+def test_hipaa_role_not_recorded_is_unknown_and_phi_keeps_hipaa_visible(harbor):
+    readme_policies(harbor)
+    inc = open_incident(harbor, "--data", "phi,pii")
+    text = ok(harbor("obligations", inc, "--all"))
+    assert "not a HIPAA covered entity" not in text and "not a HIPAA regulated party" not in text
+    rows = obligation_rows(harbor, inc)
+    for rule_id in ("us.hipaa.164_404.individuals", "us.hipaa.164_410.business_associate"):
+        row = rows[rule_id]
+        assert row["state"] == "applies", row["reason"]
+        assert "HIPAA role not recorded: confirm" in row["reason"] and "assumed" in row["reason"]
+        assert row["unrecorded"] == ["hipaa_role"]
+    # the checklist and the rules agree: the notice step is there beside the four-factor assessment
+    steps = {r["step"] for r in json.loads(ok(harbor("checklist", inc, "--json")))}
+    assert {"ntf-hipaa-risk", "notify-us-hipaa-164_404-individuals"} <= steps
+
+
+def test_sector_not_recorded_is_said_so(harbor):
+    inc = open_incident(harbor, "--data", "phi,pii")
+    rows = obligation_rows(harbor, inc)
+    text = ok(harbor("obligations", inc, "--all"))
+    assert "'not recorded' is not in a listed sector" not in text
+    bank = rows["us.bank.csinr.bank"]
+    assert bank["state"] == "not_applicable" and "sector not recorded: confirm" in bank["reason"]
+    assert bank["unrecorded"] == ["sectors"]
+    # the PHI involved points at healthcare: a healthcare-sector rule stays visible, assumed
+    circia = rows["us.circia.incident"]
+    assert circia["state"] == "applies" and "sector not recorded: confirm" in circia["reason"]
+    # the default listing says which facts are missing and how to record them
+    short = ok(harbor("obligations", inc))
+    assert "not recorded" in short and "--sector" in short and "--hipaa-role" in short
+
+
+def test_recorded_values_decide(harbor):
+    ok(harbor("client", "edit", "harbor-dental", "--hipaa-role", "none", "--sector", "none"))
+    inc = open_incident(harbor, "--data", "phi,pii")
+    rows = obligation_rows(harbor, inc)
+    hipaa = rows["us.hipaa.164_404.individuals"]
+    assert hipaa["state"] == "not_applicable" and "not recorded" not in hipaa["reason"]
+    assert hipaa["unrecorded"] == []
+    assert rows["us.circia.incident"]["state"] == "not_applicable"
+    assert "recorded" in rows["us.bank.csinr.bank"]["reason"] and rows["us.bank.csinr.bank"]["unrecorded"] == []
+    ok(harbor("client", "edit", "harbor-dental", "--hipaa-role", "covered_entity", "--sector", "healthcare"))
+    inc = open_incident(harbor, "--data", "phi,pii")
+    hipaa = obligation_rows(harbor, inc)["us.hipaa.164_404.individuals"]
+    assert hipaa["state"] == "applies" and "client is a HIPAA covered entity" in hipaa["reason"]
+    assert "assumed" not in hipaa["reason"]
+
+
+def test_nis2_and_dora_not_recorded_are_unknown(cli, monkeypatch):
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Dana Reyes <dana@example.net>")
+    ok(cli("client", "add", "--id", "rhein", "--name", "Rhein GmbH", "--engagement", "managed", "--tz",
+           "Europe/Berlin", "--country", "DE", "--data", "pii"))
+    at = (datetime.now(timezone.utc) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%MZ")
+    inc = json.loads(ok(cli("incident", "open", "--client", "rhein", "--discovered", at, "--category",
+                            "ransomware", "--summary", "encrypted", "--json")))["id"]
+    rows = obligation_rows(cli, inc)
+    nis2 = rows["eu.nis2.art23.early_warning"]
+    assert nis2["state"] == "applies" and "NIS2 entity status not recorded: confirm" in nis2["reason"]
+    assert "DORA" in nis2["reason"] and set(nis2["unrecorded"]) == {"nis2_entity", "dora_entity"}
+    dora = rows["eu.dora.initial"]
+    assert dora["state"] != "not_applicable" and "DORA status not recorded: confirm" in dora["reason"]
+    ok(cli("client", "edit", "rhein", "--nis2-entity", "important", "--dora-entity", "none"))
+    inc = json.loads(ok(cli("incident", "open", "--client", "rhein", "--discovered", at, "--category",
+                            "ransomware", "--summary", "encrypted again", "--json")))["id"]
+    rows = obligation_rows(cli, inc)
+    assert rows["eu.nis2.art23.early_warning"]["unrecorded"] == []
+    assert "NIS2 important entity" in rows["eu.nis2.art23.early_warning"]["reason"]
+    assert rows["eu.dora.initial"]["state"] == "not_applicable" and rows["eu.dora.initial"]["unrecorded"] == []
+
+
+@pytest.mark.parametrize("option, value, allowed", [
+    ("--hipaa-role", "doctor", "covered_entity, business_associate, none"),
+    ("--nis2-entity", "big", "essential, important, none"),
+    ("--sector", "banks", "bank"),
+])
+def test_client_options_refuse_unknown_values_in_one_line(cli, monkeypatch, option, value, allowed):
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Dana Reyes <dana@example.net>")
+    line = refused(cli("client", "add", "--id", "x", "--name", "X", "--engagement", "managed", "--tz", TZ,
+                       option, value))
+    assert value in line and allowed in line
+
+
+def test_client_add_records_the_regulatory_facts(cli, monkeypatch):
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Dana Reyes <dana@example.net>")
+    ok(cli("client", "add", "--id", "x", "--name", "X", "--engagement", "managed", "--tz", TZ, "--hipaa-role",
+           "business_associate", "--sectors", "healthcare,health_facility", "--industry", "Billing service",
+           "--nis2-entity", "none", "--dora-entity", "none", "--public-company", "--no-nydfs-regulated"))
+    line = refused(cli("client", "edit", "x", "--sector", "none,bank"))
+    assert "none" in line
+    dump = json.loads(ok(cli("show", "x", "--json")))["client"]
+    assert (dump["hipaa_role"], dump["sectors"], dump["nis2_entity"], dump["dora_entity"], dump["public_company"],
+            dump["nydfs_regulated"]) == ("business_associate", ["healthcare", "health_facility"], "none", "none",
+                                         True, False)

@@ -19,7 +19,9 @@ from ..record_inputs import (
     CLAUSE_KINDS,
     DECISIONS,
     ENGAGEMENTS,
+    HIPAA_ROLES,
     METHODS_SHOWN,
+    NIS2_ENTITIES,
     POLICY_TYPES,
     REVIEW_TYPES,
     AcknowledgeDraft,
@@ -75,9 +77,19 @@ def _client_options(required: bool):
                          help="US state whose residents' data it holds; repeatable or comma-separated."),
             click.option("--data", "data_held", metavar="LIST", multiple=True,
                          help="Data held (pii, phi, pci, financial, cui, ...), comma-separated."),
-            click.option("--sector", "sectors", metavar="LIST", multiple=True,
-                         help="Regulatory sectors (bank, credit_union, healthcare, ...), comma-separated."),
+            click.option("--sector", "--sectors", "sectors", metavar="LIST", multiple=True,
+                         help="Regulatory sectors (bank, credit_union, healthcare, ...), comma-separated; 'none': in "
+                              "none of them. Not given: not recorded (sector rules then say 'confirm')."),
             click.option("--industry", metavar="TEXT", help="Free-text industry."),
+            click.option("--hipaa-role", metavar="ROLE", help=f"{_vocab(HIPAA_ROLES)}. Not given: not recorded "
+                         "(HIPAA rules are then taken to apply where PHI is involved, and say 'confirm')."),
+            click.option("--nis2-entity", metavar="STATUS", help=f"{_vocab(NIS2_ENTITIES)}. Not given: not recorded."),
+            click.option("--dora-entity", metavar="TYPE", help="DORA financial-entity type (e.g. 'credit institution'), "
+                         "or none. Not given: not recorded."),
+            click.option("--public-company/--no-public-company", "public_company", default=None,
+                         help="An SEC registrant (Form 8-K)."),
+            click.option("--nydfs-regulated/--no-nydfs-regulated", "nydfs_regulated", default=None,
+                         help="Regulated by the NY Department of Financial Services (23 NYCRR 500)."),
             click.option("--json", "as_json", is_flag=True, help='Print {"id": ...}.'),
         ]):
             fn = decorator(fn)
@@ -95,12 +107,14 @@ def client() -> None:
 @_client_options(required=True)
 @pass_ctx
 def client_add(ctx: Context, client_id, name, engagement, tz, countries, states, data_held, sectors, industry,
-               as_json) -> None:
-    """Add a client (one event)."""
+               hipaa_role, nis2_entity, dora_entity, public_company, nydfs_regulated, as_json) -> None:
+    """Add a client (one event). A regulatory fact not given is recorded as not known, never as "no"."""
     from ..records import add_client
 
     draft = ClientDraft(id=client_id, name=name, engagement=engagement, tz=tz, countries=_many(countries),
-                        us_states=_many(states), data_held=_many(data_held), sectors=_many(sectors), industry=industry)
+                        us_states=_many(states), data_held=_many(data_held), sectors=_many(sectors), industry=industry,
+                        hipaa_role=hipaa_role, nis2_entity=nis2_entity, dora_entity=dora_entity,
+                        public_company=public_company, nydfs_regulated=nydfs_regulated)
     draft.fields(new=True)  # refuse bad input before a new database is created for it
     with ctx.open(create=True, writes=True) as store:
         outcome = add_client(store, draft)
@@ -112,12 +126,15 @@ def client_add(ctx: Context, client_id, name, engagement, tz, countries, states,
 @_client_options(required=False)
 @pass_ctx
 def client_edit(ctx: Context, client_id, name, engagement, tz, countries, states, data_held, sectors, industry,
-                as_json) -> None:
-    """Change a client: only the options given change (a list option replaces the list; "" empties it)."""
+                hipaa_role, nis2_entity, dora_entity, public_company, nydfs_regulated, as_json) -> None:
+    """Change a client: only the options given change (a list option replaces the list; "" empties it, and a
+    regulatory fact given as "" is not recorded again)."""
     from ..records import edit_client
 
     draft = ClientDraft(name=name, engagement=engagement, tz=tz, countries=_many(countries), us_states=_many(states),
-                        data_held=_many(data_held), sectors=_many(sectors), industry=industry)
+                        data_held=_many(data_held), sectors=_many(sectors), industry=industry, hipaa_role=hipaa_role,
+                        nis2_entity=nis2_entity, dora_entity=dora_entity, public_company=public_company,
+                        nydfs_regulated=nydfs_regulated)
     with ctx.open(writes=True) as store:
         outcome = edit_client(store, client_id, draft)
     _report(outcome, as_json, "changed client")
