@@ -203,7 +203,8 @@ def _check_flags(a: Applies, client: Client, c: _Check) -> None:
         elif holds:
             c.ok(f"client is {words}")
         else:
-            c.fail(f"client is recorded as not {words}")
+            # role and status fields can say "not recorded"; public_company / nydfs_regulated are yes/no flags
+            c.fail(f"client is recorded as not {words}" if flag in _FLAG_FIELDS else f"client is not {words}")
     for flag in a.unless:
         holds, words = _flag(client, flag)
         if holds is None:
@@ -238,9 +239,13 @@ def _check_industry(a: Applies, client: Client, incident: Incident, c: _Check) -
     industry = (client.industry or "").lower()
     hit = next((w for w in a.industries_any if w in industry), None)
     phi_sector = next((s for s in a.sectors_any if s in _PHI_SECTORS), None)
-    if hit:
-        if not client.sectors:
-            c.unknown("sectors")
+    if client.sectors:  # sectors recorded, but this rule names industries only
+        if hit:
+            c.ok(f"client industry '{client.industry}' suggests a listed sector ({hit}): confirm", assumed=True)
+        else:
+            c.fail(f"client industry '{client.industry or 'not recorded'}' is not in a listed sector")
+    elif hit:
+        c.unknown("sectors")
         c.ok(f"client sector not recorded: confirm (its industry '{client.industry}' suggests a listed sector: {hit})",
              assumed=True)
     elif phi_sector and _phi_involved(client, incident):

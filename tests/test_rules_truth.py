@@ -408,3 +408,14 @@ def test_client_add_records_the_regulatory_facts(cli, monkeypatch):
     assert (dump["hipaa_role"], dump["sectors"], dump["nis2_entity"], dump["dora_entity"], dump["public_company"],
             dump["nydfs_regulated"]) == ("business_associate", ["healthcare", "health_facility"], "none", "none",
                                          True, False)
+
+
+def test_recording_the_role_later_updates_the_open_incident(harbor):
+    inc = open_incident(harbor, "--data", "phi,pii")
+    assert obligation_rows(harbor, inc)["us.hipaa.164_404.individuals"]["unrecorded"] == ["hipaa_role"]
+    ok(harbor("client", "edit", "harbor-dental", "--hipaa-role", "none"))
+    row = obligation_rows(harbor, inc)["us.hipaa.164_404.individuals"]
+    assert row["state"] == "not_applicable" and row["unrecorded"] == []
+    item = next(r for r in json.loads(ok(harbor("checklist", inc, "--json")))
+                if r["step"] == "notify-us-hipaa-164_404-individuals")
+    assert item["status"] == "not_applicable" and "hipaa_role" in item["reason"]
