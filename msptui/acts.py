@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -60,26 +60,13 @@ MAX_AMOUNT_DIGITS = 15
 # ---------------------------------------------------------------------------
 
 
-def money(text: str | Decimal, field: str = "--amount") -> Decimal:
-    """An exact, non-negative amount ('1234.50'); never a float, at most 3 decimal places."""
-    if isinstance(text, Decimal):
-        value = text
-    else:
-        cleaned = str(text).strip().replace(",", "")
-        if not cleaned or len(cleaned) > 24 or not all(c.isdigit() or c in ".-+" for c in cleaned):
-            raise UserError(f"{field}: {str(text)[:30]!r} is not an amount (write e.g. 1234.50)")
-        try:
-            value = Decimal(cleaned)
-        except InvalidOperation:
-            raise UserError(f"{field}: {str(text)[:30]!r} is not an amount (write e.g. 1234.50)") from None
-    if not value.is_finite():
-        raise UserError(f"{field}: {str(text)[:30]!r} is not an amount")
-    if value < 0:
-        raise UserError(f"{field}: an amount cannot be negative ({value})")
-    if -value.as_tuple().exponent > 3:
-        raise UserError(f"{field}: {value} has more than 3 decimal places")
-    if value.adjusted() >= MAX_AMOUNT_DIGITS:
-        raise UserError(f"{field}: {value} is too large")
+def money(text: str | Decimal, field: str = "--amount", currency: str | None = None) -> Decimal:
+    """An exact, non-negative amount ('1234.50', '20k', '1.5M'; see ``msptui.money``): never a float, no more
+    decimal places than ``currency`` has minor units (at most 3 without one)."""
+    from .money import parse_amount
+
+    value = parse_amount(text, field, currency=currency)
+    assert value is not None
     return value
 
 
@@ -257,8 +244,8 @@ def decide(store: Store, incident_id: str, *, by: str, party: str, text: str, at
         raise UserError("--text: what was decided?")
     if (cap is None) != (currency_code is None):
         raise UserError("--cap and --currency go together (a spending cap is an amount in a currency)")
-    amount = money(cap, "--cap") if cap is not None else None
     code = currency(currency_code) if currency_code is not None else None
+    amount = money(cap, "--cap", code) if cap is not None else None
     hashed = _hash(document, "--document")
     with store.transaction():
         incident = get_incident(store, incident_id)
@@ -290,8 +277,8 @@ def add_cost(store: Store, incident_id: str, *, kind: str, amount: str, currency
              invoice: str | Path | None = None) -> Cost:
     if kind not in COST_KINDS:
         raise UserError(f"--kind: unknown kind {kind!r}; expected one of: {', '.join(COST_KINDS)}")
-    value = money(amount)
     code = currency(currency_code)
+    value = money(amount, "--amount", code)
     hrs = None
     if hours is not None:
         hrs = money(hours, "--hours")

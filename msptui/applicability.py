@@ -2,8 +2,16 @@
 
 Why it is conservative: missing a clock is worse than showing one too many.
 When a fact the rule needs is not yet recorded (the incident's data types,
-the states of affected people, a head count), the rule is shown as applying
-and the reason says it was *assumed*; facts the record cannot hold at all
+the states of affected people, a head count, the client's HIPAA role, NIS2 or
+DORA status), the rule is shown as applying and the reason says it was
+*assumed* ("HIPAA role not recorded: confirm"); an unrecorded value is never
+read as "no". An unrecorded sector is the exception that cannot be assumed
+for every sector (a dental practice is not taken to be a bank): the rule
+applies, assumed, where the facts point at its sector (the free-text
+industry, or PHI for the healthcare sectors), and otherwise does not apply
+with the reason "client sector not recorded: confirm". Either way the
+verdict names the unrecorded client fields (``unrecorded``), so the listing
+can say what to record. Facts the record cannot hold at all
 (is the incident "significant"? was the data encrypted?) are carried as a
 ``confirm`` question. Every decision comes with one human-readable line.
 
@@ -20,7 +28,7 @@ from typing import Iterable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from .models import Client, Incident, InsurancePolicy
+from .models import RECORDED_NONE, Client, Incident, InsurancePolicy
 from .obligations import Applies, Rule
 
 __all__ = ["Applicability", "applicable"]
@@ -50,6 +58,8 @@ class Applicability(BaseModel):
     party: Literal["client", "msp"]
     assumed: bool = False
     confirm: str | None = None
+    #: client fields this verdict needed and found not recorded ("hipaa_role", "sectors" ...)
+    unrecorded: tuple[str, ...] = ()
 
 
 class _Check:
@@ -59,14 +69,23 @@ class _Check:
         self.fragments: list[str] = []
         self.failure: str | None = None
         self.assumed = False
+        #: unrecorded client fields taken the conservative way (an applying verdict lists them)
+        self.unrecorded: list[str] = []
+        #: the unrecorded client field the deciding failure is about (None: a recorded fact decided)
+        self.failure_unrecorded: str | None = None
+
+    def unknown(self, field: str) -> None:
+        if field not in self.unrecorded:
+            self.unrecorded.append(field)
 
     def ok(self, text: str, assumed: bool = False) -> None:
         self.fragments.append(text)
         self.assumed = self.assumed or assumed
 
-    def fail(self, text: str) -> None:
+    def fail(self, text: str, unrecorded: str | None = None) -> None:
         if self.failure is None:
             self.failure = text
+            self.failure_unrecorded = unrecorded
 
 
 def _data_words(kinds: Iterable[str]) -> str:
@@ -133,37 +152,83 @@ def _check_data(a: Applies, client: Client, incident: Incident, c: _Check) -> No
         c.fail(f"neither incident nor client involves {_data_words(wanted)}")
 
 
-def _flag(client: Client, flag: str) -> tuple[bool, str]:
-    """Whether a client flag holds, and how to say it."""
+def _recorded(value: str | None) -> bool | None:
+    """A recorded role or status: True (a value), False ("none"), None (not recorded)."""
+    if value is None:
+        return None
+    return value != RECORDED_NONE
+
+
+#: the client field behind each flag, and how to say it is not recorded
+_FLAG_FIELDS = {
+    "dora_entity": ("dora_entity", "DORA status not recorded"),
+    "nis2_entity": ("nis2_entity", "NIS2 entity status not recorded"),
+    "hipaa_covered_entity": ("hipaa_role", "HIPAA role not recorded"),
+    "hipaa_business_associate": ("hipaa_role", "HIPAA role not recorded"),
+    "hipaa": ("hipaa_role", "HIPAA role not recorded"),
+}
+
+
+def _flag(client: Client, flag: str) -> tuple[bool | None, str]:
+    """Whether a client flag holds (None: the fact is not recorded), and how to say it."""
     if flag == "public_company":
         return client.public_company, "a public company (SEC registrant)"
     if flag == "nydfs_regulated":
         return client.nydfs_regulated, "NYDFS-regulated"
     if flag == "dora_entity":
-        return bool(client.dora_entity), f"a DORA financial entity ({client.dora_entity or 'none recorded'})"
+        holds = _recorded(client.dora_entity)
+        return holds, f"a DORA financial entity ({client.dora_entity})" if holds else "a DORA financial entity"
     if flag == "nis2_entity":
-        return bool(client.nis2_entity), f"a NIS2 {client.nis2_entity or 'essential/important'} entity"
+        holds = _recorded(client.nis2_entity)
+        return holds, f"a NIS2 {client.nis2_entity if holds else 'essential/important'} entity"
+    role = client.hipaa_role
     if flag == "hipaa_covered_entity":
-        return client.hipaa_role == "covered_entity", "a HIPAA covered entity"
+        return (None if role is None else role == "covered_entity"), "a HIPAA covered entity"
     if flag == "hipaa_business_associate":
-        return client.hipaa_role == "business_associate", "a HIPAA business associate"
+        return (None if role is None else role == "business_associate"), "a HIPAA business associate"
     if flag == "hipaa":
-        return client.hipaa_role is not None, f"a HIPAA {(client.hipaa_role or 'regulated party').replace('_', ' ')}"
+        holds = _recorded(role)
+        return holds, f"a HIPAA {role.replace('_', ' ') if holds else 'covered entity or business associate'}"
     raise ValueError(f"unknown client flag {flag!r}")
 
 
 def _check_flags(a: Applies, client: Client, c: _Check) -> None:
+    """A recorded flag decides; an unrecorded one is taken the conservative way (the rule applies) and said so."""
     for flag in a.requires:
         holds, words = _flag(client, flag)
-        c.ok(f"client is {words}") if holds else c.fail(f"client is not {words}")
+        if holds is None:
+            field, missing = _FLAG_FIELDS[flag]
+            c.unknown(field)
+            c.ok(f"{missing}: confirm (taken as {words}, the conservative reading)", assumed=True)
+        elif holds:
+            c.ok(f"client is {words}")
+        else:
+            # role and status fields can say "not recorded"; public_company / nydfs_regulated are yes/no flags
+            c.fail(f"client is recorded as not {words}" if flag in _FLAG_FIELDS else f"client is not {words}")
     for flag in a.unless:
         holds, words = _flag(client, flag)
-        if holds:
+        if holds is None:
+            field, missing = _FLAG_FIELDS[flag]
+            c.unknown(field)
+            c.ok(f"{missing}: confirm (not excluded; excluded if the client is {words})", assumed=True)
+        elif holds:
             c.fail(f"excluded because the client is {words}")
 
 
-def _check_industry(a: Applies, client: Client, c: _Check) -> None:
-    """Recorded sectors decide; only without them is the free-text industry matched (and said to be)."""
+#: sectors PHI points at: where PHI is involved and no sector is recorded, their rules stay visible (assumed)
+_PHI_SECTORS = ("healthcare", "health_facility")
+
+
+def _phi_involved(client: Client, incident: Incident) -> bool:
+    return "phi" in (incident.data_types or client.data_held)
+
+
+def _check_industry(a: Applies, client: Client, incident: Incident, c: _Check) -> None:
+    """Recorded sectors decide ("none": in none of them); without them the free-text industry, or the PHI
+    involved for the healthcare sectors, makes the rule apply, assumed; otherwise the sector is unknown."""
+    if client.sectors == [RECORDED_NONE]:
+        c.fail("client is recorded as in no regulatory sector (sectors: none)")
+        return
     if client.sectors and a.sectors_any:
         hit = next((s for s in client.sectors if s in a.sectors_any), None)
         if hit:
@@ -173,10 +238,41 @@ def _check_industry(a: Applies, client: Client, c: _Check) -> None:
         return
     industry = (client.industry or "").lower()
     hit = next((w for w in a.industries_any if w in industry), None)
-    if hit:
-        c.ok(f"client industry '{client.industry}' suggests a listed sector ({hit}; no sector recorded: confirm)")
+    phi_sector = next((s for s in a.sectors_any if s in _PHI_SECTORS), None)
+    if client.sectors:  # sectors recorded, but this rule names industries only
+        if hit:
+            c.ok(f"client industry '{client.industry}' suggests a listed sector ({hit}): confirm", assumed=True)
+        else:
+            c.fail(f"client industry '{client.industry or 'not recorded'}' is not in a listed sector")
+    elif hit:
+        c.unknown("sectors")
+        c.ok(f"client sector not recorded: confirm (its industry '{client.industry}' suggests a listed sector: {hit})",
+             assumed=True)
+    elif phi_sector and _phi_involved(client, incident):
+        c.unknown("sectors")
+        c.ok(f"client sector not recorded: confirm (the PHI involved suggests {phi_sector.replace('_', ' ')})",
+             assumed=True)
     else:
-        c.fail(f"client industry '{client.industry or 'not recorded'}' is not in a listed sector (no sector recorded)")
+        said = f"its industry '{client.industry}' suggests none" if client.industry else "no industry recorded either"
+        wanted = ", ".join(s.replace("_", " ") for s in a.sectors_any) or ", ".join(a.industries_any)
+        c.fail(f"client sector not recorded: confirm whether it is {wanted} ({said})", unrecorded="sectors")
+
+
+#: the categories in which extortion is in play by definition
+EXTORTION_CATEGORIES = ("ransomware",)
+
+
+def _check_ransom_in_play(incident: Incident, c: _Check) -> None:
+    """Extortion is in play: a ransomware incident, a ransom payment recorded, or its trigger recorded."""
+    if incident.category in EXTORTION_CATEGORIES:
+        c.ok(f"incident category is {incident.category} (extortion in play)")
+    elif incident.ransom_paid:
+        c.ok("a ransom payment is recorded")
+    elif "ransom_payment" in incident.triggers:
+        c.ok("the ransom payment is recorded as a trigger")
+    else:
+        c.fail(f"no ransom or extortion in play (category {incident.category}, no ransom payment recorded): "
+               "applies once one is demanded or paid")
 
 
 def _affected(incident: Incident, key: str) -> int | None:
@@ -242,9 +338,11 @@ def _decide(rule: Rule, client: Client, incident: Incident, msp_policies: list[I
             f"incident category is {incident.category}" if incident.category in a.categories_any
             else f"incident category {incident.category} is not {' or '.join(a.categories_any)}")
     if a.industries_any or a.sectors_any:
-        _check_industry(a, client, c)
+        _check_industry(a, client, incident, c)
     if a.ransom_paid:
         c.ok("a ransom payment is recorded") if incident.ransom_paid else c.fail("no ransom payment recorded")
+    if a.ransom_in_play:
+        _check_ransom_in_play(incident, c)
     if a.msp_caused:
         (c.ok("the MSP's own systems or staff were the vector") if incident.msp_caused
          else c.fail("the incident is not recorded as caused by the MSP"))
@@ -261,7 +359,10 @@ def _verdict(rule: Rule, c: _Check) -> Applicability:
     party = rule.applies.party
     suffix = f" ({rule.regime}{'; advisory - not in force' if rule.proposed else ''})"
     if c.failure is not None:
-        return Applicability(rule_id=rule.id, applies=False, reason=c.failure + suffix, party=party)
+        unrecorded = (c.failure_unrecorded,) if c.failure_unrecorded else ()
+        return Applicability(rule_id=rule.id, applies=False, reason=c.failure + suffix, party=party,
+                             unrecorded=unrecorded)
+    unrecorded = tuple(c.unrecorded)
     reason = " and ".join(c.fragments) or "applies to every incident"
     if c.assumed:
         reason += " [assumed: confirm the missing facts]"
@@ -269,7 +370,7 @@ def _verdict(rule: Rule, c: _Check) -> Applicability:
     if confirm:
         reason += f"; confirm: {confirm}"
     return Applicability(rule_id=rule.id, applies=True, reason=reason + suffix, party=party,
-                         assumed=c.assumed, confirm=confirm)
+                         assumed=c.assumed, confirm=confirm, unrecorded=unrecorded)
 
 
 def applicable(

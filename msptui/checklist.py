@@ -40,7 +40,7 @@ from typing import Iterable, Literal, Protocol, Sequence, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import UserError
-from .models import ChecklistItem, Client, DataKind, Incident, IncidentCategory, InsurancePolicy
+from .models import RECORDED_NONE, ChecklistItem, Client, DataKind, Incident, IncidentCategory, InsurancePolicy
 from .paths import DATA_DIR
 
 CHECKLIST_DIR = DATA_DIR / "checklists"
@@ -56,6 +56,9 @@ FLAGS: tuple[str, ...] = get_args(Flag)
 #: ``when.policy`` values
 PolicyMatch = Literal["client_cyber", "no_client_cyber", "msp_eo", "msp_cyber"]
 POLICY_MATCHES: tuple[str, ...] = get_args(PolicyMatch)
+
+#: ``when.policy_consent`` values: the matching policy's ``prior_consent_required`` is True / None
+PolicyConsent = Literal["required", "not_recorded"]
 
 #: title placeholders, filled from the matching policy (only in steps with a ``policy`` that names one)
 PLACEHOLDERS: tuple[str, ...] = ("carrier", "policy_number", "hotline", "claims")
@@ -109,12 +112,16 @@ class When(_Strict):
     requires: tuple[Flag, ...] = ()
     unless: tuple[Flag, ...] = ()
     policy: PolicyMatch | None = None
+    #: only for the matching policies whose consent condition is recorded as required / is not recorded
+    policy_consent: PolicyConsent | None = None
 
     @model_validator(mode="after")
     def _not_contradictory(self) -> "When":
         both = sorted(set(self.requires) & set(self.unless))
         if both:
             raise ValueError(f"flag {both[0]!r} is in both requires and unless")
+        if self.policy_consent is not None and self.policy in (None, "no_client_cyber"):
+            raise ValueError("policy_consent needs a policy condition naming a policy (client_cyber, msp_eo, msp_cyber)")
         return self
 
 
@@ -313,9 +320,10 @@ def _flags(client: Client, incident: Incident) -> set[str]:
         "msp_caused": incident.msp_caused,
         "public_company": client.public_company,
         "nydfs_regulated": client.nydfs_regulated,
-        "hipaa": client.hipaa_role is not None,
-        "dora_entity": client.dora_entity is not None,
-        "nis2_entity": client.nis2_entity is not None,
+        # recorded roles only ("none" and not recorded are not a role)
+        "hipaa": client.hipaa_role in ("covered_entity", "business_associate"),
+        "dora_entity": client.dora_entity not in (None, RECORDED_NONE),
+        "nis2_entity": client.nis2_entity in ("essential", "important"),
     }
     return {name for name, on in flags.items() if on}
 
@@ -339,6 +347,13 @@ def policy_matches(client: Client, incident: Incident, policies: Iterable[Insura
         "msp_eo": [p for p in live if p.owner == "msp" and p.type in ("tech_eo", "cyber_eo")],
         "msp_cyber": [p for p in live if p.owner == "msp" and p.type in ("cyber", "cyber_eo")],
     }
+
+
+def consent_state(policy: InsurancePolicy) -> str | None:
+    """"required", "not_recorded", or None (recorded as not required): what ``when.policy_consent`` matches."""
+    if policy.prior_consent_required is None:
+        return "not_recorded"
+    return "required" if policy.prior_consent_required else None
 
 
 def applies(step: Step, client: Client, incident: Incident, flags: set[str] | None = None) -> bool:
@@ -436,6 +451,8 @@ def build_items(
             targets = [None]
         else:
             targets = list(matches[step.when.policy])
+            if step.when.policy_consent is not None:
+                targets = [p for p in targets if consent_state(p) == step.when.policy_consent]
             if not targets:
                 continue
         several = len(targets) > 1

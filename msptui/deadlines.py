@@ -17,6 +17,10 @@ Why each choice (these semantics are the product; see also the TOML header):
   noon-next-working-day relief and the EU Reg. 1182/71 reading are shown as
   informational *alternatives* ("latest defensible"), never as the due date:
   the due date is always the earliest defensible reading.
+* A proposed rule that is not in force (``strictness =
+  "proposed_not_in_force"``, ``Rule.proposed``) has no due date and no
+  internal target: what the proposal would give is an informational
+  alternative, so nothing counts it down or calls it OVERDUE.
 * A computed local due time in a DST gap or fold is resolved with zoneinfo's
   fold=0 (first occurrence in a fold; in a gap the pre-transition offset, so
   02:30 in a New York gap is 03:30 EDT) and a warning is added. For
@@ -553,6 +557,15 @@ def compute(
         alts += _alternatives(rule, start, observed, clock, due, country, closed)
         due, alts, basis = _earliest(due, alts, basis, clock, warnings)
     target, target_basis = _internal_target(rule, start, clock, due)
+    if rule.proposed:
+        # not in force: no due date, no internal target, nothing to count down or call OVERDUE; what the
+        # proposal would give is information only
+        alts = [Alternative(label=f"if adopted as proposed (NOT in force): {a.label}", due=a.due) for a in alts]
+        if due is not None:
+            alts.insert(0, Alternative(label="if adopted as proposed (NOT in force) - information only, not a due date",
+                                       due=due))
+        basis = f"no clock: proposed rule, not in force; as proposed, {basis}"
+        due, target, target_basis = None, None, None
     return Deadline(
         rule_id=rule.id,
         trigger=start,

@@ -52,11 +52,11 @@ def zone(value: str, field: str = "tz") -> str:
 
 def instant(text: str, tz: str, field: str, *, now: datetime | None = None, allow_future: bool = False) -> datetime:
     """A date-time typed as local time in ``tz`` (or with an offset) -> an aware instant."""
+    now = now or datetime.now(timezone.utc)
     try:
-        at = parse_local(text, tz)
+        at = parse_local(text, tz, now=now)
     except TimeError as exc:
         raise _fail(field, str(exc)) from None
-    now = now or datetime.now(timezone.utc)
     if not allow_future and at > now + FUTURE_TOLERANCE:
         raise _fail(field, f"{text.strip()!r} is in the future (this machine's clock reads {now:%Y-%m-%d %H:%M}Z)")
     return at

@@ -71,6 +71,8 @@ def notice_text(policy: InsurancePolicy) -> str:
         text = f"notice as soon as practicable after {n.trigger}{target}"
     if policy.prior_consent_required:
         text += "; insurer consent before vendors, remediation spend or ransom payment"
+    elif policy.prior_consent_required is None:
+        text += "; whether insurer consent is needed before vendors, remediation spend or ransom payment: not recorded: confirm"
     if policy.panel_vendors_required:
         text += "; panel vendors required"
     return text
@@ -94,6 +96,9 @@ def warnings(policy: InsurancePolicy, day: date) -> list[str]:
         out.append("written notice required: a breach-hotline call is not notice")
     if policy.prior_consent_required:
         out.append("insurer consent needed before engaging vendors, remediation or any ransom payment")
+    elif policy.prior_consent_required is None:
+        out.append("consent condition not recorded: ask the carrier whether its written consent is required "
+                   "before engaging vendors, remediation or any ransom payment")
     if status_on(policy, day) != "in_force":
         out.append(f"trigger date {day} is outside the policy period {policy.period_start} to {policy.period_end}")
     return out

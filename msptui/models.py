@@ -199,6 +199,14 @@ Sector = Literal[
     "defense_industrial_base",
     "government",
 ]
+#: what a client's ``sectors`` may hold: the regulatory sectors, or "none" alone (recorded: in none of them);
+#: an empty list is "not recorded"
+ClientSector = Literal[get_args(Sector) + ("none",)]  # type: ignore[valid-type]
+#: "none" recorded for a client's HIPAA role, NIS2 status, DORA entity type or sectors: known not to apply
+#: (None, or an empty sector list, is "not recorded": the rules take the conservative reading and say so)
+RECORDED_NONE = "none"
+HipaaRole = Literal["covered_entity", "business_associate", "none"]
+Nis2Entity = Literal["essential", "important", "none"]
 ContactRole = Literal["primary", "emergency", "technical", "billing", "counsel", "insurer", "broker", "executive"]
 DataKind = Literal["pii", "phi", "pci", "financial", "cui", "credentials", "biometric", "children", "employee"]
 AgreementKind = Literal["msa", "schedule", "sow", "sla", "amendment", "dpa", "baa"]
@@ -270,18 +278,32 @@ class Client(Record):
         default_factory=list, description="USPS codes of states whose residents' data the client holds"
     )
     data_held: list[DataKind] = Field(default_factory=list)
-    sectors: list[Sector] = Field(
+    sectors: list[ClientSector] = Field(
         default_factory=list,
-        description="regulatory sectors; when recorded they decide sector rules instead of the free-text industry",
+        description="regulatory sectors; when recorded they decide sector rules instead of the free-text industry; "
+                    "[\"none\"]: recorded as in none of them; []: not recorded",
     )
     public_company: bool = False
     nydfs_regulated: bool = False
-    hipaa_role: Literal["covered_entity", "business_associate"] | None = None
-    dora_entity: ShortText | None = Field(default=None, description="DORA financial-entity type, if any")
-    nis2_entity: Literal["essential", "important"] | None = None
+    hipaa_role: HipaaRole | None = Field(default=None, description="None: not recorded; \"none\": neither role")
+    dora_entity: ShortText | None = Field(
+        default=None, description="DORA financial-entity type; \"none\": not a DORA financial entity; None: not recorded")
+    nis2_entity: Nis2Entity | None = Field(default=None, description="None: not recorded; \"none\": not a NIS2 entity")
     review_cadence_days: int = Field(default=90, ge=7, le=730)
     contacts: list[Contact] = Field(default_factory=list)
     notes: Text = ""
+
+    @field_validator("sectors")
+    @classmethod
+    def _none_alone(cls, sectors: list[str]) -> list[str]:
+        if RECORDED_NONE in sectors and len(set(sectors)) > 1:
+            raise ValueError("'none' (in no regulatory sector) cannot be combined with a sector")
+        return sectors
+
+    @field_validator("dora_entity")
+    @classmethod
+    def _dora_none(cls, value: str | None) -> str | None:
+        return RECORDED_NONE if value is not None and value.strip().lower() == RECORDED_NONE else value
 
 
 # ---------------------------------------------------------------------------
@@ -490,14 +512,16 @@ class InsurancePolicy(Record):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     limit_aggregate: Money
     limit_per_claim: Money | None = None
-    retention: Money = 0
+    #: None: not recorded (never taken as 0)
+    retention: Money | None = None
     sublimits: dict[Slug, Money] = Field(default_factory=dict, description="e.g. ransomware, social_engineering")
     notice: NoticeCondition
     hotline: ShortText | None = None
     claims_email: ShortText | None = None
     claims_address: Text | None = None
     panel_vendors_required: bool = False
-    prior_consent_required: bool = Field(default=True, description="insurer consent before vendors, remediation or ransom payment")
+    prior_consent_required: bool | None = Field(
+        default=None, description="insurer consent before vendors, remediation or ransom payment (None: not recorded)")
     panel_vendors: list[ShortText] = Field(default_factory=list)
     #: claims-made-and-reported forms cover a claim only if it is also reported within the policy period
     claims_form: Literal["occurrence", "claims_made", "claims_made_and_reported"] | None = None
@@ -596,6 +620,10 @@ class Assessment(Part):
     #: for no_rule entries: the jurisdiction and how many people there are affected (None: not recorded)
     jurisdiction: ShortText | None = None
     affected: int | None = None
+    #: client fields the verdict needed and found not recorded (hipaa_role, nis2_entity, dora_entity, sectors):
+    #: applying, it took them the conservative way (assumed); not applying, the unrecorded one decided it.
+    #: Show each as "not recorded: confirm".
+    unrecorded: list[ShortText] = Field(default_factory=list)
 
     @property
     def resolved_state(self) -> str:

@@ -158,6 +158,9 @@ class Applies(_Strict):
     industries_any: list[str] = Field(default_factory=list)
     sectors_any: list[Sector] = Field(default_factory=list)
     ransom_paid: bool | None = None
+    #: true: only when extortion is in play: the incident is ransomware, a ransom payment is recorded
+    #: (``ransom_paid``), or the ransom_payment trigger is recorded
+    ransom_in_play: bool | None = None
     #: true: only when the incident records that the MSP's own systems or staff were the vector
     msp_caused: bool | None = None
     count_key: str | None = None
@@ -469,6 +472,8 @@ def trigger_label(trigger: str) -> str:
     """Short words for a trigger, for one-line explanations."""
     if trigger.startswith("submitted:"):
         return f"the actual submission of {trigger.split(':', 1)[1]}"
+    if trigger.startswith("before:"):
+        return f"before {trigger_label(trigger.split(':', 1)[1])}"
     return vocabulary().get("trigger_labels", {}).get(trigger, trigger.replace("_", " "))
 
 

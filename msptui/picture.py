@@ -119,7 +119,8 @@ def render_lines(p: dict[str, Any]) -> list[str]:
     for side in ("client", "msp"):
         for pol in p["insurance"][side]:
             lines.append(f"  {side.upper():<6} {pol['type']:<8} {pol['carrier']} #{pol['policy_number']}  {pol['status']}")
-            lines.append(f"         limit {pol['currency']} {pol['limit_aggregate']:,}  retention {pol['retention']:,}")
+            retention = "not recorded" if pol["retention"] is None else f"{pol['retention']:,}"
+            lines.append(f"         limit {pol['currency']} {pol['limit_aggregate']:,}  retention {retention}")
             lines.append(f"         {pol['notice_text']}")
             if pol.get("hotline"):
                 lines.append(f"         HOTLINE {pol['hotline']}")

@@ -237,7 +237,7 @@ def assess(store: Store, client: Client, incident: Incident, *,
         rule = rules[verdict.rule_id]
         label = "advisory - not in force" if rule.proposed else ("uncertain" if rule.uncertain else None)
         common = dict(rule_id=rule.id, applies=verdict.applies, party=verdict.party, reason=verdict.reason,
-                      uncertain=rule.uncertain, label=label, trigger=rule.trigger)
+                      uncertain=rule.uncertain, label=label, trigger=rule.trigger, unrecorded=list(verdict.unrecorded))
         if not verdict.applies:
             assessment.append(Assessment(**common, state="not_applicable"))
             continue
@@ -257,6 +257,9 @@ def assess(store: Store, client: Client, incident: Incident, *,
                 d = compute(rule, end, client.home_tz, closures=load_closures())
                 clocks.append((policy, d.due, d.internal_target,
                                f"{d.basis} — from the end of policy {policy.policy_number}'s period ({policy.period_end})", None))
+        elif start.at is None and rule.trigger.startswith("before:"):
+            # a precondition: met before the event, no elapsed time counted and nothing to wait for
+            clocks.append((None, None, None, f"{start.note}: {rule.standard}", None))
         elif start.at is None:
             basis = _dormant_basis(rule, start) if start.dormant else f"{start.note} (its checklist item marked done, or a notification logged)"
             clocks.append((None, None, None, basis, rule.trigger))

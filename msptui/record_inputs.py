@@ -34,7 +34,10 @@ from .models import (
     ContactRole,
     DataKind,
     Decision,
+    ClientSector,
     Engagement,
+    HipaaRole,
+    Nis2Entity,
     PolicyKind,
     ReviewKind,
     ScopeState,
@@ -45,7 +48,6 @@ SHORT = 500
 LONG = 20_000
 ADDRESS = 2_000
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_AMOUNT = re.compile(r"^(?P<number>\d[\d,_]*(?:\.\d+)?)\s*(?P<unit>[kKmM]?)$")
 _PHONE = re.compile(r"^\+?[\d][\d ().-]{4,}$")
 
 ENGAGEMENTS: tuple[str, ...] = tuple(e.value for e in Engagement)
@@ -57,6 +59,10 @@ REVIEW_TYPES: tuple[str, ...] = get_args(ReviewKind)
 DECISIONS: tuple[str, ...] = get_args(Decision)
 DATA_KINDS: tuple[str, ...] = get_args(DataKind)
 SECTORS: tuple[str, ...] = get_args(Sector)
+#: what a client's --sector takes: the sectors, or "none" (recorded: in none of them)
+CLIENT_SECTORS: tuple[str, ...] = get_args(ClientSector)
+HIPAA_ROLES: tuple[str, ...] = get_args(HipaaRole)
+NIS2_ENTITIES: tuple[str, ...] = get_args(Nis2Entity)
 CONTACT_ROLES: tuple[str, ...] = get_args(ContactRole)
 
 #: signature methods as the issue names them (and as typed in a hurry) -> the record's vocabulary
@@ -228,26 +234,11 @@ def count(value: str | int | None, name: str, *, required: bool = True, minimum:
 
 
 def amount(value: str | int | None, name: str, *, required: bool = True) -> int | None:
-    """Money in whole units: 1000000, 1,000,000, 1_000_000, 250k, 1.5M."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise fail(name, "give an amount in whole units, e.g. 1000000, 1,000,000 or 1M")
-        return None
-    if isinstance(value, int):
-        number = value
-    else:
-        match = _AMOUNT.match(value.strip())
-        if not match:
-            raise fail(name, f"not an amount: {value.strip()[:40]!r} (whole units, e.g. 1000000, 1,000,000, 250k or 1.5M)")
-        base = float(match.group("number").replace(",", "").replace("_", ""))
-        scale = {"": 1, "k": 1_000, "m": 1_000_000}[match.group("unit").lower()]
-        number = base * scale
-        if number != int(number):
-            raise fail(name, f"{value.strip()!r} is not a whole amount")
-        number = int(number)
-    if number < 0:
-        raise fail(name, f"an amount cannot be negative ({number})")
-    return number
+    """Money in whole units: 1000000, 1,000,000, 1_000_000, 250k, 1.5M (the one parser: ``msptui.money``)."""
+    from .money import parse_amount
+
+    number = parse_amount(value, name, whole=True, required=required)
+    return None if number is None else int(number)
 
 
 def currency(value: str | None, name: str = "currency") -> str:
@@ -321,6 +312,12 @@ class ClientDraft(BaseModel):
     data_held: str | list[str] | None = None
     sectors: str | list[str] | None = None
     industry: str | None = None
+    #: regulatory facts: None = not given (a new client records them as "not recorded"); "none" = known not to apply
+    hipaa_role: str | None = None
+    nis2_entity: str | None = None
+    dora_entity: str | None = None
+    public_company: bool | None = None
+    nydfs_regulated: bool | None = None
 
     def fields(self, *, new: bool) -> dict[str, Any]:
         """The client record fields given, typed; a new client needs id, name, engagement and tz."""
@@ -336,11 +333,25 @@ class ClientDraft(BaseModel):
         for key, value in (("countries", countries(self.countries, "country")),
                            ("us_states", us_states(self.us_states, "state")),
                            ("data_held", codes(self.data_held, "data", DATA_KINDS, "data type")),
-                           ("sectors", codes(self.sectors, "sector", SECTORS, "sector"))):
+                           ("sectors", codes(self.sectors, "sector", CLIENT_SECTORS, "sector"))):
             if value is not None:
                 out[key] = value
+        if out.get("sectors") and "none" in out["sectors"] and len(out["sectors"]) > 1:
+            raise fail("sector", "'none' (in no regulatory sector) cannot be combined with a sector")
         if given(self.industry):
             out["industry"] = text(self.industry, "industry", required=False)
+        for key, name, allowed, what in (("hipaa_role", "hipaa-role", HIPAA_ROLES, "HIPAA role"),
+                                         ("nis2_entity", "nis2-entity", NIS2_ENTITIES, "NIS2 entity status")):
+            value = getattr(self, key)
+            if given(value):
+                out[key] = choice(value, name, allowed, what, required=False)
+        if given(self.dora_entity):
+            dora = text(self.dora_entity, "dora-entity", required=False,
+                        what="the DORA financial-entity type (e.g. credit institution), or none")
+            out["dora_entity"] = "none" if dora is not None and dora.strip().lower() == "none" else dora
+        for key in ("public_company", "nydfs_regulated"):
+            if getattr(self, key) is not None:
+                out[key] = bool(getattr(self, key))
         return out
 
 
@@ -511,6 +522,9 @@ class PolicyDraft(BaseModel):
     target_hours: str | int | None = None
     hotline: str | None = None
     claims_email: str | None = None
+    #: the policy requires the insurer's consent before vendors, remediation spend or a ransom payment
+    #: (None: not given: a new policy records it as not known, a renewal copies it)
+    consent_required: bool | None = None
     id: str | None = None
 
     def parse(self, *, renewing: bool = False) -> dict[str, Any]:
@@ -543,6 +557,8 @@ class PolicyDraft(BaseModel):
             out["currency"] = currency(self.currency)
         elif not renewing:
             out["currency"] = "USD"
+        if self.consent_required is not None:
+            out["prior_consent_required"] = bool(self.consent_required)
         notice = self.notice(required=required)
         if notice is not None:
             out["notice"] = notice

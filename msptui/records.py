@@ -206,13 +206,36 @@ def edit_client(store: Store, client_id: str, draft: ClientDraft) -> Outcome:
     fields = draft.fields(new=False)
     if not fields:
         raise UserError("nothing to change: give at least one of --name, --engagement, --tz, --country, --state, "
-                        "--data, --sector, --industry")
+                        "--data, --sector, --industry, --hipaa-role, --nis2-entity, --dora-entity, --public-company, "
+                        "--nydfs-regulated")
     written: list = []
     with store.transaction():
         client = get_client(store, client_id)
         changed = validated(Client, {**client.model_dump(), **fields})
         _put(store, changed, written)
+        if written:
+            _replan_open_incidents(store, client, changed)
     return Outcome(changed, written)
+
+
+#: client fields the obligations of an incident depend on (applicability, clocks, checklist conditions)
+_PLANNING_FIELDS = ("home_tz", "countries", "us_states", "data_held", "sectors", "industry", "public_company",
+                    "nydfs_regulated", "hipaa_role", "dora_entity", "nis2_entity")
+
+
+def _replan_open_incidents(store: Store, before: Client, after: Client) -> None:
+    """A fact about the client changed (a HIPAA role recorded ...): its open incidents' obligations are recomputed,
+    as when the incident's own facts change (new duties add items; open items no longer due are marked so)."""
+    moved = [f for f in _PLANNING_FIELDS if getattr(before, f) != getattr(after, f)]
+    if not moved:
+        return
+    from .models import Incident
+    from .plan import replan
+
+    why = "client record changed: " + ", ".join(moved)
+    for incident in store.all(Incident, client_id=after.id):
+        if incident.status != "closed" and incident.template.get("id"):
+            replan(store, incident, why=why)
 
 
 # ---------------------------------------------------------------------------

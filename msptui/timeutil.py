@@ -147,31 +147,45 @@ def _gap_or_fold_error(naive: datetime, zone: tzinfo, status: str) -> TimeError:
     )
 
 
+#: what a person may type for "this instant" (this machine's clock)
+NOW_WORD = "now"
+_EXAMPLE = "2026-11-27T09:15"
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def _parse_iso(text: str) -> datetime:
     cleaned = text.strip()
     if not cleaned or len(cleaned) > _MAX_INPUT or "\x00" in cleaned:
         raise TimeError(f"not an ISO 8601 date-time: {text[:_MAX_INPUT]!r}")
-    if len(cleaned) <= 10:
+    if _DATE_ONLY.match(cleaned):
         raise TimeError(f"{cleaned!r} has no time of day; give a date and time, e.g. {cleaned}T09:00")
+    if len(cleaned) <= 10:
+        raise TimeError(f"not a date-time: {cleaned!r}; give a date and time, e.g. {_EXAMPLE}, or '{NOW_WORD}'")
     if cleaned[-1] in "zZ":
         cleaned = cleaned[:-1] + "+00:00"
     try:
         return datetime.fromisoformat(cleaned)
     except ValueError:
         raise TimeError(
-            f"not an ISO 8601 date-time: {text.strip()!r} (expected e.g. 2026-11-27T09:15 or 2026-11-27T09:15-05:00)"
+            f"not an ISO 8601 date-time: {text.strip()!r} (expected e.g. 2026-11-27T09:15, "
+            f"2026-11-27T09:15-05:00 or '{NOW_WORD}')"
         ) from None
 
 
-def parse_local(text: str, tz: str | None) -> datetime:
+def parse_local(text: str, tz: str | None, *, now: datetime | None = None) -> datetime:
     """Parse what a person typed into an aware datetime (one exact instant).
 
+    * ``now`` (any case): this instant (``now`` if given, else this machine's
+      clock), shown in ``tz`` (UTC without one).
     * With an explicit offset or ``Z`` the offset decides the instant; ``tz``
       (if given) is only the zone it was observed in and the result is shown
       in that zone.
     * Without one, the time is wall-clock time in ``tz``; it must exist and be
       unique there, otherwise :class:`TimeError` says how to fix it.
     """
+    if isinstance(text, str) and text.strip().lower() == NOW_WORD:
+        instant = (now or datetime.now(UTC)).astimezone(UTC)
+        return instant.astimezone(get_zone(tz)) if tz is not None else instant
     parsed = _parse_iso(text)
     zone = get_zone(tz) if tz is not None else None
     if parsed.tzinfo is not None and parsed.utcoffset() is not None:

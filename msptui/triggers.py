@@ -156,6 +156,9 @@ def start_for(rule: Rule, incident: Incident, submissions: dict[str, tuple[datet
     name = rule.trigger
     discovered, tz = incident.discovered.at, incident.discovered.tz
     label = trigger_label(name)
+    if name.startswith("before:"):
+        # a precondition ("before any ransom payment"): satisfied before the event, never an elapsed-time clock
+        return Start(name, "derived", None, tz, False, f"precondition, no clock: to be met {label}, not a deadline")
     if name.startswith("submitted:"):
         earlier = name.split(":", 1)[1]
         if earlier in submissions:

@@ -148,7 +148,9 @@ def test_cost_ledger_totals_are_exact_per_currency_and_csv_is_safe(demo, inciden
     (("cost", "INC", "--kind", "time", "--amount", "-5", "--currency", "USD"), "cannot be negative"),
     (("cost", "INC", "--kind", "time", "--amount", "1e309", "--currency", "USD"), "not an amount"),
     (("cost", "INC", "--kind", "time", "--amount", "5", "--currency", "XYZ"), "not an ISO 4217 currency"),
-    (("cost", "INC", "--kind", "time", "--amount", "5.0001", "--currency", "USD"), "more than 3 decimal places"),
+    (("cost", "INC", "--kind", "time", "--amount", "5.001", "--currency", "USD"), "USD has 2 decimal places"),
+    (("cost", "INC", "--kind", "time", "--amount", "0.1", "--currency", "JPY"), "JPY has no minor unit"),
+    (("cost", "INC", "--kind", "time", "--amount", "5.0001", "--currency", "XAU"), "more than 3 decimal places"),
     (("note", "INC", "text", "--at", "FUTURE"), "in the future"),
     (("check", "INC", "ins-consent", "--status", "done", "--at", "BEFORE"), "before the discovery"),
 ])

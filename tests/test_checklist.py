@@ -73,6 +73,7 @@ def client_cyber(**extra) -> InsurancePolicy:
             "notice": {"kind": "asap", "internal_target_hours": 24},
             "hotline": "555-0100",
             "claims_email": "claims@example.test",
+            "prior_consent_required": True,
             **extra,
         }
     )
@@ -106,7 +107,7 @@ def steps(items: list[ChecklistItem]) -> set[str]:
 
 def test_template_loads_and_validates(template):
     assert template.id == "incident"
-    assert template.version == "1.2.0"
+    assert template.version == "1.3.0"
     assert 25 <= len(template.steps) <= 50
     assert len({s.id for s in template.steps}) == len(template.steps)
     assert {s.section for s in template.steps} == set(SECTIONS)
@@ -118,7 +119,7 @@ def test_template_loads_and_validates(template):
 
 def test_sha256_is_of_the_file_bytes(template):
     assert template.sha256 == hashlib.sha256(TEMPLATE_FILE.read_bytes()).hexdigest()
-    assert template.info() == {"id": "incident", "version": "1.2.0", "sha256": template.sha256}
+    assert template.info() == {"id": "incident", "version": "1.3.0", "sha256": template.sha256}
 
 
 def test_evidence_rules_are_tied(template):

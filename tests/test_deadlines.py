@@ -402,8 +402,9 @@ def test_deadline_report_json_shape():
 
 def test_deadline_report_marks_circia_advisory_and_uncertain():
     r = deadline_report("us.circia.incident", "2026-03-07T12:00", "America/New_York")
-    # 12:00 EST = 17:00Z; +72 h = 03-10 17:00Z = 13:00 EDT.
-    assert r["due"] == "2026-03-10T13:00:00-04:00"
+    # not in force: no due date; 12:00 EST = 17:00Z + 72 h = 03-10 17:00Z is what the proposal would give
+    assert r["due"] is None and r["internal_target"] is None and not r["passed"]
+    assert [a["due"] for a in r["alternatives"]][:1] == ["2026-03-10T13:00:00-04:00"]
     assert r["advisory"] is True and r["uncertain"] is True
     assert r["label"] == "advisory - not in force"
     assert any("not in force" in w for w in r["warnings"])
@@ -509,8 +510,9 @@ DST_ZONES = [
     "Europe/Berlin", "Europe/London", "America/New_York", "America/Los_Angeles",
     "Australia/Sydney", "Australia/Lord_Howe", "America/Santiago", "Pacific/Auckland", "UTC",
 ]
-HOUR_RULES = [r for r in RULES.values() if r.offset.unit == "hours"]
-FIXED_RULES = [r for r in RULES.values() if r.offset.unit != "none"]
+#: rules in force with a fixed period (a proposed rule has no due date: see test_rules_truth)
+HOUR_RULES = [r for r in RULES.values() if r.offset.unit == "hours" and not r.proposed]
+FIXED_RULES = [r for r in RULES.values() if r.offset.unit != "none" and not r.proposed]
 instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 12, 31)).map(
     lambda d: d.replace(tzinfo=UTC)
 )

@@ -43,9 +43,10 @@ def test_ransomware_checklist_is_complete_and_correctly_dated(ransomware):
     assert items["notify-us-hipaa-164_404-individuals"].due == datetime(2027, 1, 19, 23, 59, 59, tzinfo=LA)
     # Texas AG: 30 days, counted in Texas time (America/Chicago): 20 Nov 12:00 CST is day 0
     assert items["notify-us-tx-521_053-ag"].due == utc(2026, 12, 21, 5, 59, 59)
-    # CIRCIA 72 elapsed hours, and labelled advisory
+    # CIRCIA is a proposed rule, not in force: labelled advisory, and no clock at all
     circia = items["notify-us-circia-incident"]
-    assert circia.due == DISCOVERED + timedelta(hours=72) and circia.title.startswith("ADVISORY")
+    assert circia.due is None and circia.target is None and circia.title.startswith("ADVISORY")
+    assert "not in force" in circia.basis
     # Entra sign-in logs age out 7 days after the oldest record: exact, and flagged as earlier for older records
     assert items["ev-entra-signin"].due == utc(2026, 11, 27, 18, 0)
     assert "expire EARLIER" in items["ev-entra-signin"].basis

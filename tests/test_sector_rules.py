@@ -160,8 +160,11 @@ def test_uk_individuals_and_the_processor_duty():
 
 
 def test_nis2_duties_of_the_msp_itself():
-    v = verdicts(client(countries=["DE"], home_tz="Europe/Berlin"))  # the client is no NIS2 entity
+    v = verdicts(client(countries=["DE"], home_tz="Europe/Berlin", nis2_entity="none"))  # the client is no NIS2 entity
     assert not v["eu.nis2.art23.early_warning"].applies
+    # not recorded is not "no": the client's own NIS2 clock stays, assumed
+    unknown = verdicts(client(countries=["DE"], home_tz="Europe/Berlin"))["eu.nis2.art23.early_warning"]
+    assert unknown.applies and unknown.assumed and "nis2_entity" in unknown.unrecorded
     for rule_id in ("eu.nis2.msp.art23.early_warning", "eu.nis2.msp.art23.notification",
                     "eu.nis2.msp.art23.final_report", "eu.nis2.msp.art23_1.recipients"):
         a = v[rule_id]

@@ -26,10 +26,15 @@ def deadline(rule_id: str, trigger: str, tz: str | None, closed, as_json: bool) 
         return
     due = report["due"]
     target = report.get("internal_target")
-    say(due if due else f"no fixed deadline; internal target {target}")
+    if due:
+        say(due)
+    elif report["advisory"]:
+        say("no due date: proposed rule, not in force (information only)")
+    else:
+        say(f"no fixed deadline; internal target {target}")
     lines = [
         f"{report['rule_id']}: {report['obligation']}",
-        f"  due        {report['due_local'] or '(none: ' + (report['standard'] or 'no fixed period') + ')'}",
+        f"  due        {report['due_local'] or '(none: ' + ('proposed rule, not in force' if report['advisory'] else report['standard'] or 'no fixed period') + ')'}",
         f"  basis      {report['basis']}",
         f"  trigger    {report['trigger_local']} ({report['trigger_kind']})",
     ]
@@ -61,7 +66,8 @@ def rules(show_coverage: bool, as_json: bool) -> None:
         return
     for r in rows:
         flag = f" [{r['label']}]" if r["label"] else (" [uncertain]" if r["uncertain"] else "")
-        say(f"{r['id']:<40} {r['period']:<28} {r['confidence']:<6}{flag}", f"    {r['obligation']}", f"    {r['citation']}")
+        say(f"{r['id']:<40} {r['period']:<28} {r['confidence']:<6}{flag}", f"    {r['obligation']}", f"    {r['citation']}",
+            f"    {r['source_quality']} source, checked {r['checked_on']}")
     say(DISCLAIMER)
 
 

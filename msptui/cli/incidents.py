@@ -263,7 +263,40 @@ def obligations(ctx: Context, incident_id: str, show_all: bool, as_json: bool) -
         policy = f" (policy {a.policy_id})" if a.policy_id else ""
         name = a.rule_id or f"({a.jurisdiction}: assess manually)"
         say(f"{words[o.state]:<15} {a.party:<6} {name}{policy}{flag}", f"    {clock}", f"    why: {a.reason}")
+    say(*_unrecorded_lines(view))
     say(_disclaimer())
+
+
+#: unrecorded client fields: how to name them, and the option that records them
+_UNRECORDED = {
+    "hipaa_role": ("HIPAA role", "--hipaa-role covered_entity|business_associate|none"),
+    "nis2_entity": ("NIS2 entity status", "--nis2-entity essential|important|none"),
+    "dora_entity": ("DORA status", "--dora-entity TYPE|none"),
+    "sectors": ("regulatory sector", "--sector LIST|none"),
+}
+
+
+def _unrecorded_lines(view) -> list[str]:
+    """What the client record does not say that decides rules here: unknown, never read as "no"."""
+    assumed: dict[str, int] = {}
+    left_out: dict[str, int] = {}
+    for o in view.obligations:
+        for field in o.assessment.unrecorded:
+            bucket = left_out if o.state == "not_applicable" else assumed
+            bucket[field] = bucket.get(field, 0) + 1
+    fields = [f for f in _UNRECORDED if f in assumed or f in left_out]
+    if not fields:
+        return []
+    lines = ["", f"NOT RECORDED for client {view.client.id} (shown as 'not recorded: confirm', never as 'no'):"]
+    for field in fields:
+        words, option = _UNRECORDED[field]
+        parts = []
+        if assumed.get(field):
+            parts.append(f"{assumed[field]} rule(s) taken to apply")
+        if left_out.get(field):
+            parts.append(f"{left_out[field]} not applied for want of it (--all)")
+        lines.append(f"  {words}: {', '.join(parts)}; record it: msptui client edit {view.client.id} {option}")
+    return lines
 
 
 @main.command()

@@ -19,7 +19,9 @@ from ..record_inputs import (
     CLAUSE_KINDS,
     DECISIONS,
     ENGAGEMENTS,
+    HIPAA_ROLES,
     METHODS_SHOWN,
+    NIS2_ENTITIES,
     POLICY_TYPES,
     REVIEW_TYPES,
     AcknowledgeDraft,
@@ -75,9 +77,19 @@ def _client_options(required: bool):
                          help="US state whose residents' data it holds; repeatable or comma-separated."),
             click.option("--data", "data_held", metavar="LIST", multiple=True,
                          help="Data held (pii, phi, pci, financial, cui, ...), comma-separated."),
-            click.option("--sector", "sectors", metavar="LIST", multiple=True,
-                         help="Regulatory sectors (bank, credit_union, healthcare, ...), comma-separated."),
+            click.option("--sector", "--sectors", "sectors", metavar="LIST", multiple=True,
+                         help="Regulatory sectors (bank, credit_union, healthcare, ...), comma-separated; 'none': in "
+                              "none of them. Not given: not recorded (sector rules then say 'confirm')."),
             click.option("--industry", metavar="TEXT", help="Free-text industry."),
+            click.option("--hipaa-role", metavar="ROLE", help=f"{_vocab(HIPAA_ROLES)}. Not given: not recorded "
+                         "(HIPAA rules are then taken to apply where PHI is involved, and say 'confirm')."),
+            click.option("--nis2-entity", metavar="STATUS", help=f"{_vocab(NIS2_ENTITIES)}. Not given: not recorded."),
+            click.option("--dora-entity", metavar="TYPE", help="DORA financial-entity type (e.g. 'credit institution'), "
+                         "or none. Not given: not recorded."),
+            click.option("--public-company/--no-public-company", "public_company", default=None,
+                         help="An SEC registrant (Form 8-K)."),
+            click.option("--nydfs-regulated/--no-nydfs-regulated", "nydfs_regulated", default=None,
+                         help="Regulated by the NY Department of Financial Services (23 NYCRR 500)."),
             click.option("--json", "as_json", is_flag=True, help='Print {"id": ...}.'),
         ]):
             fn = decorator(fn)
@@ -95,12 +107,14 @@ def client() -> None:
 @_client_options(required=True)
 @pass_ctx
 def client_add(ctx: Context, client_id, name, engagement, tz, countries, states, data_held, sectors, industry,
-               as_json) -> None:
-    """Add a client (one event)."""
+               hipaa_role, nis2_entity, dora_entity, public_company, nydfs_regulated, as_json) -> None:
+    """Add a client (one event). A regulatory fact not given is recorded as not known, never as "no"."""
     from ..records import add_client
 
     draft = ClientDraft(id=client_id, name=name, engagement=engagement, tz=tz, countries=_many(countries),
-                        us_states=_many(states), data_held=_many(data_held), sectors=_many(sectors), industry=industry)
+                        us_states=_many(states), data_held=_many(data_held), sectors=_many(sectors), industry=industry,
+                        hipaa_role=hipaa_role, nis2_entity=nis2_entity, dora_entity=dora_entity,
+                        public_company=public_company, nydfs_regulated=nydfs_regulated)
     draft.fields(new=True)  # refuse bad input before a new database is created for it
     with ctx.open(create=True, writes=True) as store:
         outcome = add_client(store, draft)
@@ -112,12 +126,15 @@ def client_add(ctx: Context, client_id, name, engagement, tz, countries, states,
 @_client_options(required=False)
 @pass_ctx
 def client_edit(ctx: Context, client_id, name, engagement, tz, countries, states, data_held, sectors, industry,
-                as_json) -> None:
-    """Change a client: only the options given change (a list option replaces the list; "" empties it)."""
+                hipaa_role, nis2_entity, dora_entity, public_company, nydfs_regulated, as_json) -> None:
+    """Change a client: only the options given change (a list option replaces the list; "" empties it, and a
+    regulatory fact given as "" is not recorded again)."""
     from ..records import edit_client
 
     draft = ClientDraft(name=name, engagement=engagement, tz=tz, countries=_many(countries), us_states=_many(states),
-                        data_held=_many(data_held), sectors=_many(sectors), industry=industry)
+                        data_held=_many(data_held), sectors=_many(sectors), industry=industry, hipaa_role=hipaa_role,
+                        nis2_entity=nis2_entity, dora_entity=dora_entity, public_company=public_company,
+                        nydfs_regulated=nydfs_regulated)
     with ctx.open(writes=True) as store:
         outcome = edit_client(store, client_id, draft)
     _report(outcome, as_json, "changed client")
@@ -253,7 +270,10 @@ def _policy_options(renew: bool):
             click.option("--to", "end", metavar="DATE", required=True, help="Last day of the period."),
             click.option("--limit", metavar="AMOUNT", required=req, help="Aggregate limit, e.g. 1000000 or 1M."),
             click.option("--currency", metavar="CUR", help="ISO 4217 code (default USD)."),
-            click.option("--retention", metavar="AMOUNT", help="Retention (deductible)."),
+            click.option("--retention", metavar="AMOUNT", help="Retention (deductible); not given: not recorded."),
+            click.option("--consent-required/--no-consent-required", "consent_required", default=None,
+                         help="Whether the policy requires the insurer's written consent before vendors, remediation "
+                              "spend or a ransom payment (not given: not recorded; the checklist asks the carrier)."),
             click.option("--notice-hours", metavar="H", help="Written notice due within H hours of discovery."),
             click.option("--notice-days", metavar="D", help="Written notice due within D days."),
             click.option("--notice-asap", is_flag=True, help="'As soon as practicable' (give --target-hours)."),
@@ -280,14 +300,15 @@ def policy() -> None:
 @_policy_options(renew=False)
 @pass_ctx
 def policy_add(ctx: Context, client_id, is_msp, kind, carrier, number, start, end, limit, currency, retention,
-               notice_hours, notice_days, notice_asap, target_hours, hotline, claims_email, policy_id, as_json) -> None:
+               consent_required, notice_hours, notice_days, notice_asap, target_hours, hotline, claims_email, policy_id,
+               as_json) -> None:
     """Add a policy (exactly one of --client ID or --msp; one notice condition)."""
     from ..records import add_policy
 
     draft = PolicyDraft(client_id=client_id, msp=is_msp, type=kind, carrier=carrier, number=number, start=start,
                         end=end, limit=limit, currency=currency, retention=retention, notice_hours=notice_hours,
                         notice_days=notice_days, notice_asap=notice_asap, target_hours=target_hours,
-                        hotline=hotline, claims_email=claims_email, id=policy_id)
+                        hotline=hotline, claims_email=claims_email, consent_required=consent_required, id=policy_id)
     with ctx.open(writes=True) as store:
         outcome = add_policy(store, draft)
     _report(outcome, as_json, "added policy")
@@ -297,15 +318,15 @@ def policy_add(ctx: Context, client_id, is_msp, kind, carrier, number, start, en
 @click.argument("renewed_id", metavar="ID")
 @_policy_options(renew=True)
 @pass_ctx
-def policy_renew(ctx: Context, renewed_id, carrier, number, start, end, limit, currency, retention, notice_hours,
-                 notice_days, notice_asap, target_hours, hotline, claims_email, policy_id, as_json) -> None:
+def policy_renew(ctx: Context, renewed_id, carrier, number, start, end, limit, currency, retention, consent_required,
+                 notice_hours, notice_days, notice_asap, target_hours, hotline, claims_email, policy_id, as_json) -> None:
     """Record the renewal of policy ID for a new period: a new policy; what is not given is copied."""
     from ..records import renew_policy
 
     draft = PolicyDraft(carrier=carrier, number=number, start=start, end=end, limit=limit, currency=currency,
                         retention=retention, notice_hours=notice_hours, notice_days=notice_days,
                         notice_asap=notice_asap, target_hours=target_hours, hotline=hotline,
-                        claims_email=claims_email, id=policy_id)
+                        claims_email=claims_email, consent_required=consent_required, id=policy_id)
     with ctx.open(writes=True) as store:
         outcome = renew_policy(store, renewed_id, draft)
     _report(outcome, as_json, f"recorded the renewal of {renewed_id} as policy", renews=renewed_id)
