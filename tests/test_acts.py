@@ -151,13 +151,32 @@ def test_cost_ledger_totals_are_exact_per_currency_and_csv_is_safe(demo, inciden
     (("cost", "INC", "--kind", "time", "--amount", "5.0001", "--currency", "USD"), "more than 3 decimal places"),
     (("note", "INC", "text", "--at", "FUTURE"), "in the future"),
     (("check", "INC", "ins-consent", "--status", "done", "--at", "BEFORE"), "before the discovery"),
+    # a folder given as a file, and an unknown code, are bad input (exit 1), not a usage error (exit 2)
+    (("notify", "INC", "--to", "x", "--channel", "email", "--at", "NOW", "--content", "DIR"), "is a directory"),
+    (("notify", "INC", "--to", "x", "--channel", "email", "--at", "NOW", "--proof", "DIR"), "is a directory"),
+    (("decide", "INC", "--by", "x", "--party", "client", "--text", "y", "--document", "DIR"), "is a directory"),
+    (("cost", "INC", "--kind", "invoice", "--amount", "5", "--currency", "USD", "--invoice", "DIR"), "is a directory"),
+    (("cost", "INC", "--kind", "bribe", "--amount", "5", "--currency", "USD"), "Invalid value for '--kind'"),
+    (("check", "INC", "ins-consent", "--status", "finished"), "Invalid value for '--status'"),
+    # '-0' is not an amount anyone paid (it was recorded and listed as 'USD -0')
+    (("cost", "INC", "--kind", "time", "--amount", "-0", "--currency", "USD"), "cannot be negative"),
+    (("cost", "INC", "--kind", "time", "--amount", "-0.00", "--currency", "USD"), "cannot be negative"),
+    # digits a reader does not see as 123 were recorded as 123
+    (("cost", "INC", "--kind", "time", "--amount", "\u0661\u0662\u0663", "--currency", "USD"), "not an amount"),
+    (("cost", "INC", "--kind", "time", "--amount", "\uff11\uff12", "--currency", "USD"), "not an amount"),
+    (("decide", "INC", "--by", "x", "--party", "client", "--text", "y", "--cap", "\u0661", "--currency", "USD"), "not an amount"),
+    # ISO 4217's "no currency" and "testing" codes are not money
+    (("cost", "INC", "--kind", "time", "--amount", "5", "--currency", "XXX"), "not a currency"),
+    (("cost", "INC", "--kind", "time", "--amount", "5", "--currency", "xts"), "not a currency"),
 ])
-def test_bad_input_is_one_line_and_writes_nothing(demo, incident, db_path, args, message):
+def test_bad_input_is_one_line_and_writes_nothing(demo, incident, db_path, tmp_path, args, message):
     subs = {"INC": incident, "NOW": stamp(NOW), "FUTURE": stamp(NOW + timedelta(days=2)),
-            "BEFORE": stamp(DISCOVERED - timedelta(hours=1))}
+            "BEFORE": stamp(DISCOVERED - timedelta(hours=1)), "DIR": str(tmp_path)}
     before = events(db_path)
     result = demo(*[subs.get(a, a) for a in args])
-    assert result.exit_code in (1, 2) and message in result.stderr, result.stderr
+    assert result.exit_code == 1 and message in result.stderr, (result.exit_code, result.stderr)
+    assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] == \
+        [result.stderr.strip().splitlines()[-1]], "exactly one error line, the last"
     assert "Traceback" not in result.output
     assert events(db_path) == before
 

@@ -187,6 +187,21 @@ def error_line(exc: click.ClickException) -> str:
     return f"Error: {line}"
 
 
+def exit_code(exc: click.ClickException) -> int:
+    """1 for bad input, 2 for a malformed command line.
+
+    A value the command cannot use (an unknown channel, party, category or
+    status; a folder given as a file; a date that does not parse) is bad
+    input like any other, exit 1 (issues 12 and 14: "unknown channel or
+    party ...: exit 1"); only a command line click cannot parse (an unknown
+    option or command, a missing option or argument, an extra argument) is a
+    usage error, exit 2.
+    """
+    if isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter):
+        return 1
+    return exc.exit_code
+
+
 def _db_of(ctx: click.Context) -> object:
     obj = ctx.find_root().obj
     return getattr(obj, "db_path", None) or "the database"
@@ -242,7 +257,7 @@ class Group(CheckedGroup):
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
             click.echo(error_line(exc), err=True)
-            sys.exit(exc.exit_code)
+            sys.exit(exit_code(exc))
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
