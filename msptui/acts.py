@@ -34,6 +34,7 @@ from .errors import UserError
 from .evidence import hash_file
 from .incidents import _next_number, _planned, check_when, get_incident
 from .models import (
+    NOT_MONEY,
     WRITTEN_CHANNELS,
     Attachment,
     ChecklistItem,
@@ -66,8 +67,12 @@ def money(text: str | Decimal, field: str = "--amount") -> Decimal:
         value = text
     else:
         cleaned = str(text).strip().replace(",", "")
-        if not cleaned or len(cleaned) > 24 or not all(c.isdigit() or c in ".-+" for c in cleaned):
+        # ASCII digits only: str.isdigit() (and Decimal) also take Arabic-Indic, full-width and other digits,
+        # which would record an amount the person reading the command line did not see
+        if not cleaned or len(cleaned) > 24 or not all(c in "0123456789.-+" for c in cleaned):
             raise UserError(f"{field}: {str(text)[:30]!r} is not an amount (write e.g. 1234.50)")
+        if cleaned.startswith("-"):  # '-0' too: Decimal('-0') is not < 0 and would be recorded and shown as '-0'
+            raise UserError(f"{field}: an amount cannot be negative ({str(text).strip()[:30]})")
         try:
             value = Decimal(cleaned)
         except InvalidOperation:
@@ -90,6 +95,8 @@ def currency(code: str, field: str = "--currency") -> str:
     cleaned = (code or "").strip().upper()
     if len(cleaned) != 3 or pycountry.currencies.get(alpha_3=cleaned) is None:
         raise UserError(f"{field}: {str(code)[:20]!r} is not an ISO 4217 currency code (e.g. USD, EUR, GBP)")
+    if cleaned in NOT_MONEY:
+        raise UserError(f"{field}: {cleaned} is ISO 4217's code for {NOT_MONEY[cleaned]}, not a currency (e.g. USD, EUR, GBP)")
     return cleaned
 
 

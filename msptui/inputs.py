@@ -28,7 +28,9 @@ STATUSES = ("open", "contained", "closed")
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_SUMMARY = 20_000
 _SPLIT = re.compile(r"[,;\s]+")
-_AFFECTED = re.compile(r"^\s*([^=]+?)\s*=\s*(-?\d+)\s*$")
+_AFFECTED = re.compile(r"^\s*([^=]+?)\s*=\s*(-?[0-9]+)\s*$")
+#: more people than live on Earth is a typo, not a count (and an unbounded integer overflowed SQLite's 64 bits)
+MAX_AFFECTED = 10_000_000_000
 
 
 def _fail(field: str, message: str) -> UserError:
@@ -91,6 +93,8 @@ def affected_counts(pairs: Iterable[str], field: str = "--affected") -> dict[str
         code, number = match.group(1).upper(), int(match.group(2))
         if number < 0:
             raise _fail(field, f"{code}: a count of people cannot be negative ({number})")
+        if number > MAX_AFFECTED:
+            raise _fail(field, f"{code}: {number:,} people is more than {MAX_AFFECTED:,}")
         try:
             jurisdictions.check(code)
         except ValueError as exc:

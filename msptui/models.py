@@ -93,7 +93,14 @@ def _sha256(value: str) -> str:
 Sha256 = Annotated[str, StringConstraints(to_lower=True), AfterValidator(_sha256)]
 Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_nul)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_no_nul)]
-Money = Annotated[int, Field(ge=0)]
+#: whole units of a currency; at most 15 digits (a quadrillion less one), the bound ``acts.money`` uses
+MAX_MONEY = 10**15 - 1
+Money = Annotated[int, Field(ge=0, le=MAX_MONEY)]
+#: the longest insurer notice window a policy can state: ten years
+MAX_NOTICE_HOURS = 87_600
+MAX_NOTICE_DAYS = 3_650
+#: ISO 4217 codes that name no money: an amount "in" them is not a cost anyone paid or a limit anyone bought
+NOT_MONEY = {"XXX": "transactions where no currency is involved", "XTS": "testing"}
 RecordId = Annotated[str, AfterValidator(_record_id)]
 
 
@@ -459,9 +466,11 @@ class NoticeCondition(Part):
     """
 
     kind: Literal["fixed", "asap"]
-    hours: int | None = Field(default=None, ge=1)
-    days: int | None = Field(default=None, ge=1)
-    internal_target_hours: int | None = Field(default=None, ge=1)
+    # bounded: a notice window of 10**11 hours passed every check and then made opening any incident of the
+    # client fail with an OverflowError while its clocks were computed
+    hours: int | None = Field(default=None, ge=1, le=MAX_NOTICE_HOURS)
+    days: int | None = Field(default=None, ge=1, le=MAX_NOTICE_DAYS)
+    internal_target_hours: int | None = Field(default=None, ge=1, le=MAX_NOTICE_HOURS)
     trigger: ShortText = "discovery"
     written: bool = Field(default=True, description="the condition requires written notice (a hotline call is not enough)")
     text: Text = ""
@@ -635,7 +644,7 @@ class Incident(Record):
     data_types: list[DataKind] = Field(default_factory=list)
     countries: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
     us_states: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
-    affected_counts: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    affected_counts: dict[str, Annotated[int, Field(ge=0, le=10_000_000_000)]] = Field(default_factory=dict)
     ransom_paid: bool = False
     msp_caused: bool = False
     #: named trigger instants as they become known (ransom_payment, materiality_determination, first_activity ...)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +30,9 @@ from . import jurisdictions
 from .errors import UserError
 from .inputs import split_codes
 from .models import (
+    MAX_MONEY,
+    MAX_NOTICE_DAYS,
+    MAX_NOTICE_HOURS,
     AgreementKind,
     ClauseKind,
     ContactRole,
@@ -42,10 +46,12 @@ from .models import (
 )
 
 SHORT = 500
+#: an agreement's version number
+MAX_VERSION = 10_000
 LONG = 20_000
 ADDRESS = 2_000
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_AMOUNT = re.compile(r"^(?P<number>\d[\d,_]*(?:\.\d+)?)\s*(?P<unit>[kKmM]?)$")
+_AMOUNT = re.compile(r"^(?P<number>\d[\d,_]*(?:\.\d+)?)\s*(?P<unit>[kKmM]?)$", re.ASCII)
 _PHONE = re.compile(r"^\+?[\d][\d ().-]{4,}$")
 
 ENGAGEMENTS: tuple[str, ...] = tuple(e.value for e in Engagement)
@@ -212,18 +218,22 @@ def instant(value: str | None, name: str, tz: str, *, now: datetime | None = Non
     return parse_instant(value, tz, name, now=now)
 
 
-def count(value: str | int | None, name: str, *, required: bool = True, minimum: int = 1) -> int | None:
-    """A whole number (hours, days, a version)."""
+def count(value: str | int | None, name: str, *, required: bool = True, minimum: int = 1,
+          maximum: int | None = None) -> int | None:
+    """A whole number (hours, days, a version), at least ``minimum`` and at most ``maximum``."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise fail(name, f"give a whole number (at least {minimum})")
         return None
-    try:
-        number = value if isinstance(value, int) else int(value.strip())
-    except ValueError:
-        raise fail(name, f"not a whole number: {str(value).strip()[:40]!r}") from None
+    text = str(value).strip()
+    # ASCII digits only (int() also reads Arabic-Indic and full-width digits), and at most 18 of them
+    if not isinstance(value, int) and not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
+        raise fail(name, f"not a whole number: {text[:40]!r}")
+    number = value if isinstance(value, int) else int(text)
     if number < minimum:
         raise fail(name, f"{number} is less than {minimum}")
+    if maximum is not None and number > maximum:
+        raise fail(name, f"{number} is more than {maximum:,}")
     return number
 
 
@@ -239,14 +249,20 @@ def amount(value: str | int | None, name: str, *, required: bool = True) -> int 
         match = _AMOUNT.match(value.strip())
         if not match:
             raise fail(name, f"not an amount: {value.strip()[:40]!r} (whole units, e.g. 1000000, 1,000,000, 250k or 1.5M)")
-        base = float(match.group("number").replace(",", "").replace("_", ""))
+        # exact: a float would turn 10**16+1 into 10000000000000000 and 1e40 into 1000...0303786028427003666890752
+        digits = match.group("number").replace(",", "").replace("_", "")
+        if len(digits) > 24:
+            raise fail(name, f"{value.strip()[:40]!r} is more than {MAX_MONEY:,}")
+        base = Decimal(digits)
         scale = {"": 1, "k": 1_000, "m": 1_000_000}[match.group("unit").lower()]
-        number = base * scale
-        if number != int(number):
+        exact = base * scale
+        if exact != exact.to_integral_value():
             raise fail(name, f"{value.strip()!r} is not a whole amount")
-        number = int(number)
+        number = int(exact)
     if number < 0:
         raise fail(name, f"an amount cannot be negative ({number})")
+    if number > MAX_MONEY:
+        raise fail(name, f"{value.strip()[:40] if isinstance(value, str) else value!r} is more than {MAX_MONEY:,}")
     return number
 
 
@@ -258,6 +274,10 @@ def currency(value: str | None, name: str = "currency") -> str:
 
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
         raise fail(name, f"{value.strip()[:20]!r} is not an ISO 4217 currency code (e.g. USD, EUR, GBP, AUD, CAD)")
+    from .models import NOT_MONEY
+
+    if code in NOT_MONEY:
+        raise fail(name, f"{code} is ISO 4217's code for {NOT_MONEY[code]}, not a currency (e.g. USD, EUR, GBP)")
     return code
 
 
@@ -381,7 +401,7 @@ class AgreementDraft(BaseModel):
             "effective_to": end,
             "parent_id": record_id(self.parent, "parent"),
             "supersedes": record_id(self.supersedes, "supersedes"),
-            "version": count(self.version, "version", required=False) or 1,
+            "version": count(self.version, "version", required=False, maximum=MAX_VERSION) or 1,
             "document": document(self.document, "document"),
             "id": record_id(self.id, "id"),
             "clauses": [c.parse() for c in self.clauses],
@@ -550,9 +570,9 @@ class PolicyDraft(BaseModel):
         return out
 
     def notice(self, *, required: bool) -> dict[str, Any] | None:
-        hours = count(self.notice_hours, "notice-hours", required=False)
-        days = count(self.notice_days, "notice-days", required=False)
-        target = count(self.target_hours, "target-hours", required=False)
+        hours = count(self.notice_hours, "notice-hours", required=False, maximum=MAX_NOTICE_HOURS)
+        days = count(self.notice_days, "notice-days", required=False, maximum=MAX_NOTICE_DAYS)
+        target = count(self.target_hours, "target-hours", required=False, maximum=MAX_NOTICE_HOURS)
         chosen = [name for name, on in (("--notice-hours", hours is not None), ("--notice-days", days is not None),
                                         ("--notice-asap", self.notice_asap)) if on]
         if len(chosen) > 1:

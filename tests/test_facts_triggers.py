@@ -276,9 +276,35 @@ def test_contained_before_the_first_activity_is_refused(demo, db_path):
     assert event_count(db_path) == before
 
 
+@pytest.mark.parametrize("name", ["ransom_payment", "materiality_determination", "le_oral_delay_statement",
+                                  "determination_of_breach"])
+def test_no_trigger_happens_before_the_first_activity(demo, db_path, name):
+    """A ransom paid, a determination or a delay request before the attacker was even active is a typo, and it
+    would start (or back-date) a clock: refused like 'contained' is."""
+    incident = open_incident(demo, "sunvale-health", hours_ago=10)
+    assert demo("incident", "trigger", incident, "first_activity", "--at", stamp(NOW - timedelta(hours=20))).exit_code == 0
+    before = event_count(db_path)
+    result = demo("incident", "trigger", incident, name, "--at", stamp(NOW - timedelta(hours=30)))
+    assert result.exit_code == 1 and "before the first activity" in result.stderr, result.stderr
+    assert event_count(db_path) == before
+
+
+def test_a_first_activity_after_a_recorded_trigger_is_refused(demo, db_path):
+    incident = open_incident(demo, "sunvale-health", hours_ago=10)
+    assert demo("incident", "trigger", incident, "first_activity", "--at", stamp(NOW - timedelta(hours=20))).exit_code == 0
+    assert demo("incident", "trigger", incident, "ransom_payment", "--at", stamp(NOW - timedelta(hours=15))).exit_code == 0
+    before = event_count(db_path)
+    result = demo("incident", "trigger", incident, "first_activity", "--at", stamp(NOW - timedelta(hours=12)))
+    assert result.exit_code == 1 and "is after ransom_payment" in result.stderr, result.stderr
+    assert event_count(db_path) == before
+
+
 @pytest.mark.parametrize("value, message", [
     ("US-AZ=-5", "cannot be negative"), ("US-AZ=abc", "expected JUR=N"), ("US-ZZ=5", "unknown jurisdiction"),
     ("XX=5", "unknown jurisdiction"),
+    # more people than live on Earth, and digits that are not ASCII, were recorded
+    ("US-AZ=99999999999999999999999", "more than 10,000,000,000"), ("US-AZ=\u0661\u0662", "expected JUR=N"),
+    ("US-AZ=\uff15", "expected JUR=N"),
 ])
 def test_bad_affected_counts_are_refused(demo, db_path, value, message):
     incident = open_incident(demo, "lakeshore-cpa")
