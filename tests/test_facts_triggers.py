@@ -256,6 +256,15 @@ def test_triggers_lists_the_vocabulary_with_meaning_kind_and_rules(cli):
     (("contained", "--at", "2026-03-08T02:30", "--tz", "America/New_York"), "does not exist"),
     (("contained", "--at", "2026-11-01T01:30", "--tz", "America/New_York"), "occurs twice"),
     (("le_oral_delay_statement", "--at", "NOW-1h", "--until", "NOW-2h"), "must be after --at"),
+    # an agency and an end of delay belong to a law-enforcement trigger only (they were stored on a ransom payment)
+    (("ransom_payment", "--at", "NOW-1h", "--agency", "FBI"), "--agency: only a law-enforcement trigger"),
+    (("materiality_determination", "--at", "NOW-1h", "--until", "NOW+48h"), "--until: only a law-enforcement trigger"),
+    # an instant too far back for any calendar was a traceback (OverflowError in astimezone)
+    (("ransom_payment", "--at", "0001-01-01T00:00", "--tz", "America/New_York"), "out of range"),
+    (("materiality_determination", "--at", "9999-12-31T23:00-12:00"), "out of range"),
+    # until a first activity is recorded, nothing happens before the discovery (a payment in year 1 was recorded)
+    (("ransom_payment", "--at", "0001-01-02T00:00Z"), "before the discovery"),
+    (("contained", "--at", "NOW-11h"), "before the discovery"),
 ])
 def test_bad_triggers_are_one_line_errors_and_write_nothing(demo, db_path, args, message):
     incident = open_incident(demo, "sunvale-health", hours_ago=10)
