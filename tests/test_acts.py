@@ -216,3 +216,20 @@ def test_back_dated_acts_keep_both_times_and_the_dossier_says_entered_later(demo
     for needle in ("Notification log", "portal to FBI IC3 (FBI)", "ref IC3-123", "Decisions and consents",
                    "declined isolating the ERP", "Cost and effort ledger", "Total USD 300", "entered 2d"):
         assert needle in text, needle
+
+
+def test_decisions_text_puts_the_decision_on_its_own_line(demo, incident):
+    """The text of a decision was glued to its header with a newline inside one output line, so every
+    decision printed as '... [INC:dec-1]\\x0a    the text'."""
+    assert demo("decide", incident, "--by", "Chris Client", "--party", "client", "--text", "Declined isolation").exit_code == 0
+    lines = demo("decisions", incident).stdout.splitlines()
+    assert lines[-1] == "    Declined isolation" and lines[-2].endswith(":dec-1]"), lines
+    assert "\\x0a" not in "".join(lines)
+
+
+def test_costs_csv_keeps_record_text_exact_when_redirected(demo, incident):
+    """click.echo stripped what looked like an ANSI sequence from CSV that was not going to a terminal."""
+    task = "Wipe\x1b[2J host \x1b[31mred\x1b[0m"
+    assert demo("cost", incident, "--kind", "time", "--amount", "1", "--currency", "USD", "--task", task).exit_code == 0
+    (row,) = list(csv.DictReader(io.StringIO(demo("costs", incident, "--csv").stdout, newline="")))
+    assert row["task"] == task

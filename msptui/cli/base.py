@@ -314,6 +314,20 @@ def emit_json(value: Any) -> None:
     click.echo(json_text(json.dumps(value, indent=2, ensure_ascii=False, default=str)))
 
 
+def emit_data(text: str) -> None:
+    """Machine-readable text that is not JSON (a CSV ledger): exactly as given when written to a file or a pipe,
+    with control, bidi and line-separator characters shown as escapes when written to a terminal.
+
+    click.echo would strip what looks like an ANSI sequence from output that is not a terminal (a name holding
+    ``\\x1b[2J`` lost those bytes in the CSV, so the round trip through ``import`` was not exact) and pass the
+    same bytes raw to a terminal, where they clear the screen.
+    """
+    isatty = getattr(sys.stdout, "isatty", None)
+    if isatty is not None and isatty():
+        text = visible(text, keep_newlines=True)
+    click.echo(text, nl=False, color=True)
+
+
 def echo_text(*lines: object) -> None:
     """The same as ``say`` (kept for callers written before it): each argument is one line."""
     say(*lines)
