@@ -233,3 +233,18 @@ def test_costs_csv_keeps_record_text_exact_when_redirected(demo, incident):
     assert demo("cost", incident, "--kind", "time", "--amount", "1", "--currency", "USD", "--task", task).exit_code == 0
     (row,) = list(csv.DictReader(io.StringIO(demo("costs", incident, "--csv").stdout, newline="")))
     assert row["task"] == task
+
+
+@pytest.mark.parametrize("args", [
+    ("note", "INC", "text", "--tz", "Mars/Base"),
+    ("check", "INC", "ins-consent", "--status", "done", "--tz", "Mars/Base"),
+    ("evidence", "add", "INC", "FILE", "--tz", "Mars/Base"),
+])
+def test_a_zone_given_without_at_is_still_checked(demo, incident, db_path, tmp_path, args):
+    """Without --at the act is recorded as of now, but an unknown --tz was accepted and silently ignored."""
+    evidence = tmp_path / "image.bin"
+    evidence.write_bytes(b"disk")
+    before = events(db_path)
+    result = demo(*[{"INC": incident, "FILE": str(evidence)}.get(a, a) for a in args])
+    assert result.exit_code == 1 and "--tz: unknown time zone 'Mars/Base'" in result.stderr, result.stderr
+    assert events(db_path) == before

@@ -115,7 +115,8 @@ def param_label(param: click.Parameter) -> str:
 
 
 def _is_path(param: click.Parameter) -> bool:
-    return isinstance(param.type, click.Path) or param.name in {"db", "dest", "folder", "path", "paths", "out_dir"}
+    return (isinstance(param.type, click.Path) or param.name in {"db", "dest", "folder", "path", "paths", "out_dir"}
+            or param.metavar in {"FILE", "PATH", "DIR", "FILE...", "DEST"})
 
 
 def is_record_text(param: click.Parameter) -> bool:
@@ -143,6 +144,13 @@ def value_problem(param: click.Parameter, value: str) -> str | None:
             what = ("a NUL byte" if ch == "\x00" else "a control character" if category == "Cc"
                     else "an undecodable byte" if category == "Cs" else "a bidi or line-separator character")
             return f"contains {what} ({one_line(ch)} at position {index + 1}); remove it"
+    if param.metavar == "ZONE" and not value.strip():
+        # '--tz ""' silently meant "the default zone"
+        return "is empty; give an IANA zone name such as Europe/Berlin, or leave the option out"
+    if _is_path(param) and not value.strip():
+        # '' is the current folder to the OS: '--db ""' opened the default (real) database, 'backup ""' and
+        # 'dump ""' wrote into the current folder, 'verify-dossier ""' checked it
+        return "is empty; give a path"
     if _is_path(param):
         for part in value.split("/"):
             if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX_BYTES:
@@ -290,7 +298,7 @@ def act_time(store: Store, incident_id: str, at_text: str | None, tz: str | None
     from ..inputs import instant, zone
 
     inc = get_incident(store, incident_id)
-    observed = zone(tz.strip(), "--tz") if tz else inc.discovered.tz
+    observed = zone(tz.strip(), "--tz") if tz is not None else inc.discovered.tz
     if at_text is None:
         return datetime.now(timezone.utc), observed
     return instant(at_text, observed, "--at"), observed
