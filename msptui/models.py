@@ -93,9 +93,10 @@ def _sha256(value: str) -> str:
 Sha256 = Annotated[str, StringConstraints(to_lower=True), AfterValidator(_sha256)]
 Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_nul)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_no_nul)]
-#: whole units of a currency; at most 15 digits (a quadrillion less one), the bound ``acts.money`` uses
+#: whole units of a currency: new input (the CLI, the TUI forms) takes at most 15 digits, the bound ``acts.money``
+#: uses. Not enforced on records already written: a database holding a larger limit must stay readable.
 MAX_MONEY = 10**15 - 1
-Money = Annotated[int, Field(ge=0, le=MAX_MONEY)]
+Money = Annotated[int, Field(ge=0)]
 #: the longest insurer notice window a policy can state: ten years
 MAX_NOTICE_HOURS = 87_600
 MAX_NOTICE_DAYS = 3_650
@@ -467,7 +468,7 @@ class NoticeCondition(Part):
 
     kind: Literal["fixed", "asap"]
     # bounded: a notice window of 10**11 hours passed every check and then made opening any incident of the
-    # client fail with an OverflowError while its clocks were computed
+    # client fail with an OverflowError while its clocks were computed (so no working database holds one)
     hours: int | None = Field(default=None, ge=1, le=MAX_NOTICE_HOURS)
     days: int | None = Field(default=None, ge=1, le=MAX_NOTICE_DAYS)
     internal_target_hours: int | None = Field(default=None, ge=1, le=MAX_NOTICE_HOURS)
@@ -644,7 +645,7 @@ class Incident(Record):
     data_types: list[DataKind] = Field(default_factory=list)
     countries: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
     us_states: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
-    affected_counts: dict[str, Annotated[int, Field(ge=0, le=10_000_000_000)]] = Field(default_factory=dict)
+    affected_counts: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     ransom_paid: bool = False
     msp_caused: bool = False
     #: named trigger instants as they become known (ransom_payment, materiality_determination, first_activity ...)
