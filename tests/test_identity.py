@@ -58,3 +58,14 @@ def test_a_damaged_identity_file_is_an_error_not_silence(cli):
     identity.config_path().write_text("{not json")
     result = cli("operator", "show", db=None)
     assert result.exit_code == 1 and "damaged" in result.stderr
+
+
+def test_operator_set_says_when_the_environment_variable_still_wins(cli, monkeypatch):
+    """'operator set' saved one person and 'operator show' then named another (the $MSPTUI_OPERATOR of the
+    shell) without a word."""
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Sam Okafor <sam@example.net>")
+    result = cli("operator", "set", "Dana Reyes <dana@example.net>", db=None)
+    assert result.exit_code == 0 and "$MSPTUI_OPERATOR is set (Sam Okafor <sam@example.net>)" in result.stderr
+    monkeypatch.delenv("MSPTUI_OPERATOR")
+    quiet = cli("operator", "set", "Dana Reyes <dana@example.net>", db=None)
+    assert quiet.exit_code == 0 and "MSPTUI_OPERATOR" not in quiet.stderr
