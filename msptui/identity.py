@@ -27,6 +27,7 @@ from .errors import UserError
 CONFIG_NAME = "operator.json"
 _NAME_EMAIL = re.compile(r"^\s*(?P<name>[^<>]+?)\s*(?:<(?P<email>[^<>\s]+@[^<>\s]+)>)?\s*$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_BIDI_OR_BREAK = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u2028\u2029")
 
 
 class Operator(BaseModel):
@@ -45,6 +46,11 @@ class Operator(BaseModel):
             return value
         if any(ord(ch) < 32 or ord(ch) == 127 or 0x80 <= ord(ch) < 0xA0 for ch in value):
             raise ValueError("contains control characters")
+        # the same as the CLI's own check of the argument: $MSPTUI_OPERATOR and the TUI's first-start form let a
+        # right-to-left override or a line separator into the name every event and record carries (joiners,
+        # which some scripts need in names, stay allowed)
+        if any(ch in _BIDI_OR_BREAK or 0xD800 <= ord(ch) < 0xE000 for ch in value):
+            raise ValueError("contains a bidi or line-separator character")
         if value != value.strip():
             raise ValueError("has leading or trailing spaces")
         return value
@@ -106,7 +112,10 @@ def current() -> Operator | None:
     """$MSPTUI_OPERATOR, else the saved identity, else None. A damaged config is an error, not silence."""
     env = os.environ.get("MSPTUI_OPERATOR")
     if env and env.strip():
-        return parse(env)
+        try:
+            return parse(env)
+        except UserError as exc:
+            raise UserError(f"$MSPTUI_OPERATOR: {exc}") from None
     path = config_path()
     try:
         raw = path.read_text(encoding="utf-8")
