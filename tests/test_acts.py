@@ -248,3 +248,10 @@ def test_a_zone_given_without_at_is_still_checked(demo, incident, db_path, tmp_p
     result = demo(*[{"INC": incident, "FILE": str(evidence)}.get(a, a) for a in args])
     assert result.exit_code == 1 and "--tz: unknown time zone 'Mars/Base'" in result.stderr, result.stderr
     assert events(db_path) == before
+
+
+def test_costs_and_clients_refuse_json_and_csv_together(demo, incident):
+    for args in (("costs", incident, "--json", "--csv"), ("clients", "--json", "--csv")):
+        result = demo(*args)
+        assert result.exit_code == 2 and "--json and --csv: give one of them" in result.stderr, result.stderr
+        assert result.stdout == ""

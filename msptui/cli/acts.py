@@ -188,6 +188,8 @@ def cost(ctx: Context, incident_id, kind, amount, currency_code, hours, person, 
 @pass_ctx
 def costs_cmd(ctx: Context, incident_id: str, as_json: bool, as_csv: bool) -> None:
     """The cost ledger with exact totals by kind, person and vendor, per currency."""
+    if as_json and as_csv:  # the CSV won silently
+        raise click.UsageError("--json and --csv: give one of them")
     with ctx.open() as store:
         rows = acts.costs(store, incident_id)
     if as_csv:

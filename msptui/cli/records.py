@@ -71,6 +71,8 @@ def catalog(as_json: bool) -> None:
 @pass_ctx
 def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
     """List every client."""
+    if as_json and as_csv:  # the JSON won silently
+        raise click.UsageError("--json and --csv: give one of them")
     if as_json:
         # straight from the stored JSON: no model validation, so a shell loop pays only for SQLite and click
         import json as _json
