@@ -260,7 +260,7 @@ def test_triggers_lists_the_vocabulary_with_meaning_kind_and_rules(cli):
     (("ransom_payment", "--at", "NOW-1h", "--agency", "FBI"), "--agency: only a law-enforcement trigger"),
     (("materiality_determination", "--at", "NOW-1h", "--until", "NOW+48h"), "--until: only a law-enforcement trigger"),
     # an instant too far back for any calendar was a traceback (OverflowError in astimezone)
-    (("ransom_payment", "--at", "0001-01-01T00:00", "--tz", "America/New_York"), "out of range"),
+    (("ransom_payment", "--at", "0001-01-01T00:00", "--tz", "Asia/Tokyo"), "out of range"),  # year 0 in UTC
     (("materiality_determination", "--at", "9999-12-31T23:00-12:00"), "out of range"),
     # until a first activity is recorded, nothing happens before the discovery (a payment in year 1 was recorded)
     (("ransom_payment", "--at", "0001-01-02T00:00Z"), "before the discovery"),
