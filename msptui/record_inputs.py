@@ -174,6 +174,11 @@ def zone(value: str | None, name: str = "tz", *, required: bool = True) -> str |
             raise fail(name, "give the client's IANA time zone, e.g. America/New_York, Europe/London, Australia/Sydney")
         return None
     name_ = value.strip()
+    from .timeutil import refused_zone
+
+    why = refused_zone(name_) if "\x00" not in name_ and len(name_) <= 80 else None
+    if why:  # the model refused these too, but named its own field ("client record field 'home_tz': ...")
+        raise fail(name, why)
     try:
         if "\x00" in name_ or len(name_) > 80:
             raise ValueError

@@ -221,6 +221,11 @@ REFUSALS = {
     "unknown zone": (["client", "add", "--id", "new", "--name", "New", "--engagement", "managed", "--tz", "Mars/Base"],
                      "tz: unknown time zone 'Mars/Base'; give an IANA name such as America/New_York"),
     "unknown zone on edit": (["client", "edit", "harbor-dental", "--tz", "EST5EDT; rm -rf /"], "tz: unknown time zone"),
+    # refused as the CLI's own --tz is, naming the option (it said "client record field 'home_tz': ...")
+    "localtime zone": (["client", "add", "--id", "new", "--name", "New", "--engagement", "managed", "--tz", "localtime"],
+                       "tz: time zone 'localtime' is not allowed"),
+    "posix zone on edit": (["client", "edit", "harbor-dental", "--tz", "posix/America/Chicago"],
+                           "tz: time zone 'posix/America/Chicago' is not allowed"),
     "agreement ends before it starts": (["agreement", "add", "--client", "harbor-dental", "--type", "sow", "--title", "x",
                                          "--effective-from", "2025-06-01", "--effective-to", "2025-05-31"],
                                         "effective-to: 2025-05-31 is before effective-from 2025-06-01"),
