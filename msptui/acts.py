@@ -39,7 +39,6 @@ from .models import (
     Attachment,
     ChecklistItem,
     Cost,
-    CustodyEntry,
     IncidentDecision,
     Evidence,
     Incident,
@@ -137,7 +136,7 @@ def _keep(store: Store, incident: Incident, hashed: Hashed | None, what: str) ->
         "name": f"{what}: {hashed.path.name}"[:500], "sha256": hashed.sha256, "size": hashed.size,
         "acquired": {"at": now, "tz": environment.local_zone()}, "acquired_by": who,
         "source": where, "method": "file hashed by msptui (SHA-256, streamed) when the act was recorded",
-        "custody": [CustodyEntry(at=now, by=who, action=f"hashed as the {what}", location=where)],
+        "custody": [{"at": now, "by": who, "action": f"hashed as the {what}", "location": where}],
     })
     store.put_in_transaction(evidence)
     return Attachment(file_name=hashed.path.name[:500], sha256=hashed.sha256, size=hashed.size, evidence_id=evidence.id)
@@ -235,9 +234,9 @@ def acknowledge(store: Store, notification_id: str, *, at: datetime, tz: str, by
         check_when(incident, at)
         if at < record.at.at:
             raise UserError(f"--at: the acknowledgement ({at.isoformat()}) is before the notification ({record.at.at.isoformat()})")
-        ack = NotificationAck(at=at, tz=tz, by=(by or "").strip() or None,
-                              proof=_keep(store, incident, proof_file, "acknowledgement proof"),
-                              recorded_by=identity.person())
+        ack = validated(NotificationAck, {"at": at, "tz": tz, "by": (by or "").strip() or None,
+                                          "proof": _keep(store, incident, proof_file, "acknowledgement proof"),
+                                          "recorded_by": identity.person()})
         updated = record.model_copy(update={"acks": [*record.acks, ack]})
         store.put_in_transaction(updated)
     return updated

@@ -255,3 +255,41 @@ def test_costs_and_clients_refuse_json_and_csv_together(demo, incident):
         result = demo(*args)
         assert result.exit_code == 2 and "--json and --csv: give one of them" in result.stderr, result.stderr
         assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (("notification", "ack", "NTF", "--at", "NOW", "--by", "x" * 600), "field 'by': String should have at most 500"),
+    (("incident", "trigger", "INC", "contained", "--at", "NOW", "--by", "x" * 600), "field 'by': String should have at most 500"),
+    (("evidence", "add", "INC", "FILE", "--name", "x" * 600), "field 'name': String should have at most 500"),
+    (("note", "INC", "x" * 20_000 + "y"), "longer than the 20,000 allowed"),
+])
+def test_values_the_model_refuses_are_one_line_not_a_traceback(demo, incident, db_path, tmp_path, args, message):
+    """The command line lets record text through up to 20,000 characters; where the record keeps at most 500,
+    pydantic's ValidationError escaped as a traceback (ack --by, trigger --by, evidence --name)."""
+    image = tmp_path / "image.bin"
+    image.write_bytes(b"disk")
+    sent = demo("notify", incident, "--to", "AG", "--channel", "email", "--at", stamp(NOW - timedelta(hours=1)), "--json")
+    subs = {"INC": incident, "NTF": json.loads(sent.stdout)["id"], "NOW": stamp(NOW), "FILE": str(image)}
+    before = events(db_path)
+    result = demo(*[subs.get(a, a) for a in args])
+    assert result.exit_code == 1 and message in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and len([x for x in result.stderr.splitlines() if x.startswith("Error")]) == 1
+    assert events(db_path) == before
+
+
+def test_files_with_long_paths_are_kept_as_evidence(demo, incident, db_path, tmp_path):
+    """A file whose path is longer than 500 characters (deep share folders) was a traceback: the custody
+    location and the evidence source held at most 500."""
+    folder = tmp_path
+    for part in ("d" * 200, "e" * 200, "f" * 150):
+        folder = folder / part
+    folder.mkdir(parents=True)
+    letter = folder / "letter.pdf"
+    letter.write_bytes(b"%PDF notice")
+    added = demo("evidence", "add", incident, str(letter), "--json")
+    assert added.exit_code == 0, added.stderr[-2000:]
+    sent = demo("notify", incident, "--to", "AG", "--channel", "letter", "--at", stamp(NOW), "--content", str(letter))
+    assert sent.exit_code == 0, sent.stderr[-2000:]
+    with Store.open(db_path) as store:
+        kept = store.all(Evidence, incident_id=incident)
+    assert len(kept) == 2 and all(e.source == str(letter.resolve()) for e in kept)

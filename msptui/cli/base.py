@@ -238,6 +238,14 @@ class CheckedGroup(click.Group):
         except Exception as exc:
             if isinstance(exc, _user_errors()):
                 raise click.ClickException(visible(str(exc), keep_newlines=False)) from None
+            from pydantic import ValidationError
+
+            if isinstance(exc, ValidationError):
+                # a value the record's model refuses (too long, out of range) where no earlier check caught it:
+                # still one line naming the field, never pydantic's multi-line traceback
+                err = exc.errors()[0]
+                loc = ".".join(str(p) for p in err["loc"]) or "(record)"
+                raise click.ClickException(visible(f"{exc.title} field '{loc}': {err['msg']}", keep_newlines=False)) from None
             raise
 
 
