@@ -317,6 +317,8 @@ def document(value: str | None, name: str = "document") -> Path | None:
     if path.is_dir():
         raise fail(name, f"{value.strip()[:200]!r} is a folder, not a file")
     if not path.is_file():
+        if path.exists():  # a FIFO, a socket or a device: it exists, so 'no such file' sent people looking for it
+            raise fail(name, f"{value.strip()[:200]!r} is not a regular file")
         raise fail(name, f"no such file: {value.strip()[:200]!r}")
     return path
 

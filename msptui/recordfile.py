@@ -63,7 +63,7 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
 
 def _read_text(path: Path) -> str:
     if not path.is_file():
-        raise UserError(f"{path}: no such file")
+        raise UserError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise UserError(f"{path}: {size:,} bytes is larger than the {MAX_FILE_BYTES:,} bytes one import may read "

@@ -308,6 +308,24 @@ def test_bad_input_is_one_line_naming_the_field_and_writes_nothing(run, db, tmp_
     assert events(db) == before
 
 
+def test_a_fifo_given_as_a_document_is_named_as_such(run, db, tmp_path):
+    """A FIFO exists, so 'no such file' sent people looking for a file that was there."""
+    import os
+
+    fifo = tmp_path / "signed.pdf"
+    os.mkfifo(fifo)
+    add_client(run)
+    before = events(db)
+    for args in (["agreement", "add", "--client", "harbor-dental", "--type", "sow", "--title", "x", "--effective-from",
+                  "2025-01-01", "--document", str(fifo)],
+                 ["review", "add", "--client", "harbor-dental", "--held-on", "2025-01-01", "--minutes", str(fifo)]):
+        result = run(*args)
+        assert result.exit_code == 1 and "is not a regular file" in result.stderr, result.stderr
+    assert events(db) == before
+    imported = run("import", str(fifo))
+    assert imported.exit_code == 1 and f"{fifo}: not a regular file" in imported.stderr, imported.stderr
+
+
 def test_large_limits_are_recorded_exactly(run, db):
     """Money in whole units is exact up to 15 digits: 1.5M, 999,999,999,999,999 (no float on the way)."""
     for number, limit in (("n1", "999,999,999,999,999"), ("n2", "1.5M"), ("n3", "123456789012345")):
