@@ -288,6 +288,20 @@ def test_group_mode_allows_group_write_but_not_world(cli, tmp_path, db_path, mon
     assert result.exit_code == 1 and "chmod 660" in result.stderr
 
 
+@pytest.mark.parametrize("command", [("clients",), ("verify",), ("demo",)])
+def test_a_device_or_fifo_given_as_the_database_is_named_and_never_chmodded(cli, tmp_path, command):
+    """'--db /dev/null' was told to 'run: chmod 600 /dev/null' (a command that breaks the machine); a FIFO read as
+    'the file is empty, 0 bytes' or, for demo, 'damaged ... disk I/O error'."""
+    fifo = tmp_path / "pipe.db"
+    os.mkfifo(fifo)
+    for target, kind in (("/dev/null", "a device"), (str(fifo), "a FIFO")):
+        result = cli(*command, db=Path(target))
+        assert result.exit_code == 1, result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert f"{target} is not a regular file ({kind})" in line and "chmod" not in line, line
+    assert fifo.is_fifo()
+
+
 # ---------------------------------------------------------------------------
 # evidence files
 # ---------------------------------------------------------------------------
