@@ -99,6 +99,8 @@ def affected_counts(pairs: Iterable[str], field: str = "--affected") -> dict[str
             jurisdictions.check(code)
         except ValueError as exc:
             raise _fail(field, str(exc)) from None
+        if code in out and out[code] != number:  # the last one won silently
+            raise _fail(field, f"{code} is given twice ({out[code]} and {number}); give one count per jurisdiction")
         out[code] = number
     return out
 

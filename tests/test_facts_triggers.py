@@ -316,9 +316,18 @@ def test_a_first_activity_after_a_recorded_trigger_is_refused(demo, db_path):
     ("US-AZ=\uff15", "expected JUR=N"),
 ])
 def test_bad_affected_counts_are_refused(demo, db_path, value, message):
+    _bad_affected(demo, db_path, [value], message)
+
+
+def test_one_jurisdiction_counted_twice_is_refused(demo, db_path):
+    """'--affected US-AZ=5 --affected us-az=7': the last count won without a word."""
+    _bad_affected(demo, db_path, ["US-AZ=5", "us-az=7"], "US-AZ is given twice (5 and 7)")
+
+
+def _bad_affected(demo, db_path, values, message):
     incident = open_incident(demo, "lakeshore-cpa")
     before = event_count(db_path)
-    result = demo("incident", "set", incident, "--affected", value)
+    result = demo("incident", "set", incident, *[a for v in values for a in ("--affected", v)])
     assert result.exit_code == 1 and message in result.stderr
     assert event_count(db_path) == before
 
