@@ -34,11 +34,11 @@ from .errors import UserError
 from .evidence import hash_file
 from .incidents import _next_number, _planned, check_when, get_incident
 from .models import (
+    NOT_MONEY,
     WRITTEN_CHANNELS,
     Attachment,
     ChecklistItem,
     Cost,
-    CustodyEntry,
     IncidentDecision,
     Evidence,
     Incident,
@@ -77,6 +77,8 @@ def currency(code: str, field: str = "--currency") -> str:
     cleaned = (code or "").strip().upper()
     if len(cleaned) != 3 or pycountry.currencies.get(alpha_3=cleaned) is None:
         raise UserError(f"{field}: {str(code)[:20]!r} is not an ISO 4217 currency code (e.g. USD, EUR, GBP)")
+    if cleaned in NOT_MONEY:
+        raise UserError(f"{field}: {cleaned} is ISO 4217's code for {NOT_MONEY[cleaned]}, not a currency (e.g. USD, EUR, GBP)")
     return cleaned
 
 
@@ -117,7 +119,7 @@ def _keep(store: Store, incident: Incident, hashed: Hashed | None, what: str) ->
         "name": f"{what}: {hashed.path.name}"[:500], "sha256": hashed.sha256, "size": hashed.size,
         "acquired": {"at": now, "tz": environment.local_zone()}, "acquired_by": who,
         "source": where, "method": "file hashed by msptui (SHA-256, streamed) when the act was recorded",
-        "custody": [CustodyEntry(at=now, by=who, action=f"hashed as the {what}", location=where)],
+        "custody": [{"at": now, "by": who, "action": f"hashed as the {what}", "location": where}],
     })
     store.put_in_transaction(evidence)
     return Attachment(file_name=hashed.path.name[:500], sha256=hashed.sha256, size=hashed.size, evidence_id=evidence.id)
@@ -215,9 +217,9 @@ def acknowledge(store: Store, notification_id: str, *, at: datetime, tz: str, by
         check_when(incident, at)
         if at < record.at.at:
             raise UserError(f"--at: the acknowledgement ({at.isoformat()}) is before the notification ({record.at.at.isoformat()})")
-        ack = NotificationAck(at=at, tz=tz, by=(by or "").strip() or None,
-                              proof=_keep(store, incident, proof_file, "acknowledgement proof"),
-                              recorded_by=identity.person())
+        ack = validated(NotificationAck, {"at": at, "tz": tz, "by": (by or "").strip() or None,
+                                          "proof": _keep(store, incident, proof_file, "acknowledgement proof"),
+                                          "recorded_by": identity.person()})
         updated = record.model_copy(update={"acks": [*record.acks, ack]})
         store.put_in_transaction(updated)
     return updated

@@ -35,8 +35,10 @@ def backup(store: Store, dest: Path | str, *, pages_per_step: int = 1024, full: 
     if dest.is_dir():  # a folder of backups keeps every one: each is named for the instant it was taken
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         dest = dest / f"{store.path.stem}-backup-{stamp}.db"
-    if dest.resolve() == store.path.resolve():
+    db = store.path.resolve()
+    if dest.resolve() in (db, *(db.with_name(db.name + side) for side in ("-wal", "-shm", "-journal"))):
         raise UserError("the backup destination is the database itself")
+    check_overwrite(store, dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     leftovers.sweep(dest.parent)  # hidden partial copies left by a killed backup
     fd, name = tempfile.mkstemp(prefix=f".{dest.name}.tmp-", suffix=".partial", dir=dest.parent)
@@ -65,3 +67,44 @@ def backup(store: Store, dest: Path | str, *, pages_per_step: int = 1024, full: 
             if leftover.exists():
                 leftover.unlink()
         leftovers.release(tmp)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_overwrite(store: Store, dest: Path) -> None:
+    """A backup may replace an older backup of this database, nothing else.
+
+    The copy is renamed over DEST, so whatever DEST was is gone: a FIFO or device was
+    replaced by a regular file, another file (a PDF, a JSON dump) or *another* msptui
+    database (a different client's history) was destroyed without a word. Refused, with
+    the reason, before anything is written.
+    """
+    if not (dest.exists() or dest.is_symlink()):
+        return
+    if dest.is_symlink() or not dest.is_file():
+        raise UserError(f"{dest} exists and is not a regular file: give the path of a backup file or a folder; "
+                        "nothing was written")
+    try:
+        with open(dest, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise UserError(f"{dest}: cannot read what is there ({exc.strerror}); nothing was written") from None
+    if not header:
+        return  # an empty file (e.g. made by mktemp) holds nothing to lose
+    if header != SQLITE_HEADER:
+        raise UserError(f"{dest} exists and is not a database (no SQLite header): refusing to overwrite it; "
+                        "choose another name")
+    from .replica import chain_root, in_use
+
+    if in_use(dest):
+        raise UserError(f"{dest} is in use by another process (msptui, the TUI or a replicator has it open): "
+                        "refusing to overwrite it")
+    row = store.conn.execute("SELECT hash FROM events WHERE id = 1").fetchone()
+    try:
+        theirs = chain_root(dest)
+    except sqlite3.DatabaseError:
+        theirs = None  # damaged or not msptui's: not this database's backup either
+    if theirs is None or row is None or theirs != row[0]:
+        raise UserError(f"{dest} holds a different database than {store.path} (another history): refusing to "
+                        "overwrite it; back up to a new file or folder")

@@ -45,6 +45,11 @@ def check_database_files(path: Path | str) -> None:
             st = os.stat(candidate)
         except (FileNotFoundError, NotADirectoryError):
             continue
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            # '--db /dev/null' was told to 'run: chmod 600 /dev/null'; a device, FIFO or socket is no database
+            kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                    else "a device")
+            raise UserError(f"{candidate} is not a regular file ({kind}): point --db / MSPTUI_DB at the database file")
         who = _shared_write(stat.S_IMODE(st.st_mode), grouped)
         if who:
             loose.append((candidate, stat.S_IMODE(st.st_mode), who))

@@ -29,6 +29,9 @@ _NAME_EMAIL = re.compile(r"^\s*(?P<name>[^<>]+?)\s*(?:<(?P<email>[^<>\s]+@[^<>\s
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 #: field -> longest accepted length
 _LIMITS = {"name": 120, "email": 200, "role": 80}
+#: a right-to-left override or a line separator in the name every event and record carries would make them
+#: read otherwise than they are (joiners, which some scripts need in names, stay allowed)
+_BIDI_OR_BREAK = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u2028\u2029")
 
 
 def _problem(field: str, value: object) -> str | None:
@@ -45,6 +48,8 @@ def _problem(field: str, value: object) -> str | None:
         return None if _EMAIL.match(value) else f"{value!r} is not an email address"
     if any(ord(ch) < 32 or ord(ch) == 127 or 0x80 <= ord(ch) < 0xA0 for ch in value):
         return "contains control characters"
+    if any(ch in _BIDI_OR_BREAK or 0xD800 <= ord(ch) < 0xE000 for ch in value):
+        return "contains a bidi or line-separator character"
     if value != value.strip():
         return "has leading or trailing spaces"
     return None
@@ -125,7 +130,10 @@ def current() -> Operator | None:
     """$MSPTUI_OPERATOR, else the saved identity, else None. A damaged config is an error, not silence."""
     env = os.environ.get("MSPTUI_OPERATOR")
     if env and env.strip():
-        return parse(env)
+        try:
+            return parse(env)
+        except UserError as exc:
+            raise UserError(f"$MSPTUI_OPERATOR: {exc}") from None
     path = config_path()
     try:
         raw = path.read_text(encoding="utf-8")

@@ -19,7 +19,6 @@ from .models import (
     INCIDENT_CATEGORIES,
     ChecklistItem,
     Client,
-    CustodyEntry,
     Evidence,
     Incident,
     Note,
@@ -210,7 +209,7 @@ def set_item(
             update["notes"] = [*item.notes, note]
         if evidence_id and evidence_id not in item.evidence_ids:
             update["evidence_ids"] = [*item.evidence_ids, evidence_id]
-        changed = ChecklistItem.model_validate({**item.model_dump(), **update})
+        changed = validated(ChecklistItem, {**item.model_dump(), **update})
         store.put_in_transaction(changed)
         if changed.rule and status is not None and (status == "done") != (item.status == "done"):
             # a submission recorded (or withdrawn): the clocks chained to it start (or wait again)
@@ -264,7 +263,7 @@ def record_trigger(store: Store, incident_id: str, name: str, *, at: datetime, t
     from . import triggers
 
     triggers.check_name(name)
-    fact = TriggerFact.model_validate({
+    fact = validated(TriggerFact, {
         "at": at, "tz": tz, "by": by or None, "agency": agency or None, "until": until, "note": note or "",
         "recorded_by": identity.person(),
     })
@@ -296,7 +295,8 @@ def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None
             check_when(incident, at)
         prefix = f"{incident_id}:note-"
         number = _next_number(store, "notes", "incident_id", prefix)
-        note = Note.model_validate(
+        note = validated(
+            Note,
             {
                 "id": f"{prefix}{number}",
                 "incident_id": incident_id,
@@ -338,7 +338,8 @@ def add_evidence(
         incident = get_incident(store, incident_id)
         prefix = f"{incident_id}:ev-"
         number = _next_number(store, "evidence", "incident_id", prefix)
-        evidence = Evidence.model_validate(
+        evidence = validated(
+            Evidence,
             {
                 "id": f"{prefix}{number}",
                 "incident_id": incident_id,
@@ -350,8 +351,8 @@ def add_evidence(
                 "acquired_by": actor,
                 "source": source or str(Path(path).resolve()),
                 "method": method or "file hashed in place by msptui (SHA-256, streamed)",
-                "custody": [CustodyEntry(at=now, by=actor, action="hashed by msptui" if acquired_at else "acquired and hashed",
-                                         location=location or str(Path(path).resolve()))],
+                "custody": [{"at": now, "by": actor, "action": "hashed by msptui" if acquired_at else "acquired and hashed",
+                             "location": location or str(Path(path).resolve())}],
             }
         )
         store.put_in_transaction(evidence)

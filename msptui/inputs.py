@@ -26,7 +26,9 @@ DATA_KINDS: tuple[str, ...] = get_args(DataKind)
 STATUSES = ("open", "contained", "closed")
 MAX_SUMMARY = 20_000
 _SPLIT = re.compile(r"[,;\s]+")
-_AFFECTED = re.compile(r"^\s*([^=]+?)\s*=\s*(-?\d+)\s*$")
+_AFFECTED = re.compile(r"^\s*([^=]+?)\s*=\s*(-?[0-9]+)\s*$")
+#: more people than live on Earth is a typo, not a count (and an unbounded integer overflowed SQLite's 64 bits)
+MAX_AFFECTED = 10_000_000_000
 
 
 def _fail(field: str, message: str) -> UserError:
@@ -89,10 +91,14 @@ def affected_counts(pairs: Iterable[str], field: str = "--affected") -> dict[str
         code, number = match.group(1).upper(), int(match.group(2))
         if number < 0:
             raise _fail(field, f"{code}: a count of people cannot be negative ({number})")
+        if number > MAX_AFFECTED:
+            raise _fail(field, f"{code}: {number:,} people is more than {MAX_AFFECTED:,}")
         try:
             jurisdictions.check(code)
         except ValueError as exc:
             raise _fail(field, str(exc)) from None
+        if code in out and out[code] != number:  # the last one won silently
+            raise _fail(field, f"{code} is given twice ({out[code]} and {number}); give one count per jurisdiction")
         out[code] = number
     return out
 

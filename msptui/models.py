@@ -93,11 +93,21 @@ def _sha256(value: str) -> str:
 Sha256 = Annotated[str, StringConstraints(to_lower=True), AfterValidator(_sha256)]
 Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_nul)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_no_nul)]
+#: where evidence came from or is kept: often a file path, which may be up to PATH_MAX (4096) long
+LocationText = Annotated[str, StringConstraints(min_length=1, max_length=4096), AfterValidator(_no_nul)]
+#: whole units of a currency: new input (the CLI, the TUI forms) takes at most 15 digits, the bound ``acts.money``
+#: uses. Not enforced on records already written: a database holding a larger limit must stay readable.
+MAX_MONEY = 10**15 - 1
 Money = Annotated[int, Field(ge=0)]
+#: the longest insurer notice window a policy can state: ten years
+MAX_NOTICE_HOURS = 87_600
+MAX_NOTICE_DAYS = 3_650
+#: ISO 4217 codes that name no money: an amount "in" them is not a cost anyone paid or a limit anyone bought
+NOT_MONEY = {"XXX": "transactions where no currency is involved", "XTS": "testing"}
 RecordId = Annotated[str, AfterValidator(_record_id)]
 
 
-def validated(model: type["R"], data: dict[str, Any]) -> "R":
+def validated(model: type[Any], data: dict[str, Any]) -> Any:
     """``model.model_validate(data)`` with the first problem as a one-line UserError naming the field."""
     from pydantic import ValidationError
 
@@ -108,7 +118,8 @@ def validated(model: type["R"], data: dict[str, Any]) -> "R":
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "(record)"
-        raise UserError(f"{model.LABEL or model.__name__} field '{loc}': {err['msg'].removeprefix('Value error, ')}") from None
+        label = getattr(model, "LABEL", None) or model.__name__
+        raise UserError(f"{label} field '{loc}': {err['msg'].removeprefix('Value error, ')}") from None
 
 
 R = TypeVar("R", bound="Record")
@@ -481,9 +492,11 @@ class NoticeCondition(Part):
     """
 
     kind: Literal["fixed", "asap"]
-    hours: int | None = Field(default=None, ge=1)
-    days: int | None = Field(default=None, ge=1)
-    internal_target_hours: int | None = Field(default=None, ge=1)
+    # bounded: a notice window of 10**11 hours passed every check and then made opening any incident of the
+    # client fail with an OverflowError while its clocks were computed (so no working database holds one)
+    hours: int | None = Field(default=None, ge=1, le=MAX_NOTICE_HOURS)
+    days: int | None = Field(default=None, ge=1, le=MAX_NOTICE_DAYS)
+    internal_target_hours: int | None = Field(default=None, ge=1, le=MAX_NOTICE_HOURS)
     trigger: ShortText = "discovery"
     written: bool = Field(default=True, description="the condition requires written notice (a hotline call is not enough)")
     text: Text = ""
@@ -712,7 +725,7 @@ class CustodyEntry(Part):
     at: UTCInstant
     by: ShortText
     action: ShortText
-    location: ShortText | None = None
+    location: LocationText | None = None
 
 
 class Evidence(Record):
@@ -731,7 +744,7 @@ class Evidence(Record):
     size: int = Field(ge=0)
     acquired: Instant
     acquired_by: ShortText
-    source: ShortText | None = None
+    source: LocationText | None = None
     method: ShortText | None = None
     custody: list[CustodyEntry] = Field(default_factory=list)
     notes: Text = ""

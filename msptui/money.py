@@ -37,7 +37,9 @@ _EXPONENTS: dict[str, int] = {
     "CLF": 4, "UYW": 4,
 }
 _NOT_APPLICABLE = frozenset({"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"})
-_AMOUNT = re.compile(r"^(?P<number>(?:\d[\d,_]*)?(?:\.\d+)?)\s*(?P<unit>[kKmM]?)$")
+#: ASCII digits only (re.ASCII): \d would also take Arabic-Indic, full-width and other digits, recording an amount
+#: the person reading the command line did not see
+_AMOUNT = re.compile(r"^(?P<number>(?:\d[\d,_]*)?(?:\.\d+)?)\s*(?P<unit>[kKmM]?)$", re.ASCII)
 _SCALE = {"": 1, "k": 1_000, "m": 1_000_000}
 _EXAMPLES = "e.g. 1234.50, 1,000,000, 250k or 1.5M"
 _WHOLE_EXAMPLES = "whole units, e.g. 1000000, 1,000,000, 250k or 1.5M"

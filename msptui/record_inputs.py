@@ -29,6 +29,8 @@ from . import jurisdictions
 from .errors import UserError
 from .inputs import split_codes
 from .models import (
+    MAX_NOTICE_DAYS,
+    MAX_NOTICE_HOURS,
     AgreementKind,
     ClauseKind,
     ContactRole,
@@ -45,6 +47,8 @@ from .models import (
 )
 
 SHORT = 500
+#: an agreement's version number
+MAX_VERSION = 10_000
 LONG = 20_000
 ADDRESS = 2_000
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
@@ -174,6 +178,11 @@ def zone(value: str | None, name: str = "tz", *, required: bool = True) -> str |
             raise fail(name, "give the client's IANA time zone, e.g. America/New_York, Europe/London, Australia/Sydney")
         return None
     name_ = value.strip()
+    from .timeutil import refused_zone
+
+    why = refused_zone(name_) if "\x00" not in name_ and len(name_) <= 80 else None
+    if why:  # the model refused these too, but named its own field ("client record field 'home_tz': ...")
+        raise fail(name, why)
     try:
         if "\x00" in name_ or len(name_) > 80:
             raise ValueError
@@ -218,18 +227,22 @@ def instant(value: str | None, name: str, tz: str, *, now: datetime | None = Non
     return parse_instant(value, tz, name, now=now)
 
 
-def count(value: str | int | None, name: str, *, required: bool = True, minimum: int = 1) -> int | None:
-    """A whole number (hours, days, a version)."""
+def count(value: str | int | None, name: str, *, required: bool = True, minimum: int = 1,
+          maximum: int | None = None) -> int | None:
+    """A whole number (hours, days, a version), at least ``minimum`` and at most ``maximum``."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise fail(name, f"give a whole number (at least {minimum})")
         return None
-    try:
-        number = value if isinstance(value, int) else int(value.strip())
-    except ValueError:
-        raise fail(name, f"not a whole number: {str(value).strip()[:40]!r}") from None
+    text = str(value).strip()
+    # ASCII digits only (int() also reads Arabic-Indic and full-width digits), and at most 18 of them
+    if not isinstance(value, int) and not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
+        raise fail(name, f"not a whole number: {text[:40]!r}")
+    number = value if isinstance(value, int) else int(text)
     if number < minimum:
         raise fail(name, f"{number} is less than {minimum}")
+    if maximum is not None and number > maximum:
+        raise fail(name, f"{number} is more than {maximum:,}")
     return number
 
 
@@ -249,6 +262,10 @@ def currency(value: str | None, name: str = "currency") -> str:
 
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
         raise fail(name, f"{value.strip()[:20]!r} is not an ISO 4217 currency code (e.g. USD, EUR, GBP, AUD, CAD)")
+    from .models import NOT_MONEY
+
+    if code in NOT_MONEY:
+        raise fail(name, f"{code} is ISO 4217's code for {NOT_MONEY[code]}, not a currency (e.g. USD, EUR, GBP)")
     return code
 
 
@@ -283,6 +300,8 @@ def document(value: str | None, name: str = "document") -> Path | None:
     if path.is_dir():
         raise fail(name, f"{value.strip()[:200]!r} is a folder, not a file")
     if not path.is_file():
+        if path.exists():  # a FIFO, a socket or a device: it exists, so 'no such file' sent people looking for it
+            raise fail(name, f"{value.strip()[:200]!r} is not a regular file")
         raise fail(name, f"no such file: {value.strip()[:200]!r}")
     return path
 
@@ -392,7 +411,7 @@ class AgreementDraft(BaseModel):
             "effective_to": end,
             "parent_id": record_id(self.parent, "parent"),
             "supersedes": record_id(self.supersedes, "supersedes"),
-            "version": count(self.version, "version", required=False) or 1,
+            "version": count(self.version, "version", required=False, maximum=MAX_VERSION) or 1,
             "document": document(self.document, "document"),
             "id": record_id(self.id, "id"),
             "clauses": [c.parse() for c in self.clauses],
@@ -566,9 +585,9 @@ class PolicyDraft(BaseModel):
         return out
 
     def notice(self, *, required: bool) -> dict[str, Any] | None:
-        hours = count(self.notice_hours, "notice-hours", required=False)
-        days = count(self.notice_days, "notice-days", required=False)
-        target = count(self.target_hours, "target-hours", required=False)
+        hours = count(self.notice_hours, "notice-hours", required=False, maximum=MAX_NOTICE_HOURS)
+        days = count(self.notice_days, "notice-days", required=False, maximum=MAX_NOTICE_DAYS)
+        target = count(self.target_hours, "target-hours", required=False, maximum=MAX_NOTICE_HOURS)
         chosen = [name for name, on in (("--notice-hours", hours is not None), ("--notice-days", days is not None),
                                         ("--notice-asap", self.notice_asap)) if on]
         if len(chosen) > 1:

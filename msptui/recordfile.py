@@ -63,7 +63,7 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
 
 def _read_text(path: Path) -> str:
     if not path.is_file():
-        raise UserError(f"{path}: no such file")
+        raise UserError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise UserError(f"{path}: {size:,} bytes is larger than the {MAX_FILE_BYTES:,} bytes one import may read "
@@ -415,6 +415,29 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def dump_file(store: Store, path: Path | str) -> int:
+    path = Path(path)
+    _check_dump_target(store, path)
     data = dump_data(store)
     write_atomically(Path(path), json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n")
     return sum(len(data[t]) for t in RECORD_TYPES)
+
+
+def _check_dump_target(store: Store, path: Path) -> None:
+    """``dump`` may replace an earlier record file, nothing else: 'msptui dump msptui.db' replaced the database
+    itself (its whole history) with JSON, and a FIFO, a PDF or another database named by mistake was lost the same
+    way."""
+    if not (path.exists() or path.is_symlink()):
+        return
+    db = Path(store.path).resolve()
+    if path.resolve() in (db, *(db.with_name(db.name + side) for side in ("-wal", "-shm", "-journal"))):
+        raise UserError(f"{path} is the database itself: dump writes a new JSON file; give another name")
+    if path.is_symlink() or not path.is_file():
+        raise UserError(f"{path} exists and is not a regular file: give the path of a new JSON file")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read what is there ({exc.strerror}); nothing was written") from None
+    if head and not (head.lstrip().startswith(b"{") and b'"format"' in head and b'"msptui"' in head):
+        raise UserError(f"{path} exists and is not an msptui record file: refusing to overwrite it; "
+                        "choose another name")

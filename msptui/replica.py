@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import getpass
 import os
-import shlex
+import re
 import signal
 import subprocess
 import sys
@@ -90,6 +90,9 @@ def parse_url(text: str) -> Replica:
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise UserError(f"{text}: a file:// URL names a local or mounted folder (file:///path), not a host")
+        if not parts.path.strip():
+            # Path('') is the current folder: 'file://' replicated into wherever the command was started
+            raise UserError(f"{text}: a file:// URL needs the folder's path (file:///DIR)")
         folder = Path(parts.path).resolve()
         return Replica(folder.as_uri(), "file", folder)
     if not parts.hostname:
@@ -102,6 +105,45 @@ def parse_url(text: str) -> Replica:
 # ---------------------------------------------------------------------------
 # configuration
 # ---------------------------------------------------------------------------
+
+_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|\u00b5s|ms|s|m|h))+")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+MAX_SYNC_SECONDS = 24 * 3600
+
+
+def sync_interval(text: str) -> str:
+    """A Litestream (Go) duration such as 1s, 500ms or 1m30s: positive and at most a day.
+
+    It is written into the configuration and the systemd unit as is: 'abc', '-1s' or '0s' was printed there
+    without a word and Litestream refused to start (or, with 0, the recovery point was meaningless).
+    """
+    value = (text or "").strip()
+    if not _DURATION.fullmatch(value):
+        raise UserError(f"--sync-interval: {value[:40]!r} is not a duration (e.g. 1s, 500ms, 10s, 1m)")
+    seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"([0-9]+(?:\.[0-9]+)?)(ns|us|\u00b5s|ms|s|m|h)", value))
+    if seconds <= 0:
+        raise UserError(f"--sync-interval: {value!r} is not longer than zero: changes would never be shipped")
+    if seconds > MAX_SYNC_SECONDS:
+        raise UserError(f"--sync-interval: {value!r} is longer than a day: a restore could lose that much")
+    return value
+
+
+def replica_options(replica: Replica, *, ssh_key: str | None, endpoint: str | None, running: bool) -> None:
+    """--ssh-key belongs to sftp://, --endpoint to s3:// (both were written into any configuration before);
+    an endpoint is an http(s) URL; a key used now must be a readable file."""
+    if ssh_key is not None:
+        if replica.scheme != "sftp":
+            raise UserError(f"--ssh-key: applies to an sftp:// replica, not {replica.scheme}://")
+        key = Path(ssh_key).expanduser()
+        if running and not key.is_file():
+            raise UserError(f"--ssh-key: {ssh_key} is not a readable file")
+    if endpoint is not None:
+        if replica.scheme != "s3":
+            raise UserError(f"--endpoint: applies to an s3:// replica, not {replica.scheme}://")
+        parts = urlsplit(endpoint.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UserError(f"--endpoint: {endpoint[:60]!r} is not an http(s) URL (e.g. https://s3.example.net)")
+
 
 
 def _yaml_str(value: str) -> str:
@@ -129,6 +171,23 @@ def config_yaml(db: Path, replica: Replica, *, sync_interval: str = DEFAULT_SYNC
     return "\n".join(lines) + "\n"
 
 
+def _systemd_escape(text: str) -> str:
+    """systemd expands %-specifiers (and $VARIABLES in ExecStart): a literal % is %%, a literal $ is $$."""
+    return text.replace("%", "%%").replace("$", "$$")
+
+
+def _systemd_arg(arg: str) -> str:
+    """One ExecStart argument as systemd reads it (not a shell: shlex's '"'"' splicing is not systemd syntax).
+
+    A replica folder with a space became file:///.../Backup%20Share in the URL, which systemd took for the
+    unknown specifier %2 and refused the whole unit ("Failed to resolve unit specifiers").
+    """
+    text = _systemd_escape(arg)
+    if re.fullmatch(r"[A-Za-z0-9_@+=:,./%$-]+", text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def systemd_unit(db: Path, replica: Replica, *, sync_interval: str = DEFAULT_SYNC_INTERVAL,
                  ssh_key: str | None = None, endpoint: str | None = None) -> str:
     """A systemd service that keeps ``msptui replicate`` running for this database."""
@@ -145,13 +204,13 @@ def systemd_unit(db: Path, replica: Replica, *, sync_interval: str = DEFAULT_SYN
     return "\n".join([
         "# /etc/systemd/system/msptui-replica.service  (then: systemctl enable --now msptui-replica)",
         "[Unit]",
-        f"Description=msptui replica of {Path(db).resolve()} (Litestream)",
+        f"Description=msptui replica of {_systemd_escape(str(Path(db).resolve()))} (Litestream)",
         "After=network-online.target",
         "Wants=network-online.target",
         "",
         "[Service]",
         f"User={user}",
-        "ExecStart=" + " ".join(shlex.quote(a) for a in args),
+        "ExecStart=" + " ".join(_systemd_arg(a) for a in args),
         "Restart=always",
         "RestartSec=10",
         "",
@@ -353,6 +412,15 @@ def restore(source: str, dest: Path | str, *, force: bool = False, timestamp: st
         raise UserError(f"{dest} is in use by another process (msptui, the TUI or a replicator): stop it first; "
                         "nothing was written")
     backup_file = _is_sqlite_file(source)
+    if backup_file is None and "://" not in source and source.strip():
+        # a plain path is a backup file or a replica folder; anything else was handed to Litestream as a
+        # replica and came back as 'holds no backup yet' or 'open .../c.txt/ltx/9: not a directory'
+        local = Path(source.strip()).expanduser()
+        if not (local.exists() or local.is_symlink()):
+            raise UserError(f"{source}: no such backup file or replica folder; nothing was written")
+        if not local.is_dir():
+            raise UserError(f"{source} is not a backup written by 'msptui backup' (no SQLite header) nor a replica "
+                            "folder; nothing was written")
     replica = None if backup_file else parse_url(source)
     if backup_file is not None and dest.exists() and backup_file.samefile(dest):
         raise UserError(f"{source} is the target itself")

@@ -95,7 +95,7 @@ def decode(path: Path, raw: bytes, encoding: str | None = None) -> tuple[str, st
 
 def read_bytes(path: Path) -> bytes:
     if not path.is_file():
-        raise UserError(f"{path}: no such file")
+        raise UserError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise UserError(f"{path}: {size:,} bytes is larger than the {MAX_FILE_BYTES:,} bytes one import may read "

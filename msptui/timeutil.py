@@ -188,16 +188,23 @@ def parse_local(text: str, tz: str | None, *, now: datetime | None = None) -> da
         return instant.astimezone(get_zone(tz)) if tz is not None else instant
     parsed = _parse_iso(text)
     zone = get_zone(tz) if tz is not None else None
-    if parsed.tzinfo is not None and parsed.utcoffset() is not None:
-        return parsed.astimezone(zone) if zone is not None else parsed
-    if zone is None:
-        raise TimeError(
-            f"{text.strip()!r} has no UTC offset and no zone was given; add an offset (e.g. -05:00) or a zone"
-        )
-    status = local_status(parsed, zone)
-    if status != "ok":
-        raise _gap_or_fold_error(parsed, zone, status)
-    return parsed.replace(tzinfo=zone)
+    try:
+        if parsed.tzinfo is not None and parsed.utcoffset() is not None:
+            result = parsed.astimezone(zone) if zone is not None else parsed
+        elif zone is None:
+            raise TimeError(
+                f"{text.strip()!r} has no UTC offset and no zone was given; add an offset (e.g. -05:00) or a zone"
+            )
+        else:
+            status = local_status(parsed, zone)
+            if status != "ok":
+                raise _gap_or_fold_error(parsed, zone, status)
+            result = parsed.replace(tzinfo=zone)
+        result.astimezone(UTC)  # every instant is compared and stored in UTC: it must exist there too
+    except OverflowError:
+        # 0001-01-01T00:00 west of Greenwich is in year 0 in UTC: a traceback, before this check
+        raise TimeError(f"{text.strip()[:40]!r} is out of range (no calendar date in UTC)") from None
+    return result
 
 
 def _require_aware(dt: datetime) -> None:

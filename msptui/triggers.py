@@ -36,6 +36,8 @@ from .timeutil import FUTURE_TOLERANCE
 Kind = Literal["awareness", "event", "fact", "derived", "milestone"]
 #: the oldest-record trigger of the log-retention rules reads the recorded first activity
 OLDEST_RECORD = "event_time_of_oldest_record_needed"
+#: triggers declared by law enforcement: the only ones recorded with an agency and an end of the delay
+LAW_ENFORCEMENT = frozenset({"le_oral_delay_statement", "cpni_law_enforcement_notice"})
 
 
 def kinds() -> dict[str, Kind]:
@@ -108,13 +110,23 @@ def check_fact(incident: Incident, name: str, fact: TriggerFact, *, now: datetim
     if name == "first_activity" and at > discovered:
         raise UserError(f"--at: first_activity {at.isoformat()} is after the discovery ({discovered.isoformat()}); "
                         "the attacker was active before anyone found out")
-    if name in ("contained", "resolved") and first is not None and at < first:
+    if name != "first_activity" and first is not None and at < first:
+        # nothing the incident sets off (a payment, a determination, a delay request, containment) can come
+        # before the attacker's first activity
         raise UserError(f"--at: {name} {at.isoformat()} is before the first activity ({first.isoformat()})")
+    if name != "first_activity" and first is None and at < discovered:
+        # until a first activity is recorded the incident begins at its discovery, as for every other act
+        # (a ransom payment in year 1 was accepted and started the NYDFS clock two thousand years ago)
+        raise UserError(f"--at: {name} {at.isoformat()} is before the discovery ({discovered.isoformat()}); "
+                        "if the attacker was active earlier, record first_activity first")
     if name == "first_activity":
-        for later in ("contained", "resolved"):
-            if later in incident.triggers and incident.triggers[later].at < at:
-                raise UserError(f"--at: first_activity {at.isoformat()} is after {later} "
-                                f"({incident.triggers[later].at.isoformat()})")
+        for later, fact in sorted(incident.triggers.items()):
+            if later != "first_activity" and fact.at < at:
+                raise UserError(f"--at: first_activity {at.isoformat()} is after {later} ({fact.at.isoformat()})")
+    if name not in LAW_ENFORCEMENT and (fact.agency or fact.until is not None):
+        option = "--agency" if fact.agency else "--until"
+        raise UserError(f"{option}: only a law-enforcement trigger ({', '.join(sorted(LAW_ENFORCEMENT))}) has an "
+                        f"agency and an end of delay, not {name}")
     if name == "resolved" and "contained" in incident.triggers and at < incident.triggers["contained"].at:
         raise UserError(f"--at: resolved {at.isoformat()} is before contained ({incident.triggers['contained'].at.isoformat()})")
     if name == "contained" and "resolved" in incident.triggers and at > incident.triggers["resolved"].at:

@@ -153,13 +153,32 @@ def test_cost_ledger_totals_are_exact_per_currency_and_csv_is_safe(demo, inciden
     (("cost", "INC", "--kind", "time", "--amount", "5.0001", "--currency", "XAU"), "more than 3 decimal places"),
     (("note", "INC", "text", "--at", "FUTURE"), "in the future"),
     (("check", "INC", "ins-consent", "--status", "done", "--at", "BEFORE"), "before the discovery"),
+    # a folder given as a file, and an unknown code, are bad input (exit 1), not a usage error (exit 2)
+    (("notify", "INC", "--to", "x", "--channel", "email", "--at", "NOW", "--content", "DIR"), "is a directory"),
+    (("notify", "INC", "--to", "x", "--channel", "email", "--at", "NOW", "--proof", "DIR"), "is a directory"),
+    (("decide", "INC", "--by", "x", "--party", "client", "--text", "y", "--document", "DIR"), "is a directory"),
+    (("cost", "INC", "--kind", "invoice", "--amount", "5", "--currency", "USD", "--invoice", "DIR"), "is a directory"),
+    (("cost", "INC", "--kind", "bribe", "--amount", "5", "--currency", "USD"), "Invalid value for '--kind'"),
+    (("check", "INC", "ins-consent", "--status", "finished"), "Invalid value for '--status'"),
+    # '-0' is not an amount anyone paid (it was recorded and listed as 'USD -0')
+    (("cost", "INC", "--kind", "time", "--amount", "-0", "--currency", "USD"), "cannot be negative"),
+    (("cost", "INC", "--kind", "time", "--amount", "-0.00", "--currency", "USD"), "cannot be negative"),
+    # digits a reader does not see as 123 were recorded as 123
+    (("cost", "INC", "--kind", "time", "--amount", "\u0661\u0662\u0663", "--currency", "USD"), "not an amount"),
+    (("cost", "INC", "--kind", "time", "--amount", "\uff11\uff12", "--currency", "USD"), "not an amount"),
+    (("decide", "INC", "--by", "x", "--party", "client", "--text", "y", "--cap", "\u0661", "--currency", "USD"), "not an amount"),
+    # ISO 4217's "no currency" and "testing" codes are not money
+    (("cost", "INC", "--kind", "time", "--amount", "5", "--currency", "XXX"), "not a currency"),
+    (("cost", "INC", "--kind", "time", "--amount", "5", "--currency", "xts"), "not a currency"),
 ])
-def test_bad_input_is_one_line_and_writes_nothing(demo, incident, db_path, args, message):
+def test_bad_input_is_one_line_and_writes_nothing(demo, incident, db_path, tmp_path, args, message):
     subs = {"INC": incident, "NOW": stamp(NOW), "FUTURE": stamp(NOW + timedelta(days=2)),
-            "BEFORE": stamp(DISCOVERED - timedelta(hours=1))}
+            "BEFORE": stamp(DISCOVERED - timedelta(hours=1)), "DIR": str(tmp_path)}
     before = events(db_path)
     result = demo(*[subs.get(a, a) for a in args])
-    assert result.exit_code in (1, 2) and message in result.stderr, result.stderr
+    assert result.exit_code == 1 and message in result.stderr, (result.exit_code, result.stderr)
+    assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] == \
+        [result.stderr.strip().splitlines()[-1]], "exactly one error line, the last"
     assert "Traceback" not in result.output
     assert events(db_path) == before
 
@@ -199,3 +218,80 @@ def test_back_dated_acts_keep_both_times_and_the_dossier_says_entered_later(demo
     for needle in ("Notification log", "portal to FBI IC3 (FBI)", "ref IC3-123", "Decisions and consents",
                    "declined isolating the ERP", "Cost and effort ledger", "Total USD 300", "entered 2d"):
         assert needle in text, needle
+
+
+def test_decisions_text_puts_the_decision_on_its_own_line(demo, incident):
+    """The text of a decision was glued to its header with a newline inside one output line, so every
+    decision printed as '... [INC:dec-1]\\x0a    the text'."""
+    assert demo("decide", incident, "--by", "Chris Client", "--party", "client", "--text", "Declined isolation").exit_code == 0
+    lines = demo("decisions", incident).stdout.splitlines()
+    assert lines[-1] == "    Declined isolation" and lines[-2].endswith(":dec-1]"), lines
+    assert "\\x0a" not in "".join(lines)
+
+
+def test_costs_csv_keeps_record_text_exact_when_redirected(demo, incident):
+    """click.echo stripped what looked like an ANSI sequence from CSV that was not going to a terminal."""
+    task = "Wipe\x1b[2J host \x1b[31mred\x1b[0m"
+    assert demo("cost", incident, "--kind", "time", "--amount", "1", "--currency", "USD", "--task", task).exit_code == 0
+    (row,) = list(csv.DictReader(io.StringIO(demo("costs", incident, "--csv").stdout, newline="")))
+    assert row["task"] == task
+
+
+@pytest.mark.parametrize("args", [
+    ("note", "INC", "text", "--tz", "Mars/Base"),
+    ("check", "INC", "ins-consent", "--status", "done", "--tz", "Mars/Base"),
+    ("evidence", "add", "INC", "FILE", "--tz", "Mars/Base"),
+])
+def test_a_zone_given_without_at_is_still_checked(demo, incident, db_path, tmp_path, args):
+    """Without --at the act is recorded as of now, but an unknown --tz was accepted and silently ignored."""
+    evidence = tmp_path / "image.bin"
+    evidence.write_bytes(b"disk")
+    before = events(db_path)
+    result = demo(*[{"INC": incident, "FILE": str(evidence)}.get(a, a) for a in args])
+    assert result.exit_code == 1 and "--tz: unknown time zone 'Mars/Base'" in result.stderr, result.stderr
+    assert events(db_path) == before
+
+
+def test_costs_and_clients_refuse_json_and_csv_together(demo, incident):
+    for args in (("costs", incident, "--json", "--csv"), ("clients", "--json", "--csv")):
+        result = demo(*args)
+        assert result.exit_code == 2 and "--json and --csv: give one of them" in result.stderr, result.stderr
+        assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (("notification", "ack", "NTF", "--at", "NOW", "--by", "x" * 600), "field 'by': String should have at most 500"),
+    (("incident", "trigger", "INC", "contained", "--at", "NOW", "--by", "x" * 600), "field 'by': String should have at most 500"),
+    (("evidence", "add", "INC", "FILE", "--name", "x" * 600), "field 'name': String should have at most 500"),
+    (("note", "INC", "x" * 20_000 + "y"), "longer than the 20,000 allowed"),
+])
+def test_values_the_model_refuses_are_one_line_not_a_traceback(demo, incident, db_path, tmp_path, args, message):
+    """The command line lets record text through up to 20,000 characters; where the record keeps at most 500,
+    pydantic's ValidationError escaped as a traceback (ack --by, trigger --by, evidence --name)."""
+    image = tmp_path / "image.bin"
+    image.write_bytes(b"disk")
+    sent = demo("notify", incident, "--to", "AG", "--channel", "email", "--at", stamp(NOW - timedelta(hours=1)), "--json")
+    subs = {"INC": incident, "NTF": json.loads(sent.stdout)["id"], "NOW": stamp(NOW), "FILE": str(image)}
+    before = events(db_path)
+    result = demo(*[subs.get(a, a) for a in args])
+    assert result.exit_code == 1 and message in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and len([x for x in result.stderr.splitlines() if x.startswith("Error")]) == 1
+    assert events(db_path) == before
+
+
+def test_files_with_long_paths_are_kept_as_evidence(demo, incident, db_path, tmp_path):
+    """A file whose path is longer than 500 characters (deep share folders) was a traceback: the custody
+    location and the evidence source held at most 500."""
+    folder = tmp_path
+    for part in ("d" * 200, "e" * 200, "f" * 150):
+        folder = folder / part
+    folder.mkdir(parents=True)
+    letter = folder / "letter.pdf"
+    letter.write_bytes(b"%PDF notice")
+    added = demo("evidence", "add", incident, str(letter), "--json")
+    assert added.exit_code == 0, added.stderr[-2000:]
+    sent = demo("notify", incident, "--to", "AG", "--channel", "letter", "--at", stamp(NOW), "--content", str(letter))
+    assert sent.exit_code == 0, sent.stderr[-2000:]
+    with Store.open(db_path) as store:
+        kept = store.all(Evidence, incident_id=incident)
+    assert len(kept) == 2 and all(e.source == str(letter.resolve()) for e in kept)

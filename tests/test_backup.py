@@ -51,3 +51,58 @@ def test_backup_into_a_folder_and_not_over_itself(cli, tmp_path, db_path):
     assert len(kept) == 2 and all(cli("verify", db=path).exit_code == 0 for path in kept)
     same = cli("backup", str(db_path))
     assert same.exit_code == 1 and "is the database itself" in same.stderr
+
+
+def _events(db_path) -> int:
+    with Store.open(db_path) as store:
+        return store.head()[0]
+
+
+def test_backup_replaces_only_an_older_backup_of_the_same_database(cli, tmp_path, db_path):
+    """The copy is renamed over DEST: a FIFO, a document or another msptui database named by mistake was lost."""
+    import os
+
+    cli("import", str(record_file(tmp_path, clients=[client_rec("acme")])))
+    dest = tmp_path / "nightly.db"
+    assert cli("backup", str(dest)).exit_code == 0
+    assert cli("backup", str(dest)).exit_code == 0, "the next night's backup replaces the last one"
+    other = tmp_path / "other.db"
+    cli("import", str(record_file(tmp_path, "other.json", clients=[client_rec("zeta")])), db=other)
+    document = tmp_path / "contract.pdf"
+    document.write_bytes(b"%PDF-1.7 signed contract")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.db"
+    link.symlink_to(document)
+    for target, message in ((other, "holds a different database"), (document, "is not a database"),
+                            (fifo, "is not a regular file"), (link, "is not a regular file"),
+                            (tmp_path / "msptui.db-wal", "is the database itself")):
+        before = (_events(other), document.read_bytes())
+        result = cli("backup", str(target))
+        assert result.exit_code == 1 and message in result.stderr, (target, result.stderr)
+        assert len([line for line in result.stderr.splitlines() if line.startswith("Error:")]) == 1
+        assert (_events(other), document.read_bytes()) == before
+    assert fifo.is_fifo() and link.is_symlink()
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_dump_never_overwrites_the_database_or_anything_but_a_record_file(cli, tmp_path, db_path):
+    """'msptui dump msptui.db' replaced the database, its whole history, with JSON."""
+    import os
+
+    cli("import", str(record_file(tmp_path, clients=[client_rec("acme")])))
+    head = _events(db_path)
+    result = cli("dump", str(db_path))
+    assert result.exit_code == 1 and "is the database itself" in result.stderr, result.stderr
+    assert _events(db_path) == head and cli("verify").exit_code == 0
+    document = tmp_path / "notes.txt"
+    document.write_text("keep me")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for target, message in ((document, "is not an msptui record file"), (fifo, "is not a regular file")):
+        result = cli("dump", str(target))
+        assert result.exit_code == 1 and message in result.stderr, result.stderr
+    assert document.read_text() == "keep me" and fifo.is_fifo()
+    dump = tmp_path / "records.json"
+    assert cli("dump", str(dump)).exit_code == 0
+    assert cli("dump", str(dump)).exit_code == 0, "an earlier dump is replaced"

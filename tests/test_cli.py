@@ -80,3 +80,22 @@ def test_show_names_each_declined_recommendation_so_its_signature_can_be_recorde
     signed = cli("acknowledge", risk_id, "--signed-by", "Ops Director", "--signed-at", "2026-07-01T10:00")
     assert signed.exit_code == 0, signed.stderr
     assert "NOT SIGNED" not in "\n".join(line for line in cli("show", "bayview-logistics").stdout.splitlines() if "mdr_soc" in line)
+
+
+def test_python_dash_m_msptui_cli_runs_the_command_line(tmp_path):
+    """'python -m msptui.cli ...' failed ('msptui.cli is a package and cannot be directly executed'); importing
+    the module must not start anything."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MSPTUI_CONFIG_DIR": str(tmp_path / "config")}
+    missing = subprocess.run([sys.executable, "-m", "msptui.cli", "--db", str(tmp_path / "none.db"), "clients"],
+                             capture_output=True, text=True, timeout=60, env=env)
+    assert missing.returncode == 1 and "no database at" in missing.stderr, missing.stderr
+    usage = subprocess.run([sys.executable, "-m", "msptui.cli", "no-such-command"], capture_output=True, text=True,
+                           timeout=60, env=env)
+    assert usage.returncode == 2 and "msptui" in usage.stderr
+    imported = subprocess.run([sys.executable, "-c", "import msptui.cli.__main__; print('imported')"],
+                              capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
+    assert imported.returncode == 0 and imported.stdout.strip() == "imported"

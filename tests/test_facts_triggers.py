@@ -256,6 +256,15 @@ def test_triggers_lists_the_vocabulary_with_meaning_kind_and_rules(cli):
     (("contained", "--at", "2026-03-08T02:30", "--tz", "America/New_York"), "does not exist"),
     (("contained", "--at", "2026-11-01T01:30", "--tz", "America/New_York"), "occurs twice"),
     (("le_oral_delay_statement", "--at", "NOW-1h", "--until", "NOW-2h"), "must be after --at"),
+    # an agency and an end of delay belong to a law-enforcement trigger only (they were stored on a ransom payment)
+    (("ransom_payment", "--at", "NOW-1h", "--agency", "FBI"), "--agency: only a law-enforcement trigger"),
+    (("materiality_determination", "--at", "NOW-1h", "--until", "NOW+48h"), "--until: only a law-enforcement trigger"),
+    # an instant too far back for any calendar was a traceback (OverflowError in astimezone)
+    (("ransom_payment", "--at", "0001-01-01T00:00", "--tz", "Asia/Tokyo"), "out of range"),  # year 0 in UTC
+    (("materiality_determination", "--at", "9999-12-31T23:00-12:00"), "out of range"),
+    # until a first activity is recorded, nothing happens before the discovery (a payment in year 1 was recorded)
+    (("ransom_payment", "--at", "0001-01-02T00:00Z"), "before the discovery"),
+    (("contained", "--at", "NOW-11h"), "before the discovery"),
 ])
 def test_bad_triggers_are_one_line_errors_and_write_nothing(demo, db_path, args, message):
     incident = open_incident(demo, "sunvale-health", hours_ago=10)
@@ -276,14 +285,49 @@ def test_contained_before_the_first_activity_is_refused(demo, db_path):
     assert event_count(db_path) == before
 
 
+@pytest.mark.parametrize("name", ["ransom_payment", "materiality_determination", "le_oral_delay_statement",
+                                  "determination_of_breach"])
+def test_no_trigger_happens_before_the_first_activity(demo, db_path, name):
+    """A ransom paid, a determination or a delay request before the attacker was even active is a typo, and it
+    would start (or back-date) a clock: refused like 'contained' is."""
+    incident = open_incident(demo, "sunvale-health", hours_ago=10)
+    assert demo("incident", "trigger", incident, "first_activity", "--at", stamp(NOW - timedelta(hours=20))).exit_code == 0
+    before = event_count(db_path)
+    result = demo("incident", "trigger", incident, name, "--at", stamp(NOW - timedelta(hours=30)))
+    assert result.exit_code == 1 and "before the first activity" in result.stderr, result.stderr
+    assert event_count(db_path) == before
+
+
+def test_a_first_activity_after_a_recorded_trigger_is_refused(demo, db_path):
+    incident = open_incident(demo, "sunvale-health", hours_ago=10)
+    assert demo("incident", "trigger", incident, "first_activity", "--at", stamp(NOW - timedelta(hours=20))).exit_code == 0
+    assert demo("incident", "trigger", incident, "ransom_payment", "--at", stamp(NOW - timedelta(hours=15))).exit_code == 0
+    before = event_count(db_path)
+    result = demo("incident", "trigger", incident, "first_activity", "--at", stamp(NOW - timedelta(hours=12)))
+    assert result.exit_code == 1 and "is after ransom_payment" in result.stderr, result.stderr
+    assert event_count(db_path) == before
+
+
 @pytest.mark.parametrize("value, message", [
     ("US-AZ=-5", "cannot be negative"), ("US-AZ=abc", "expected JUR=N"), ("US-ZZ=5", "unknown jurisdiction"),
     ("XX=5", "unknown jurisdiction"),
+    # more people than live on Earth, and digits that are not ASCII, were recorded
+    ("US-AZ=99999999999999999999999", "more than 10,000,000,000"), ("US-AZ=\u0661\u0662", "expected JUR=N"),
+    ("US-AZ=\uff15", "expected JUR=N"),
 ])
 def test_bad_affected_counts_are_refused(demo, db_path, value, message):
+    _bad_affected(demo, db_path, [value], message)
+
+
+def test_one_jurisdiction_counted_twice_is_refused(demo, db_path):
+    """'--affected US-AZ=5 --affected us-az=7': the last count won without a word."""
+    _bad_affected(demo, db_path, ["US-AZ=5", "us-az=7"], "US-AZ is given twice (5 and 7)")
+
+
+def _bad_affected(demo, db_path, values, message):
     incident = open_incident(demo, "lakeshore-cpa")
     before = event_count(db_path)
-    result = demo("incident", "set", incident, "--affected", value)
+    result = demo("incident", "set", incident, *[a for v in values for a in ("--affected", v)])
     assert result.exit_code == 1 and message in result.stderr
     assert event_count(db_path) == before
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from msptui import environment, identity
 from msptui.store import Store
+
+from .conftest import client_rec, record_file
 
 
 def test_operator_set_and_show(cli):
@@ -58,3 +62,30 @@ def test_a_damaged_identity_file_is_an_error_not_silence(cli):
     identity.config_path().write_text("{not json")
     result = cli("operator", "show", db=None)
     assert result.exit_code == 1 and "damaged" in result.stderr
+
+
+def test_operator_set_says_when_the_environment_variable_still_wins(cli, monkeypatch):
+    """'operator set' saved one person and 'operator show' then named another (the $MSPTUI_OPERATOR of the
+    shell) without a word."""
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Sam Okafor <sam@example.net>")
+    result = cli("operator", "set", "Dana Reyes <dana@example.net>", db=None)
+    assert result.exit_code == 0 and "$MSPTUI_OPERATOR is set (Sam Okafor <sam@example.net>)" in result.stderr
+    monkeypatch.delenv("MSPTUI_OPERATOR")
+    quiet = cli("operator", "set", "Dana Reyes <dana@example.net>", db=None)
+    assert quiet.exit_code == 0 and "MSPTUI_OPERATOR" not in quiet.stderr
+
+
+@pytest.mark.parametrize("value, message", [
+    ("Eve\x1b[2J <eve@example.net>", "control characters"),
+    ("Eve\u202eevil <eve@example.net>", "bidi or line-separator"),
+    ("Eve\u2028Mallory", "bidi or line-separator"),
+])
+def test_a_hostile_operator_in_the_environment_is_refused_and_named(cli, db_path, monkeypatch, value, message):
+    """$MSPTUI_OPERATOR let a right-to-left override into every event's operator (the argument of 'operator set'
+    refuses it), and a refusal did not say it came from the variable."""
+    assert cli("import", str(record_file(db_path.parent, clients=[client_rec("acme")]))).exit_code == 0
+    monkeypatch.setenv("MSPTUI_OPERATOR", value)
+    result = cli("client", "edit", "acme", "--name", "Acme 2")
+    assert result.exit_code == 1 and "$MSPTUI_OPERATOR: " in result.stderr and message in result.stderr, result.stderr
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Ana\u200dRuiz")  # a joiner, which some scripts need in names, is kept
+    assert cli("operator", "show", "--json", db=None).exit_code == 0

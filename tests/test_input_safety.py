@@ -118,12 +118,25 @@ def _argv(path: tuple[str, ...], command: click.Command, values: dict[str, objec
     return args + options
 
 
+EMPTY = ""
+
+
+def _takes_empty_as_default(param: click.Parameter) -> bool:
+    """A path or a zone: '' used to mean "the current folder" / "the default zone" without a word."""
+    from msptui.cli.base import _is_path
+
+    return _is_path(param) or param.metavar == "ZONE"
+
+
 def _cases():
     for path, command in _walk(main):
         for param in command.params:
             if getattr(param, "is_flag", False) or param.name in ("version", "help"):
                 continue
-            for label, value in (("long", LONG), ("control", CONTROL)):
+            values = [("long", LONG), ("control", CONTROL)]
+            if _takes_empty_as_default(param):
+                values.append(("empty", EMPTY))
+            for label, value in values:
                 yield pytest.param(path, param.name, value, id=f"{' '.join(path) or 'msptui'}:{param.name}:{label}")
 
 
@@ -153,12 +166,16 @@ def test_every_option_refuses_over_long_and_control_character_values(demo_world,
     values[name] = [bad] if isinstance(values.get(name), list) or getattr(_param(command, name), "multiple", False) else bad
     argv = _argv(path, command, values)
     top = ["--db", values["db"] if path == () else str(db)]
+    if bad == EMPTY:  # a path or zone given as '': refused, never read as the current folder or the default zone
+        monkeypatch.chdir(tmp_path)
     if path == ():
         argv = ["clients"]
     config = Path(os.environ["MSPTUI_CONFIG_DIR"])
     before = (_snapshot(tmp_path), _snapshot(config))
     result = CliRunner().invoke(main, [*top, *argv], catch_exceptions=True)
     assert result.exit_code in (1, 2), (result.exit_code, result.output[:500], result.exception)
+    if bad == EMPTY:
+        assert result.exit_code == 1 and "is empty" in result.stderr, result.stderr[-500:]
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
@@ -269,6 +286,20 @@ def test_group_mode_allows_group_write_but_not_world(cli, tmp_path, db_path, mon
     os.chmod(db_path, 0o662)
     result = cli("clients")
     assert result.exit_code == 1 and "chmod 660" in result.stderr
+
+
+@pytest.mark.parametrize("command", [("clients",), ("verify",), ("demo",)])
+def test_a_device_or_fifo_given_as_the_database_is_named_and_never_chmodded(cli, tmp_path, command):
+    """'--db /dev/null' was told to 'run: chmod 600 /dev/null' (a command that breaks the machine); a FIFO read as
+    'the file is empty, 0 bytes' or, for demo, 'damaged ... disk I/O error'."""
+    fifo = tmp_path / "pipe.db"
+    os.mkfifo(fifo)
+    for target, kind in (("/dev/null", "a device"), (str(fifo), "a FIFO")):
+        result = cli(*command, db=Path(target))
+        assert result.exit_code == 1, result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert f"{target} is not a regular file ({kind})" in line and "chmod" not in line, line
+    assert fifo.is_fifo()
 
 
 # ---------------------------------------------------------------------------

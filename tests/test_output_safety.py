@@ -94,7 +94,7 @@ def test_error_messages_are_one_escaped_line(cli, tmp_path):
 def test_usage_errors_are_one_line_and_escape_the_value(cli):
     result = cli("incident", "open", "--client", "acme", "--discovered", "2025-01-01T10:00Z", "--summary", "x",
                  "--category", f"nope\u202e\x9b")
-    assert result.exit_code == 2
+    assert result.exit_code == 1, "an unknown category is bad input, exit 1"
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("Error: ") and "--category" in line and "--help" in line
     _no_raw_controls(result.stderr)
@@ -147,6 +147,8 @@ def test_machine_dependent_and_leap_second_zones_are_refused(store, tmp_path, cl
 CSV_NAMES = [
     "\r=1+1", "\n=HYPERLINK(\"http://x\")", "=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(A1)", "\tTAB",
     "'quoted", "''twice", "'=already", "plain, with comma", 'say "hi"', "mid\rline", "two\nlines", "Zahnärzte",
+    # an ANSI sequence in a name was stripped from the CSV by click.echo when stdout was not a terminal
+    "Clear\x1b[2Jscreen", "\x1b[31mred\x1b[0m", "Title\x1b]0;pwned\x07", "A\u202eB",
 ]
 
 
@@ -180,3 +182,28 @@ def test_csv_round_trip_through_import_keeps_names_exact(cli, tmp_path):
     with Store.open(second) as store:
         names = {c.id: c.name for c in store.all(Client)}
     assert names == {f"c{i:02d}": n for i, n in enumerate(CSV_NAMES)}
+
+
+def test_csv_on_a_terminal_shows_escapes_instead_of_driving_it(cli, tmp_path, monkeypatch):
+    """Piped or redirected, the CSV is exact (above); printed on a terminal, its control characters are escaped."""
+    import sys
+
+    cli("import", str(record_file(tmp_path, clients=[client_rec("c1", name="Clear\x1b[2Jscreen\u202e")])))
+    from click.testing import CliRunner
+
+    from msptui.cli import main
+
+    class Tty:
+        def isatty(self):
+            return True
+
+    runner = CliRunner()
+    with runner.isolation() as (out, _err, *_):
+        monkeypatch.setattr(sys.stdout, "isatty", Tty().isatty, raising=False)
+        try:
+            main.main(["--db", str(tmp_path / "msptui.db"), "clients", "--csv"], standalone_mode=False)
+        finally:
+            monkeypatch.undo()
+        text = out.getvalue().decode("utf-8")
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "Clear\\x1b[2Jscreen\\u202e" in text

@@ -544,7 +544,7 @@ def test_exit_codes(cli, tmp_path):
     assert cli("import", str(good), *DEFAULTS).exit_code == 0
     bad = cli("import", str(good), "--engagement", "managed", "--tz", "Mars/Base")
     assert bad.exit_code == 1 and bad.stderr.strip().splitlines()[-1].startswith("Error: --tz 'Mars/Base'")
-    assert cli("import", str(good), "--engagement", "freebie").exit_code == 2, "a bad choice is a usage error"
+    assert cli("import", str(good), "--engagement", "freebie").exit_code == 1, "an unknown engagement is bad input (issue 14)"
     missing = cli("import", str(tmp_path / "nope.csv"), *DEFAULTS)
     assert missing.exit_code == 1 and "nope.csv: no such file" in missing.stderr
 

@@ -221,6 +221,11 @@ REFUSALS = {
     "unknown zone": (["client", "add", "--id", "new", "--name", "New", "--engagement", "managed", "--tz", "Mars/Base"],
                      "tz: unknown time zone 'Mars/Base'; give an IANA name such as America/New_York"),
     "unknown zone on edit": (["client", "edit", "harbor-dental", "--tz", "EST5EDT; rm -rf /"], "tz: unknown time zone"),
+    # refused as the CLI's own --tz is, naming the option (it said "client record field 'home_tz': ...")
+    "localtime zone": (["client", "add", "--id", "new", "--name", "New", "--engagement", "managed", "--tz", "localtime"],
+                       "tz: time zone 'localtime' is not allowed"),
+    "posix zone on edit": (["client", "edit", "harbor-dental", "--tz", "posix/America/Chicago"],
+                           "tz: time zone 'posix/America/Chicago' is not allowed"),
     "agreement ends before it starts": (["agreement", "add", "--client", "harbor-dental", "--type", "sow", "--title", "x",
                                          "--effective-from", "2025-06-01", "--effective-to", "2025-05-31"],
                                         "effective-to: 2025-05-31 is before effective-from 2025-06-01"),
@@ -263,6 +268,30 @@ REFUSALS = {
                     "--effective-from", "01/02/2025"], "effective-from: not a date: '01/02/2025' (expected YYYY-MM-DD)"),
     "existing client id": (["client", "add", "--id", "harbor-dental", "--name", "Again", "--engagement", "managed",
                             "--tz", TZ], "id: a client with id 'harbor-dental' already exists"),
+    # a notice window of 10**11 hours was recorded, then every 'incident open' for the client was a traceback
+    "huge notice window": (["policy", "add", "--client", "harbor-dental", "--type", "cyber", "--carrier", "c", "--number",
+                            "n", "--from", "2025-01-01", "--to", "2025-12-31", "--limit", "1M",
+                            "--notice-hours", "99999999999"], "notice-hours: 99999999999 is more than 87,600"),
+    "huge notice days": (["policy", "add", "--msp", "--type", "cyber", "--carrier", "c", "--number", "n", "--from",
+                          "2025-01-01", "--to", "2025-12-31", "--limit", "1M", "--notice-days", "3651"],
+                         "notice-days: 3651 is more than 3,650"),
+    "non-ASCII digits in hours": (["policy", "add", "--msp", "--type", "cyber", "--carrier", "c", "--number", "n",
+                                   "--from", "2025-01-01", "--to", "2025-12-31", "--limit", "1M",
+                                   "--notice-hours", "\u0667\u0662"], "notice-hours: not a whole number"),
+    # a limit went through a float: 40 nines were recorded as 10,000,000,000,000,000,303,786,028,427,003,666,890,752
+    "huge limit": (["policy", "add", "--msp", "--type", "cyber", "--carrier", "c", "--number", "n", "--from",
+                    "2025-01-01", "--to", "2025-12-31", "--limit", "9" * 40, "--notice-hours", "72"],
+                   "limit: '" + "9" * 40 + "' is more than 999,999,999,999,999"),
+    "non-ASCII digits in a limit": (["policy", "add", "--msp", "--type", "cyber", "--carrier", "c", "--number", "n",
+                                     "--from", "2025-01-01", "--to", "2025-12-31", "--limit", "\u0661M",
+                                     "--notice-hours", "72"], "limit: not an amount"),
+    "no-currency code": (["policy", "add", "--msp", "--type", "cyber", "--carrier", "c", "--number", "n", "--from",
+                          "2025-01-01", "--to", "2025-12-31", "--limit", "1M", "--currency", "XXX",
+                          "--notice-hours", "72"], "currency: XXX is ISO 4217's code for"),
+    "huge version": (["agreement", "add", "--client", "harbor-dental", "--type", "sow", "--title", "x",
+                      "--effective-from", "2025-01-01", "--version", "9" * 23], "version: not a whole number"),
+    "version over the bound": (["agreement", "add", "--client", "harbor-dental", "--type", "sow", "--title", "x",
+                                "--effective-from", "2025-01-01", "--version", "10001"], "version: 10001 is more than 10,000"),
 }
 
 
@@ -276,6 +305,49 @@ def test_bad_input_is_one_line_naming_the_field_and_writes_nothing(run, db, tmp_
     assert result.exit_code == 1, result.output
     error = result.stderr.strip().splitlines()[-1]
     assert error.startswith("Error: ") and expected in error, error
+    assert events(db) == before
+
+
+def test_a_fifo_given_as_a_document_is_named_as_such(run, db, tmp_path):
+    """A FIFO exists, so 'no such file' sent people looking for a file that was there."""
+    import os
+
+    fifo = tmp_path / "signed.pdf"
+    os.mkfifo(fifo)
+    add_client(run)
+    before = events(db)
+    for args in (["agreement", "add", "--client", "harbor-dental", "--type", "sow", "--title", "x", "--effective-from",
+                  "2025-01-01", "--document", str(fifo)],
+                 ["review", "add", "--client", "harbor-dental", "--held-on", "2025-01-01", "--minutes", str(fifo)]):
+        result = run(*args)
+        assert result.exit_code == 1 and "is not a regular file" in result.stderr, result.stderr
+    assert events(db) == before
+    imported = run("import", str(fifo))
+    assert imported.exit_code == 1 and f"{fifo}: not a regular file" in imported.stderr, imported.stderr
+
+
+def test_large_limits_are_recorded_exactly(run, db):
+    """Money in whole units is exact up to 15 digits: 1.5M, 999,999,999,999,999 (no float on the way)."""
+    for number, limit in (("n1", "999,999,999,999,999"), ("n2", "1.5M"), ("n3", "123456789012345")):
+        ok(run("policy", "add", "--msp", "--type", "cyber", "--carrier", "c", "--number", number, "--from", "2025-01-01",
+               "--to", "2025-12-31", "--limit", limit, "--notice-hours", "72"))
+    with Store.open(db) as store:
+        limits = {p.policy_number: p.limit_aggregate for p in store.all(InsurancePolicy) if p.carrier == "c"}
+    assert limits == {"n1": 999_999_999_999_999, "n2": 1_500_000, "n3": 123_456_789_012_345}
+
+
+def test_an_imported_policy_with_an_absurd_notice_window_is_refused(run, db, tmp_path):
+    """The record file path is checked by the model (the bound the CLI applies), so no client is left whose
+    incidents cannot be opened."""
+    from .conftest import record_file
+
+    path = record_file(tmp_path, policies=[{
+        "id": "p-x", "client_id": "lakeshore-cpa", "owner": "client", "type": "cyber", "carrier": "C",
+        "policy_number": "N", "period_start": "2025-01-01", "period_end": "2025-12-31", "limit_aggregate": 1000000,
+        "notice": {"kind": "fixed", "hours": 99999999999}}])
+    before = events(db)
+    result = run("import", str(path))
+    assert result.exit_code == 1 and "notice.hours" in result.stderr and "87600" in result.stderr, result.stderr
     assert events(db) == before
 
 

@@ -243,3 +243,61 @@ def test_replicating_a_different_database_into_a_replica_is_refused(tmp_path):
         rep.wait(timeout=30)
     refused = _cli("replicate", "--to", replica.as_uri(), db=b, timeout=60)
     assert refused.returncode == 1 and "different database" in refused.stderr, refused.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--to", "file://"), "a file:// URL needs the folder's path"),
+    (("--to", "file:///srv/replica", "--sync-interval", "abc"), "--sync-interval: 'abc' is not a duration"),
+    (("--to", "file:///srv/replica", "--sync-interval", "-1s"), "is not a duration"),
+    (("--to", "file:///srv/replica", "--sync-interval", "0s"), "not longer than zero"),
+    (("--to", "file:///srv/replica", "--sync-interval", "72h"), "longer than a day"),
+    (("--to", "file:///srv/replica", "--ssh-key", "/root/.ssh/id_ed25519"), "--ssh-key: applies to an sftp://"),
+    (("--to", "sftp://u@h/p", "--endpoint", "https://s3.example.net"), "--endpoint: applies to an s3://"),
+    (("--to", "s3://bucket/db", "--endpoint", "not a url"), "is not an http(s) URL"),
+])
+def test_replicate_options_are_checked_before_a_configuration_is_printed(cli, tmp_path, args, message):
+    """'file://' replicated into the current folder; a bad interval, key or endpoint went into the printed
+    configuration and systemd unit without a word, and Litestream refused to start later."""
+    cli("import", str(record_file(tmp_path, clients=[client_rec("acme")])))
+    result = cli("replicate", *args, "--print-config")
+    assert result.exit_code == 1 and message in result.stderr, result.stderr
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_systemd_unit_survives_spaces_percent_quotes_and_dollars_in_paths(cli, tmp_path):
+    """A replica folder with a space became '%20' in the URL, which systemd read as a specifier and refused the
+    whole unit; shell quoting ('"'"') is not systemd syntax either."""
+    import shlex
+    import shutil
+
+    db = tmp_path / "my db's \"main\" 5%.db"
+    cli("import", str(record_file(tmp_path, clients=[client_rec("acme")])), db=db)
+    folder = tmp_path / "Backup Share" / "$HOME 100%"
+    out = cli("replicate", "--to", str(folder), "--print-config", db=db).stdout
+    unit = out[out.index("[Unit]"):]
+    (exec_line,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    argv = shlex.split(exec_line.removeprefix("ExecStart=").replace("%%", "%").replace("$$", "$"))
+    assert argv[1:3] == ["--db", str(db.resolve())]
+    assert argv[argv.index("--to") + 1] == folder.resolve().as_uri()
+    assert "%2" not in unit.replace("%%", ""), "a lone % is a systemd specifier"
+    if shutil.which("systemd-analyze"):
+        (tmp_path / "msptui-replica.service").write_text(unit)
+        check = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "msptui-replica.service")],
+                               capture_output=True, text=True, timeout=60)
+        assert "specifier" not in check.stderr and "bad unit file" not in check.stderr, check.stderr
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("missing.db", None, "no such backup file or replica folder"),
+    ("notes.txt", b"not a database", "is not a backup written by 'msptui backup'"),
+    ("empty.db", b"", "is not a backup written by 'msptui backup'"),
+])
+def test_restore_from_a_path_that_is_not_a_backup_says_so(tmp_path, name, content, message):
+    """A plain path that is not a backup was handed to Litestream as a replica: 'holds no backup yet', or
+    'open .../notes.txt/ltx/9: not a directory'."""
+    source = tmp_path / name
+    if content is not None:
+        source.write_bytes(content)
+    result = _cli("restore", "--from", str(source), "--to", str(tmp_path / "new.db"))
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert not (tmp_path / "new.db").exists()

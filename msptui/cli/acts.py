@@ -6,7 +6,7 @@ import click
 
 from .. import acts
 from ..timeutil import fmt_local_and_utc, get_zone, iso
-from .base import Context, act_time as when, emit_json, main, pass_ctx, say
+from .base import Context, act_time as when, emit_data, emit_json, main, pass_ctx, say
 
 
 def attachment_json(a) -> dict | None:
@@ -150,7 +150,7 @@ def decisions_cmd(ctx: Context, incident_id: str, as_json: bool) -> None:
     for d in rows:
         cap = f"  cap {d.currency} {d.cap}" if d.cap is not None else ""
         say(f"{fmt_local_and_utc(d.at.at, d.at.tz)}  {d.party:<15} {d.by}" + (f" ({d.role})" if d.role else "")
-                  + f"{cap}  [{d.id}]\n    {d.text}")
+            + f"{cap}  [{d.id}]", f"    {d.text}")
     if not rows:
         say("(no decisions recorded)")
 
@@ -188,10 +188,12 @@ def cost(ctx: Context, incident_id, kind, amount, currency_code, hours, person, 
 @pass_ctx
 def costs_cmd(ctx: Context, incident_id: str, as_json: bool, as_csv: bool) -> None:
     """The cost ledger with exact totals by kind, person and vendor, per currency."""
+    if as_json and as_csv:  # the CSV won silently
+        raise click.UsageError("--json and --csv: give one of them")
     with ctx.open() as store:
         rows = acts.costs(store, incident_id)
     if as_csv:
-        click.echo(acts.costs_csv(rows), nl=False)
+        emit_data(acts.costs_csv(rows))
         return
     sums = acts.totals(rows)
     if as_json:

@@ -115,7 +115,8 @@ def param_label(param: click.Parameter) -> str:
 
 
 def _is_path(param: click.Parameter) -> bool:
-    return isinstance(param.type, click.Path) or param.name in {"db", "dest", "folder", "path", "paths", "out_dir"}
+    return (isinstance(param.type, click.Path) or param.name in {"db", "dest", "folder", "path", "paths", "out_dir"}
+            or param.metavar in {"FILE", "PATH", "DIR", "FILE...", "DEST"})
 
 
 def is_record_text(param: click.Parameter) -> bool:
@@ -143,6 +144,13 @@ def value_problem(param: click.Parameter, value: str) -> str | None:
             what = ("a NUL byte" if ch == "\x00" else "a control character" if category == "Cc"
                     else "an undecodable byte" if category == "Cs" else "a bidi or line-separator character")
             return f"contains {what} ({one_line(ch)} at position {index + 1}); remove it"
+    if param.metavar == "ZONE" and not value.strip():
+        # '--tz ""' silently meant "the default zone"
+        return "is empty; give an IANA zone name such as Europe/Berlin, or leave the option out"
+    if _is_path(param) and not value.strip():
+        # '' is the current folder to the OS: '--db ""' opened the default (real) database, 'backup ""' and
+        # 'dump ""' wrote into the current folder, 'verify-dossier ""' checked it
+        return "is empty; give a path"
     if _is_path(param):
         for part in value.split("/"):
             if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX_BYTES:
@@ -187,6 +195,21 @@ def error_line(exc: click.ClickException) -> str:
     return f"Error: {line}"
 
 
+def exit_code(exc: click.ClickException) -> int:
+    """1 for bad input, 2 for a malformed command line.
+
+    A value the command cannot use (an unknown channel, party, category or
+    status; a folder given as a file; a date that does not parse) is bad
+    input like any other, exit 1 (issues 12 and 14: "unknown channel or
+    party ...: exit 1"); only a command line click cannot parse (an unknown
+    option or command, a missing option or argument, an extra argument) is a
+    usage error, exit 2.
+    """
+    if isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter):
+        return 1
+    return exc.exit_code
+
+
 def _db_of(ctx: click.Context) -> object:
     obj = ctx.find_root().obj
     return getattr(obj, "db_path", None) or "the database"
@@ -215,6 +238,14 @@ class CheckedGroup(click.Group):
         except Exception as exc:
             if isinstance(exc, _user_errors()):
                 raise click.ClickException(visible(str(exc), keep_newlines=False)) from None
+            from pydantic import ValidationError
+
+            if isinstance(exc, ValidationError):
+                # a value the record's model refuses (too long, out of range) where no earlier check caught it:
+                # still one line naming the field, never pydantic's multi-line traceback
+                err = exc.errors()[0]
+                loc = ".".join(str(p) for p in err["loc"]) or "(record)"
+                raise click.ClickException(visible(f"{exc.title} field '{loc}': {err['msg']}", keep_newlines=False)) from None
             raise
 
 
@@ -242,7 +273,7 @@ class Group(CheckedGroup):
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
             click.echo(error_line(exc), err=True)
-            sys.exit(exc.exit_code)
+            sys.exit(exit_code(exc))
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
@@ -275,7 +306,7 @@ def act_time(store: Store, incident_id: str, at_text: str | None, tz: str | None
     from ..inputs import instant, zone
 
     inc = get_incident(store, incident_id)
-    observed = zone(tz.strip(), "--tz") if tz else inc.discovered.tz
+    observed = zone(tz.strip(), "--tz") if tz is not None else inc.discovered.tz
     if at_text is None:
         return datetime.now(timezone.utc), observed
     return instant(at_text, observed, "--at"), observed
@@ -297,6 +328,20 @@ def say(*lines: object, err: bool = False) -> None:
 def emit_json(value: Any) -> None:
     """Machine-readable output; C1 controls, bidi and format characters and U+2028/U+2029 as \\u escapes."""
     click.echo(json_text(json.dumps(value, indent=2, ensure_ascii=False, default=str)))
+
+
+def emit_data(text: str) -> None:
+    """Machine-readable text that is not JSON (a CSV ledger): exactly as given when written to a file or a pipe,
+    with control, bidi and line-separator characters shown as escapes when written to a terminal.
+
+    click.echo would strip what looks like an ANSI sequence from output that is not a terminal (a name holding
+    ``\\x1b[2J`` lost those bytes in the CSV, so the round trip through ``import`` was not exact) and pass the
+    same bytes raw to a terminal, where they clear the screen.
+    """
+    isatty = getattr(sys.stdout, "isatty", None)
+    if isatty is not None and isatty():
+        text = visible(text, keep_newlines=True)
+    click.echo(text, nl=False, color=True)
 
 
 def echo_text(*lines: object) -> None:

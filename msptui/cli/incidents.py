@@ -299,6 +299,16 @@ def _unrecorded_lines(view) -> list[str]:
     return lines
 
 
+def _no_at(tz: str | None) -> None:
+    """No --at: the act is recorded as of now. A --tz given with it is still checked (an unknown zone was
+    accepted and ignored)."""
+    if tz is not None:
+        from ..inputs import zone
+
+        zone(tz.strip(), "--tz")
+    return None
+
+
 @main.command()
 @click.argument("incident_id", metavar="INCIDENT")
 @click.argument("item", metavar="ITEM")
@@ -315,7 +325,7 @@ def check(ctx: Context, incident_id: str, item: str, status: str | None, note: s
     from .base import act_time as when
 
     with ctx.open(writes=True) as store:
-        at = when(store, incident_id, at_text, tz)[0] if at_text else None
+        at = when(store, incident_id, at_text, tz)[0] if at_text else _no_at(tz)
         changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id, at=at)
     say(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
 
@@ -332,7 +342,7 @@ def note(ctx: Context, incident_id: str, text: str, at_text: str | None, tz: str
     from .base import act_time as when
 
     with ctx.open(writes=True) as store:
-        at, observed = when(store, incident_id, at_text, tz) if at_text else (None, None)
+        at, observed = when(store, incident_id, at_text, tz) if at_text else (_no_at(tz), None)
         added = add_note(store, incident_id, text, at=at, tz=observed)
     say(added.id)
 
@@ -358,7 +368,7 @@ def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method
     from .base import act_time as when
 
     with ctx.open(writes=True) as store:
-        acquired = when(store, incident_id, at_text, tz)[0] if at_text else None
+        acquired = when(store, incident_id, at_text, tz)[0] if at_text else _no_at(tz)
         item = add_evidence(store, incident_id, path, name=name, source=source, method=method, acquired_at=acquired)
     if as_json:
         emit_json({"id": item.id, "sha256": item.sha256, "size": item.size})

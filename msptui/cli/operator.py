@@ -21,6 +21,12 @@ def operator_set(who: str, role: str | None, as_json: bool) -> None:
     """Set your name (and optionally email and role), kept in your own config folder."""
     op = identity.parse(who, role=role)
     path = identity.save(op)
+    import os
+
+    if (os.environ.get("MSPTUI_OPERATOR") or "").strip():
+        # 'operator set' then 'operator show' named someone else, with no word why
+        say(f"msptui: note: $MSPTUI_OPERATOR is set ({os.environ['MSPTUI_OPERATOR']}) and is who this shell's "
+            "changes are recorded as; unset it to use the identity just saved", err=True)
     if as_json:
         emit_json({**op.model_dump(), "path": str(path)})
         return

@@ -11,7 +11,7 @@ import click
 
 from ..errors import UserError
 from ..store import Store
-from .base import Context, LazyChoice, emit_json, main, pass_ctx, say
+from .base import Context, LazyChoice, emit_data, emit_json, main, pass_ctx, say
 
 
 def _engagements() -> list[str]:
@@ -71,6 +71,8 @@ def catalog(as_json: bool) -> None:
 @pass_ctx
 def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
     """List every client."""
+    if as_json and as_csv:  # the JSON won silently
+        raise click.UsageError("--json and --csv: give one of them")
     if as_json:
         # straight from the stored JSON: no model validation, so a shell loop pays only for SQLite and click
         import json as _json
@@ -97,11 +99,11 @@ def clients(ctx: Context, as_json: bool, as_csv: bool) -> None:
 
         header = ["id", "name", "engagement", "home_tz", "industry", "countries", "us_states", "data_held", "sectors",
                   "public_company", "nydfs_regulated"]
-        click.echo(to_csv(header, [
+        emit_data(to_csv(header, [
             [c.id, c.name, c.engagement.value, c.home_tz, c.industry or "", ";".join(c.countries), ";".join(c.us_states),
              ";".join(c.data_held), ";".join(c.sectors), str(c.public_company).lower(), str(c.nydfs_regulated).lower()]
             for c in rows
-        ]), nl=False)
+        ]))
         return
     for c in rows:
         say(f"{c.id:<24} {c.engagement.value:<14} {c.name}")

@@ -29,6 +29,8 @@ def replicate_cmd(ctx: Context, url: str, sync_interval: str, ssh_key: str | Non
     from .. import replica as rep
 
     target = rep.parse_url(url)
+    sync_interval = rep.sync_interval(sync_interval)
+    rep.replica_options(target, ssh_key=ssh_key, endpoint=endpoint, running=not print_config)
     if print_config:
         if not ctx.db_path.exists():
             say(f"msptui: note: no database at {ctx.db_path} yet", err=True)
