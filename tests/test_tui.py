@@ -793,3 +793,61 @@ def test_timeline_tab_reads_the_newest_entries_first_and_older_ones_when_the_cur
             assert events.rows[-1] is not incident_screen.OLDER and events.rows[-1].kind == "incident_opened"
             assert [e.text for e in screen.view.timeline if e.kind == "note"] == [f"hourly check {i:02d}" for i in range(30)]
     run(go())
+
+
+# ---------------------------------------------------------------------------
+# the newcomer walkthrough at 80x24 (issue 12)
+# ---------------------------------------------------------------------------
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Keys as they arrive over SSH: all at once, before the app has handled the first (``pilot.press``
+    waits for the app to settle after each key, which hides every ordering problem)."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import _character_to_key, _get_unicode_name_from_key
+
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char = unicodedata.lookup(_get_unicode_name_from_key(key))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        pilot.app._driver.send_message(event)
+    await pilot.pause(0.1)
+    await wait_for(pilot, lambda: not pilot.app._held_keys, what="every key handled")
+    await pilot.pause(0.1)
+
+
+def test_typed_ahead_keys_land_in_the_fields_a_typist_expects(db):
+    """`a` then AAA Tab BBB Tab CCC in one burst: File AAA, Name BBB, Source CCC (not AAABBBCCC in File)."""
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            await open_breach_and_submit(pilot)
+            await burst(pilot, "a", *"AAA", "tab", *"BBB", "tab", *"CCC")
+            await wait_text(pilot, "Add evidence")
+            form = app.screen
+            assert [form.query_one(f"#f-{n}").value for n in ("path", "name", "source")] == ["AAA", "BBB", "CCC"]
+            assert app.focused is form.query_one("#f-source")
+    run(go())
+
+
+def test_typed_ahead_keys_land_in_the_new_client_form(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            await burst(pilot, "ctrl+n", *"Lake Dental", "tab", "tab", "tab")
+            await wait_text(pilot, "Needed: name, id")
+            form = app.screen
+            assert form.query_one("#name").value == "Lake Dental"
+            assert form.query_one("#id").value == "lake-dental"
+            assert app.screen_stack[0].query_one("#filter").value == ""  # nothing went into the home filter
+            assert app.focused is form.query_one("#tz"), app.focused  # name -> id -> engagement -> zone
+    run(go())
