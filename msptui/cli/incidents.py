@@ -120,16 +120,15 @@ def incident_set(ctx: Context, incident_id, status, summary, category, data_type
 @pass_ctx
 def incident_trigger(ctx: Context, incident_id, name, at_text, tz, by, agency, until_text, note, as_json) -> None:
     """Record when a named trigger happened (see 'msptui triggers'): the clocks that run from it start."""
-    from ..incidents import get_incident, record_trigger
-    from ..inputs import instant, zone
+    from ..incidents import TriggerDraft, get_incident, record_trigger
     from ..views.incident import incident_view
 
+    draft = TriggerDraft(name=name, at=at_text, tz=tz, by=by, agency=agency, until=until_text, note=note)
     with ctx.open(writes=True) as store:
         inc = get_incident(store, incident_id)
-        observed = zone(tz.strip(), "--tz") if tz else inc.discovered.tz
-        at = instant(at_text, observed, "--at")
-        until = instant(until_text, observed, "--until", allow_future=True) if until_text else None
-        inc = record_trigger(store, inc.id, name, at=at, tz=observed, by=by, agency=agency, until=until, note=note)
+        args = draft.resolve(inc)
+        at, observed = args["at"], args["tz"]
+        inc = record_trigger(store, inc.id, **args)
         view = incident_view(store, inc.id)
     started = [o for o in view.obligations if o.assessment.trigger == name and o.state == "applies"]
     if as_json:
@@ -295,12 +294,11 @@ def check(ctx: Context, incident_id: str, item: str, status: str | None, note: s
 @pass_ctx
 def note(ctx: Context, incident_id: str, text: str, at_text: str | None, tz: str | None) -> None:
     """Add a note to the incident's timeline."""
-    from ..incidents import add_note
-    from .base import act_time as when
+    from ..incidents import NoteDraft, add_note, get_incident
 
+    draft = NoteDraft(text=text, at=at_text, tz=tz)
     with ctx.open(writes=True) as store:
-        at, observed = when(store, incident_id, at_text, tz) if at_text else (None, None)
-        added = add_note(store, incident_id, text, at=at, tz=observed)
+        added = add_note(store, incident_id, **draft.resolve(get_incident(store, incident_id)))
     say(added.id)
 
 
@@ -321,12 +319,11 @@ def evidence() -> None:
 @pass_ctx
 def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method, at_text, tz, as_json: bool) -> None:
     """Hash FILE (streamed) and record it as evidence."""
-    from ..incidents import add_evidence
-    from .base import act_time as when
+    from ..incidents import EvidenceDraft, add_evidence, get_incident
 
+    draft = EvidenceDraft(file=path, name=name, source=source, method=method, at=at_text, tz=tz)
     with ctx.open(writes=True) as store:
-        acquired = when(store, incident_id, at_text, tz)[0] if at_text else None
-        item = add_evidence(store, incident_id, path, name=name, source=source, method=method, acquired_at=acquired)
+        item = add_evidence(store, incident_id, **draft.resolve(get_incident(store, incident_id)))
     if as_json:
         emit_json({"id": item.id, "sha256": item.sha256, "size": item.size})
     else:
