@@ -280,8 +280,7 @@ def acknowledge(store: Store, notification_id: str, *, at: datetime, tz: str, by
         incident = get_incident(store, record.incident_id)
         check_when(incident, at)
         if at < record.at.at:
-            raise FieldError("--at", f"the acknowledgement ({fmt_local(at, tz)}) is before the notification "
-                                     f"({fmt_local(record.at.at, tz)})")
+            raise FieldError("--at", f"must not be before the notification ({fmt_local(record.at.at, tz)})")
         ack = NotificationAck(at=at, tz=tz, by=(by or "").strip() or None,
                               proof=_keep(store, incident, proof_file, "acknowledgement proof"),
                               recorded_by=identity.person())

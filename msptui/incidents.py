@@ -54,11 +54,11 @@ def check_when(incident: Incident, at: datetime, field: str = "--at", *, now: da
     now = now or datetime.now(timezone.utc)
     tz = incident.discovered.tz
     if at > now + FUTURE_TOLERANCE:
-        raise FieldError(field, f"{moment(at, tz)} is in the future (this machine's clock reads {moment(now, tz)})")
+        raise FieldError(field, f"must not be in the future (it is now {moment(now, tz)} here)")
     first = incident.triggers.get("first_activity")
     start, what = (first.at, "the first activity") if first else (incident.discovered.at, "the discovery")
     if at < start:
-        raise FieldError(field, f"{moment(at, tz)} is before {what} ({moment(start, tz)})")
+        raise FieldError(field, f"must not be before {what} ({moment(start, tz)})")
 
 
 def act_when(incident: Incident, at_text: str | None, tz_text: str | None = None, *,

@@ -108,24 +108,23 @@ def check_instants(incident: Incident, name: str, at: datetime, until: datetime 
     now = now or datetime.now(timezone.utc)
     tz = incident.discovered.tz
     if at > now + FUTURE_TOLERANCE:
-        raise FieldError("--at", f"{moment(at, tz)} is in the future (this machine's clock reads {moment(now, tz)})")
+        raise FieldError("--at", f"must not be in the future (it is now {moment(now, tz)} here)")
     first = (incident.triggers.get("first_activity").at if "first_activity" in incident.triggers else None)
     discovered = incident.discovered.at
     if name == "first_activity" and at > discovered:
-        raise FieldError("--at", f"{moment(at, tz)} is after the discovery ({moment(discovered, tz)}); "
-                                 "the attacker was active before anyone found out")
+        raise FieldError("--at", f"must not be after the discovery ({moment(discovered, tz)})")
     if name in ("contained", "resolved") and first is not None and at < first:
-        raise FieldError("--at", f"{moment(at, tz)} is before the first activity ({moment(first, tz)})")
+        raise FieldError("--at", f"must not be before the first activity ({moment(first, tz)})")
     if name == "first_activity":
         for later in ("contained", "resolved"):
             if later in incident.triggers and incident.triggers[later].at < at:
-                raise FieldError("--at", f"{moment(at, tz)} is after {later} ({moment(incident.triggers[later].at, tz)})")
+                raise FieldError("--at", f"must not be after {later} ({moment(incident.triggers[later].at, tz)})")
     if name == "resolved" and "contained" in incident.triggers and at < incident.triggers["contained"].at:
-        raise FieldError("--at", f"{moment(at, tz)} is before contained ({moment(incident.triggers['contained'].at, tz)})")
+        raise FieldError("--at", f"must not be before contained ({moment(incident.triggers['contained'].at, tz)})")
     if name == "contained" and "resolved" in incident.triggers and at > incident.triggers["resolved"].at:
-        raise FieldError("--at", f"{moment(at, tz)} is after resolved ({moment(incident.triggers['resolved'].at, tz)})")
+        raise FieldError("--at", f"must not be after resolved ({moment(incident.triggers['resolved'].at, tz)})")
     if until is not None and until <= at:
-        raise FieldError("--until", f"the delay must end after it began ({moment(at, tz)}), not at {moment(until, tz)}")
+        raise FieldError("--until", f"must be after the delay began ({moment(at, tz)})")
 
 
 # ---------------------------------------------------------------------------

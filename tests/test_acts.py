@@ -207,7 +207,7 @@ def test_back_dated_acts_keep_both_times_and_the_dossier_says_entered_later(demo
     (("cost", "INC", "--kind", "time", "--amount", "5", "--currency", "XYZ"), "currency", "--currency: 'XYZ' is not an ISO 4217"),
     (("notify", "INC", "--to", " ", "--channel", "email", "--at", "NOW"), "to", "--to: whom was notified?"),
     (("note", "INC", "text", "--at", "BEFORE"), "at", "--at: "),
-    (("incident", "trigger", "INC", "first_activity", "--at", "NOW"), "at", "is after the discovery ("),
+    (("incident", "trigger", "INC", "first_activity", "--at", "NOW"), "at", "--at: must not be after the discovery ("),
 ])
 def test_the_cli_and_the_forms_refuse_with_one_reading_of_what_was_typed(demo, incident, db_path, args, key, message):
     """A command's refusal is the draft's FieldError (the TUI form builds the same draft and shows the same reason

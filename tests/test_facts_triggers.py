@@ -255,7 +255,7 @@ def test_triggers_lists_the_vocabulary_with_meaning_kind_and_rules(cli):
     (("bogus_trigger", "--at", "NOW-1h"), "unknown trigger"),
     (("contained", "--at", "2026-03-08T02:30", "--tz", "America/New_York"), "does not exist"),
     (("contained", "--at", "2026-11-01T01:30", "--tz", "America/New_York"), "occurs twice"),
-    (("le_oral_delay_statement", "--at", "NOW-1h", "--until", "NOW-2h"), "--until: the delay must end after it began"),
+    (("le_oral_delay_statement", "--at", "NOW-1h", "--until", "NOW-2h"), "--until: must be after the delay began"),
 ])
 def test_bad_triggers_are_one_line_errors_and_write_nothing(demo, db_path, args, message):
     incident = open_incident(demo, "sunvale-health", hours_ago=10)

@@ -48,6 +48,11 @@ def db(demo_template: Path, tmp_path: Path) -> Path:
     return target
 
 
+def head(db: Path) -> int:
+    with Store.open(db) as store:
+        return store.head()[0]
+
+
 def make_app(db: Path, **kw):
     from screens.shell import MspApp
 
@@ -273,7 +278,7 @@ def test_whole_flow_filter_open_report_tick_note_evidence(db, tmp_path):
             # evidence
             await pilot.press("a")
             await wait_text(pilot, "Add evidence")
-            app.screen.query_one("#f-path").value = str(evidence_file)
+            app.screen.query_one("#f-file").value = str(evidence_file)
             app.screen.query_one("#f-source").value = "fw01 syslog"
             app.screen.query_one("#f-method").value = "scp from the firewall"
             await pilot.press("ctrl+s")
@@ -355,7 +360,7 @@ def test_evidence_hashing_can_be_cancelled(db, tmp_path):
             incident_id = await open_breach_and_submit(pilot)
             await pilot.press("a")
             await wait_text(pilot, "Add evidence")
-            app.screen.query_one("#f-path").value = str(big)
+            app.screen.query_one("#f-file").value = str(big)
             await pilot.press("ctrl+s")
             await wait_text(pilot, "hashing")
             await pilot.press("c")
@@ -671,8 +676,9 @@ def test_note_is_confirmed_only_after_it_is_saved(db, monkeypatch):
             await pilot.press(*"called the hotline", "enter")
             text = await wait_text(pilot, "the note was NOT saved: disk full")
             assert "note recorded" not in text
-            await wait_for(pilot, lambda: app.screen.query_one("#prompt-input").value == "called the hotline",
+            await wait_for(pilot, lambda: app.screen.query_one("#f-text").value == "called the hotline",
                            what="the note reopened with its text")
+            assert "! disk full" in screen_text(app)  # and the reason, in the form
     run(go())
 
 
@@ -833,7 +839,7 @@ def test_typed_ahead_keys_land_in_the_fields_a_typist_expects(db):
             await burst(pilot, "a", *"AAA", "tab", *"BBB", "tab", *"CCC")
             await wait_text(pilot, "Add evidence")
             form = app.screen
-            assert [form.query_one(f"#f-{n}").value for n in ("path", "name", "source")] == ["AAA", "BBB", "CCC"]
+            assert [form.query_one(f"#f-{n}").value for n in ("file", "name", "source")] == ["AAA", "BBB", "CCC"]
             assert app.focused is form.query_one("#f-source")
     run(go())
 
@@ -850,4 +856,91 @@ def test_typed_ahead_keys_land_in_the_new_client_form(db):
             assert form.query_one("#id").value == "lake-dental"
             assert app.screen_stack[0].query_one("#filter").value == ""  # nothing went into the home filter
             assert app.focused is form.query_one("#tz"), app.focused  # name -> id -> engagement -> zone
+    run(go())
+
+
+def form_problem(app) -> str:
+    return str(app.screen.query_one("#form-problem").render())
+
+
+def test_a_refused_incident_form_stays_open_with_what_was_typed_and_says_why_in_its_terms(db):
+    """Decision form: a cap with no currency is refused before the form closes, one line naming the field by its
+    label (not '--cap and --currency'), focus on it, every value kept, nothing written; then it saves."""
+    async def go():
+        from msptui.models import IncidentDecision
+        from screens.widgets import FormScreen
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            incident_id = await open_breach_and_submit(pilot)
+            before = head(db)
+            await pilot.press("w")
+            await wait_text(pilot, "Decision or consent")
+            form = app.screen
+            typed = {"party": "insurer", "by": "Kim Adjuster", "role": "claims adjuster", "text": "consent to retain Forensics LLC",
+                     "cap": "25000"}
+            for name, value in typed.items():
+                form.query_one(f"#f-{name}").value = value
+            assert form.query_one("#f-currency").placeholder.startswith("e.g.")  # never a value-looking placeholder
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: form_problem(app).strip(), what="the refusal in the form")
+            assert isinstance(app.screen, FormScreen) and app.screen is form
+            assert form_problem(app) == "! Currency of the cap: a spending cap needs its currency (e.g. USD)"
+            assert "--" not in form_problem(app)
+            assert app.focused is form.query_one("#f-currency")
+            assert {n: form.query_one(f"#f-{n}").value for n in typed} == typed
+            assert head(db) == before
+            await pilot.press(*"EUR", "ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view.decisions, what="decision recorded")
+        with Store.open(db) as store:
+            (d,) = store.all(IncidentDecision, incident_id=incident_id)
+        assert (str(d.cap), d.currency, d.role) == ("25000", "EUR", "claims adjuster")
+    run(go())
+
+
+@pytest.mark.parametrize("kind, key, fill, field, says", [
+    ("trigger", "t", {}, "at", "When: must not be after the discovery ("),  # a first activity after the discovery
+    ("notify", "r", {"to": "", "channel": "email"}, "to", "To: whom was notified?"),
+    ("cost", "l", {"amount": "12", "currency": "XYZ"}, "currency", "Currency: 'XYZ' is not an ISO 4217"),
+    ("facts", "f", {"us_states": "ZZ"}, "us_states", "Affected US states: 'ZZ' is not a US state"),
+    ("note", "n", {"text": "called", "at": "2000-01-01T00:00"}, "at", "When: must not be before the discovery ("),
+    ("evidence", "a", {"file": "/nonexistent/fs01.raw"}, "file", "File: no such file: /nonexistent/fs01.raw"),
+])
+def test_every_incident_form_refuses_in_place(db, kind, key, fill, field, says):
+    async def go():
+        from screens.widgets import FormScreen
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            await open_breach_and_submit(pilot)
+            await pilot.pause(0.2)
+            before = head(db)
+            await pilot.press(key)
+            if kind == "trigger":
+                await wait_text(pilot, "Which trigger happened?")
+                rows = app.screen.query_one("RowList").rows
+                app.screen.query_one("RowList").move_to(next(i for i, r in enumerate(rows) if r["name"] == "first_activity"))
+                await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="the form")
+            form = app.screen
+            if kind == "notify":
+                form.query_one("#f-to").value = ""
+            if kind == "trigger":  # a first activity after the discovery (opened this minute): 3 minutes from now
+                from zoneinfo import ZoneInfo
+
+                tz = app.screen_stack[-2].view.incident.discovered.tz
+                form.query_one("#f-at").value = (datetime.now(ZoneInfo(tz)) + timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M")
+            for name, value in fill.items():
+                form.query_one(f"#f-{name}").value = value
+            typed = form.values()
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: form_problem(app).strip(), what="the refusal in the form")
+            problem = form_problem(app)
+            assert app.screen is form and form.values() == typed
+            assert problem.startswith("! " + says), problem
+            assert "--" not in problem and "+00:00" not in problem and "\n" not in problem.strip()
+            assert app.focused is form.query_one(f"#f-{field}")
+            assert head(db) == before
     run(go())
