@@ -41,6 +41,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.message import Message
+from textual.widgets import Input, TextArea
 
 from msptui.literal import visible
 from screens.messages import NewClient, OpenClient, OpenIncident, RecordForClient, ReportBreach
@@ -143,6 +144,7 @@ class MspApp(App):
         self._released_keys: set[int] = set()
         self._releasing = False
         self._release_task: asyncio.Task | None = None
+        self._typing_into: Any = None
 
     # -- keys, one at a time (see the module docstring) ------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -151,13 +153,20 @@ class MspApp(App):
                 self._released_keys.discard(id(event))
                 if not self._screen_stack:  # the app is closing
                     return
-            elif self._held_keys or not self._settled():
+            elif self._held_keys or not (self._types_on(event) or self._settled()):
                 self._held_keys.append(event)
                 if not self._releasing:
                     self._releasing = True
                     self._release_task = asyncio.get_running_loop().create_task(self._release_keys())
                 return
+            focused = self.focused
+            self._typing_into = focused if event.is_printable and isinstance(focused, (Input, TextArea)) else None
         await super().on_event(event)
+
+    def _types_on(self, event: events.Key) -> bool:
+        """A printable key for the text box that took the key before it goes straight in: a text box takes
+        printable keys itself (no binding sees them), so typing a burst of text does not wait key by key."""
+        return event.is_printable and self._typing_into is not None and self.focused is self._typing_into
 
     def _settled(self) -> bool:
         """Whether every key handed on so far has been handled: no message waiting in any queue (the app's,
@@ -181,12 +190,17 @@ class MspApp(App):
             while self._held_keys:
                 await asyncio.sleep(0.002)
                 late = time.monotonic() - since > KEY_HOLD_MAX  # a safety net: never hold keys for good
-                if self._settled() or late:
-                    event = self._held_keys.popleft()
-                    self._released_keys.add(id(event))
-                    if not self.post_message(event):  # closing: nobody is left to type to
-                        self._held_keys.clear()
-                        self._released_keys.clear()
+                if self._settled() or late or self._types_on(self._held_keys[0]):
+                    batch = [self._held_keys.popleft()]
+                    if batch[0].is_printable and isinstance(self.focused, (Input, TextArea)):
+                        while self._held_keys and self._held_keys[0].is_printable:  # text for the focused box:
+                            batch.append(self._held_keys.popleft())                 # it takes them all, in order
+                    for event in batch:
+                        self._released_keys.add(id(event))
+                        if not self.post_message(event):  # closing: nobody is left to type to
+                            self._held_keys.clear()
+                            self._released_keys.clear()
+                            break
                     since = time.monotonic()
         finally:
             self._releasing = False
