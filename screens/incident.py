@@ -244,6 +244,7 @@ class IncidentScreen(DbMixin, Screen):
         Binding("f", "facts", "Facts (status, places, people, ransom)", show=False),
         Binding("t", "trigger", "Record a trigger (payment, LE delay ...)", show=False),
         Binding("c", "cancel_hash", "Cancel hashing", show=False),
+        Binding("p,f6", "app.posture", "Posture findings", show=False),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
         Binding("1", "tab('checklist')", "Checklist tab", show=False),
         Binding("2", "tab('coverage')", "Coverage tab", show=False),

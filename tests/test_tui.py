@@ -944,3 +944,25 @@ def test_every_incident_form_refuses_in_place(db, kind, key, fill, field, says):
             assert app.focused is form.query_one(f"#f-{field}")
             assert head(db) == before
     run(go())
+
+
+@pytest.mark.parametrize("where", ["client", "incident"])
+def test_p_opens_posture_where_the_help_says_everywhere(db, where):
+    async def go():
+        from screens.help import GLOBAL
+        from screens.posture import PostureScreen
+
+        assert ("p F6", "posture findings") in GLOBAL
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            if where == "incident":
+                await open_breach_and_submit(pilot)
+            await pilot.press("p")
+            await wait_for(pilot, lambda: isinstance(app.screen, PostureScreen), what="posture from p")
+            await pilot.press("escape")
+            await pilot.press("f6")
+            await wait_for(pilot, lambda: isinstance(app.screen, PostureScreen), what="posture from F6")
+    run(go())
