@@ -966,3 +966,31 @@ def test_p_opens_posture_where_the_help_says_everywhere(db, where):
             await pilot.press("f6")
             await wait_for(pilot, lambda: isinstance(app.screen, PostureScreen), what="posture from F6")
     run(go())
+
+
+def test_the_readme_says_where_letters_are_commands_and_it_is_true(db):
+    """README: home's actions all have an F-key or ctrl key (its filter takes letters); the client and incident
+    screens have no text box, so their letters always work (r, w, l, f, t, m, o have no F-key and need none)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "Every essential action also has an F-key or ctrl key" not in readme
+    assert "A letter is a command only where no text box has the focus" in " ".join(readme.split())
+
+    async def go():
+        from textual.widgets import Input, TextArea
+
+        from screens.home import HomeScreen
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            home = [b for b in HomeScreen.BINDINGS if b.action not in ("focus_filter", "app.quit")]
+            for binding in home:
+                keys = binding.key.split(",")
+                if any(len(k) == 1 and k.isalpha() for k in keys):
+                    assert any(k.startswith(("f", "ctrl+")) and len(k) > 1 for k in keys), binding
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            assert not app.screen.query(Input) and not app.screen.query(TextArea)
+            await open_breach_and_submit(pilot)
+            assert not app.screen.query(Input) and not app.screen.query(TextArea)
+    run(go())
