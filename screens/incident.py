@@ -291,6 +291,8 @@ class IncidentScreen(DbMixin, Screen):
         self._cancel = threading.Event()
         self.hashing = False
         self._last_progress = 0.0
+        self._overdue_seen: int | None = None
+        self._moved_to_overdue: int | None = None
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(topbar(self.app, first=self.incident_id), classes="topbar", id="topbar")
@@ -367,8 +369,8 @@ class IncidentScreen(DbMixin, Screen):
         first = self.view is None
         self.view = view
         self.data_head = view.head
+        self.refresh_checklist(first=first)
         self.update_summary()
-        self.query_one("#items", RowList).set_rows(self.checklist_rows(), keep=True)
         relevant = sum(1 for c in view.coverage if c.relevant)
         others = len(view.coverage) - relevant
         self.query_one("#coverage-source", SafeStatic).update(Content(
@@ -394,9 +396,23 @@ class IncidentScreen(DbMixin, Screen):
         """Countdowns move on: redraw from memory, no DB access."""
         if self.view is None:
             return
+        self.refresh_checklist(first=False)
         self.update_summary()
-        self.query_one("#items", RowList).set_rows(self.checklist_rows(), keep=True)
         self.show_details()
+
+    def refresh_checklist(self, *, first: bool) -> None:
+        """The checklist in its order, the cursor where it was. When more items are OVERDUE than
+        before (a trigger recorded, a clock ran out), the first OVERDUE item is brought into view: by scrolling
+        if the highlighted item can stay on screen too, else by moving the cursor to it (the summary says so)."""
+        items = self.query_one("#items", RowList)
+        items.set_rows(self.checklist_rows(), keep=True)
+        now = now_utc()
+        overdue = [i for i, e in enumerate(items.rows) if item_countdown(e.item, now)[1] == "overdue"]
+        grew = not first and self._overdue_seen is not None and len(overdue) > self._overdue_seen
+        self._overdue_seen = len(overdue)
+        if grew and not items.show_with_cursor(overdue[0]):
+            self._moved_to_overdue = overdue[0]
+            items.move_to(overdue[0])
 
     def update_summary(self) -> None:
         v = self.view
@@ -419,6 +435,8 @@ class IncidentScreen(DbMixin, Screen):
                      no_wrap=True, overflow="ellipsis")
         line3 = Text(" checklist: ", no_wrap=True, overflow="ellipsis")
         line3.append(f"{counts['overdue']} OVERDUE", style="bold reverse" if counts["overdue"] else "")
+        if self._moved_to_overdue is not None:
+            line3.append(" (cursor moved to the first)", style="bold")
         line3.append(f", {counts['soon']} DUE SOON", style="bold" if counts["soon"] else "")
         line3.append(f", {open_n} open, {counts['done']} done" + (" (by section)" if self.by_section else ""))
         self.query_one("#summary", SafeStatic).update(Group(line1, line2, line3))
@@ -553,6 +571,9 @@ class IncidentScreen(DbMixin, Screen):
             self.query_one("#ev-detail", SafeStatic).update(t)
 
     def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        if event.rowlist.id == "items" and self._moved_to_overdue is not None and event.index != self._moved_to_overdue:
+            self._moved_to_overdue = None  # the engineer moved on: the note has been read
+            self.update_summary()
         self.show_details()
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:

@@ -194,6 +194,16 @@ class RowList(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Highlighted(self, self.cursor))
 
+    def show_with_cursor(self, index: int) -> bool:
+        """Scroll so row ``index`` is on screen without moving the cursor; False if both cannot be shown."""
+        height = max(1, self.scrollable_content_region.height)
+        top = min(index, self.cursor)
+        if max(index, self.cursor) - top >= height:
+            return False
+        if not int(self.scroll_y) <= index < int(self.scroll_y) + height:
+            self.scroll_to(y=top, animate=False, immediate=True)
+        return True
+
     def _follow(self) -> None:
         height = max(1, self.scrollable_content_region.height)
         top = int(self.scroll_y)

@@ -994,3 +994,41 @@ def test_the_readme_says_where_letters_are_commands_and_it_is_true(db):
             await open_breach_and_submit(pilot)
             assert not app.screen.query(Input) and not app.screen.query(TextArea)
     run(go())
+
+
+def test_items_becoming_overdue_are_brought_into_view(db, monkeypatch):
+    """The header says '2 OVERDUE': the first OVERDUE item comes into view. With the cursor near the top the list
+    only scrolls; with the cursor far down it moves to the first OVERDUE item and the summary says so."""
+    import screens.incident as incident_screen
+
+    async def go():
+        app = make_app(db, plan=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("sunvale-health")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await open_breach_and_submit(pilot)
+            screen, items = app.screen, app.screen.query_one("#items")
+            assert len(items.rows) > 20 and "0 OVERDUE" in screen_text(app)
+            await pilot.press("G")
+            await wait_for(pilot, lambda: items.cursor == len(items.rows) - 1, what="cursor at the bottom")
+            later = datetime.now(timezone.utc) + timedelta(days=3)
+            monkeypatch.setattr(incident_screen, "now_utc", lambda: later)  # the clocks run out
+            screen.tick()
+            text = await wait_text(pilot, "OVERDUE (cursor moved to the first)")
+            assert items.cursor == 0 and items.scroll_y == 0
+            assert data.item_countdown(items.rows[0].item, later)[1] == "overdue"
+            assert "OVERDUE" in text.splitlines()[6]  # the first list row, on screen
+            await pilot.press("j")
+            await wait_for(pilot, lambda: "cursor moved" not in screen_text(app), what="the note goes once the cursor moves")
+            # more become overdue while the cursor is near the top: scrolled into view, the cursor stays
+            await pilot.press("j")
+            items.scroll_to(y=2, animate=False, immediate=True)
+            even_later = later + timedelta(days=5)
+            monkeypatch.setattr(incident_screen, "now_utc", lambda: even_later)
+            seen = screen._overdue_seen
+            screen.tick()
+            await pilot.pause(0.2)
+            assert screen._overdue_seen > seen
+            assert items.cursor == 2 and items.scroll_y == 0 and "cursor moved" not in screen_text(app)
+    run(go())
