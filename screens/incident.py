@@ -32,7 +32,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
@@ -50,6 +50,7 @@ from screens.widgets import (
     PromptScreen,
     RowList,
     SafeStatic,
+    ScrollBox,
     clean,
     fit,
     hotline_widget,
@@ -306,7 +307,7 @@ class IncidentScreen(DbMixin, Screen):
                 yield RowList(self.format_coverage, id="cov")
                 yield SafeStatic("", classes="detail", id="cov-detail")
             with TabPane("3 Insurance", id="insurance"):
-                yield VerticalScroll(id="clocks")
+                yield ScrollBox(id="clocks")
             with TabPane("4 Timeline", id="timeline"):
                 yield RowList(self.format_event, id="events")
                 yield SafeStatic("", classes="detail", id="event-detail")
@@ -596,7 +597,7 @@ class IncidentScreen(DbMixin, Screen):
         if v is None or self._clocks_for == v.head:
             return
         self._clocks_for = v.head
-        box = self.query_one("#clocks", VerticalScroll)
+        box = self.query_one("#clocks", ScrollBox)
         await box.remove_children()
         widgets: list[Any] = []
         now = now_utc()

@@ -27,7 +27,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -117,6 +117,20 @@ class Footer(_Footer):
                 return
             self._shown = signature
         super().bindings_changed(screen)
+
+
+class ScrollBox(VerticalScroll):
+    """A scrolling column of widgets with the list keys: j/k and the arrows a line, g/G and Home/End the top and
+    bottom, ctrl+d/ctrl+u and PgDn/PgUp a page (the help promises them for every list)."""
+
+    BINDINGS = [
+        Binding("j", "scroll_down", "Scroll down", show=False),
+        Binding("k", "scroll_up", "Scroll up", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+        Binding("G", "scroll_end", "Bottom", show=False),
+        Binding("ctrl+d", "page_down", "Page down", show=False),
+        Binding("ctrl+u", "page_up", "Page up", show=False),
+    ]
 
 
 class RowList(ScrollView, can_focus=True):

@@ -1032,3 +1032,27 @@ def test_items_becoming_overdue_are_brought_into_view(db, monkeypatch):
             assert screen._overdue_seen > seen
             assert items.cursor == 2 and items.scroll_y == 0 and "cursor moved" not in screen_text(app)
     run(go())
+
+
+def test_insurance_tab_scrolls_with_the_list_keys(db):
+    """The help says 'j k / arrows move in a list', 'g G / Home End top / bottom': the Insurance tab too."""
+    async def go():
+        app = make_app(db, plan=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await open_breach_and_submit(pilot)
+            await pilot.press("3")
+            await wait_text(pilot, "at discovery:")
+            box = app.screen.query_one("#clocks")
+            await wait_for(pilot, lambda: box.max_scroll_y > 3, what="more than a screenful")
+            await pilot.press("j", "j")
+            await wait_for(pilot, lambda: box.scroll_y == 2, what="j scrolls down")
+            await pilot.press("k")
+            await wait_for(pilot, lambda: box.scroll_y == 1, what="k scrolls up")
+            await pilot.press("G")
+            await wait_for(pilot, lambda: box.scroll_y == box.max_scroll_y, what="G to the bottom")
+            await pilot.press("g")
+            await wait_for(pilot, lambda: box.scroll_y == 0, what="g to the top")
+    run(go())
