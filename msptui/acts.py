@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from . import environment, identity
-from .errors import UserError
+from .errors import FieldError, UserError
 from .evidence import hash_file
-from .incidents import _next_number, _planned, check_when, get_incident
+from .incidents import _given, _next_number, _planned, act_when, check_when, get_incident
 from .models import (
     NOT_MONEY,
     WRITTEN_CHANNELS,
@@ -48,11 +48,11 @@ from .models import (
     validated,
 )
 from .store import Store
+from .timeutil import fmt_local
 
 CHANNELS = ("email", "portal", "letter", "phone", "hotline", "in_person", "other")
 PARTIES = ("client", "msp", "insurer", "counsel", "law_enforcement", "other")
 COST_KINDS = ("time", "invoice", "ransom", "other")
-MAX_AMOUNT_DIGITS = 15
 
 
 # ---------------------------------------------------------------------------
@@ -76,9 +76,9 @@ def currency(code: str, field: str = "--currency") -> str:
 
     cleaned = (code or "").strip().upper()
     if len(cleaned) != 3 or pycountry.currencies.get(alpha_3=cleaned) is None:
-        raise UserError(f"{field}: {str(code)[:20]!r} is not an ISO 4217 currency code (e.g. USD, EUR, GBP)")
+        raise FieldError(field, f"{str(code)[:20]!r} is not an ISO 4217 currency code (e.g. USD, EUR, GBP)")
     if cleaned in NOT_MONEY:
-        raise UserError(f"{field}: {cleaned} is ISO 4217's code for {NOT_MONEY[cleaned]}, not a currency (e.g. USD, EUR, GBP)")
+        raise FieldError(field, f"{cleaned} is ISO 4217's code for {NOT_MONEY[cleaned]}, not a currency (e.g. USD, EUR, GBP)")
     return cleaned
 
 
@@ -91,16 +91,21 @@ class Hashed:
     size: int
 
 
+def _readable(path: str | Path, field: str) -> Path:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise FieldError(field, f"{path} is not a readable file")
+    return p
+
+
 def _hash(path: str | Path | None, field: str) -> Hashed | None:
     if path is None:
         return None
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise UserError(f"{field}: {path} is not a readable file")
+    p = _readable(path, field)
     try:
         digest = hash_file(p)
     except OSError as exc:
-        raise UserError(f"{field}: cannot read {path} ({exc.strerror or exc})") from None
+        raise FieldError(field, f"cannot read {path} ({exc.strerror or exc})") from None
     return Hashed(p, digest.sha256, digest.size)
 
 
@@ -130,9 +135,9 @@ def _find_item(store: Store, incident: Incident, ref: str) -> ChecklistItem:
         item = store.get(ChecklistItem, candidate)
         if item is not None:
             if item.incident_id != incident.id:
-                raise UserError(f"--item: {ref!r} belongs to incident {item.incident_id}, not {incident.id}")
+                raise FieldError("--item", f"{ref!r} belongs to incident {item.incident_id}, not {incident.id}")
             return item
-    raise UserError(f"--item: incident {incident.id} has no checklist item {ref!r} (see 'msptui checklist {incident.id}')")
+    raise FieldError("--item", f"incident {incident.id} has no checklist item {ref!r} (see 'msptui checklist {incident.id}')")
 
 
 def _written_required(store: Store, item: ChecklistItem) -> InsurancePolicy | None:
@@ -149,6 +154,56 @@ def _written_required(store: Store, item: ChecklistItem) -> InsurancePolicy | No
 
 
 # ---------------------------------------------------------------------------
+# the checks each act makes of what was typed (shared by the acts and the drafts below)
+# ---------------------------------------------------------------------------
+
+
+def _check_to(to: str | None) -> None:
+    if not (to or "").strip():
+        raise FieldError("--to", "whom was notified?")
+
+
+def _check_channel(channel: str | None) -> None:
+    if channel not in CHANNELS:
+        raise FieldError("--channel", f"unknown channel {str(channel)[:30]!r}; expected one of: {', '.join(CHANNELS)}")
+
+
+def _check_decision(party: str | None, by: str | None, text: str | None) -> None:
+    if party not in PARTIES:
+        raise FieldError("--party", f"unknown party {str(party)[:30]!r}; expected one of: {', '.join(PARTIES)}")
+    if not (by or "").strip():
+        raise FieldError("--by", "who decided?")
+    if not (text or "").strip():
+        raise FieldError("--text", "what was decided?")
+
+
+def _cap(cap: str | None, currency_code: str | None) -> tuple[Decimal | None, str | None]:
+    """A spending cap is an amount in a currency: both or neither."""
+    if cap is not None and currency_code is None:
+        raise FieldError("--currency", "a spending cap needs its currency (e.g. USD)")
+    if cap is None and currency_code is not None:
+        raise FieldError("--cap", f"a currency ({str(currency_code)[:20]}) without an amount: give the cap, or no currency")
+    if cap is None:
+        return None, None
+    code = currency(currency_code or "")
+    return money(cap, "--cap", code), code
+
+
+def _cost_values(kind: str | None, amount: str | None, currency_code: str | None,
+                 hours: str | None) -> tuple[Decimal, str, Decimal | None]:
+    if kind not in COST_KINDS:
+        raise FieldError("--kind", f"unknown kind {str(kind)[:30]!r}; expected one of: {', '.join(COST_KINDS)}")
+    code = currency(currency_code or "")
+    value = money(amount if amount is not None else "", "--amount", code)
+    hrs = None
+    if hours is not None:
+        hrs = money(hours, "--hours")
+        if -hrs.as_tuple().exponent > 2 or hrs > 10_000:
+            raise FieldError("--hours", f"{hours!r} is not a number of hours (at most 2 decimals, at most 10000)")
+    return value, code, hrs
+
+
+# ---------------------------------------------------------------------------
 # notifications
 # ---------------------------------------------------------------------------
 
@@ -157,10 +212,8 @@ def notify(store: Store, incident_id: str, *, to: str, channel: str, at: datetim
            address: str | None = None, by: str | None = None, item: str | None = None, ref: str | None = None,
            content: str | Path | None = None, proof: str | Path | None = None) -> Notification:
     """Log one notification (one transaction: the notification, its files as evidence, the step it completes)."""
-    if channel not in CHANNELS:
-        raise UserError(f"--channel: unknown channel {channel!r}; expected one of: {', '.join(CHANNELS)}")
-    if not (to or "").strip():
-        raise UserError("--to: whom was notified?")
+    _check_to(to)
+    _check_channel(channel)
     files = {"content": _hash(content, "--content"), "proof": _hash(proof, "--proof")}
     with store.transaction():
         incident = get_incident(store, incident_id)
@@ -216,7 +269,7 @@ def acknowledge(store: Store, notification_id: str, *, at: datetime, tz: str, by
         incident = get_incident(store, record.incident_id)
         check_when(incident, at)
         if at < record.at.at:
-            raise UserError(f"--at: the acknowledgement ({at.isoformat()}) is before the notification ({record.at.at.isoformat()})")
+            raise FieldError("--at", f"must not be before the notification ({fmt_local(record.at.at, tz)})")
         ack = validated(NotificationAck, {"at": at, "tz": tz, "by": (by or "").strip() or None,
                                           "proof": _keep(store, incident, proof_file, "acknowledgement proof"),
                                           "recorded_by": identity.person()})
@@ -238,16 +291,8 @@ def notifications(store: Store, incident_id: str) -> list[Notification]:
 def decide(store: Store, incident_id: str, *, by: str, party: str, text: str, at: datetime, tz: str,
            role: str | None = None, org: str | None = None, ref: str | None = None, cap: str | None = None,
            currency_code: str | None = None, document: str | Path | None = None) -> IncidentDecision:
-    if party not in PARTIES:
-        raise UserError(f"--party: unknown party {party!r}; expected one of: {', '.join(PARTIES)}")
-    if not (by or "").strip():
-        raise UserError("--by: who decided?")
-    if not (text or "").strip():
-        raise UserError("--text: what was decided?")
-    if (cap is None) != (currency_code is None):
-        raise UserError("--cap and --currency go together (a spending cap is an amount in a currency)")
-    code = currency(currency_code) if currency_code is not None else None
-    amount = money(cap, "--cap", code) if cap is not None else None
+    _check_decision(party, by, text)
+    amount, code = _cap(cap, currency_code)
     hashed = _hash(document, "--document")
     with store.transaction():
         incident = get_incident(store, incident_id)
@@ -277,15 +322,7 @@ def decisions(store: Store, incident_id: str) -> list[IncidentDecision]:
 def add_cost(store: Store, incident_id: str, *, kind: str, amount: str, currency_code: str, at: datetime, tz: str,
              hours: str | None = None, person: str | None = None, task: str | None = None, vendor: str | None = None,
              invoice: str | Path | None = None) -> Cost:
-    if kind not in COST_KINDS:
-        raise UserError(f"--kind: unknown kind {kind!r}; expected one of: {', '.join(COST_KINDS)}")
-    code = currency(currency_code)
-    value = money(amount, "--amount", code)
-    hrs = None
-    if hours is not None:
-        hrs = money(hours, "--hours")
-        if -hrs.as_tuple().exponent > 2 or hrs > 10_000:
-            raise UserError(f"--hours: {hours!r} is not a number of hours (at most 2 decimals, at most 10000)")
+    value, code, hrs = _cost_values(kind, amount, currency_code, hours)
     hashed = _hash(invoice, "--invoice")
     with store.transaction():
         incident = get_incident(store, incident_id)
@@ -337,6 +374,103 @@ def costs_csv(entries: list[Cost]) -> str:
             for c in entries]
     return to_csv(header, rows)
 
+# ---------------------------------------------------------------------------
+# What was typed: one reading for the CLI command and the TUI form
+# ---------------------------------------------------------------------------
+#
+# Each draft holds an act's options as typed (None or "" = not given);
+# ``resolve(incident)`` checks every value before anything is hashed or written
+# (the act checks again inside its transaction) and returns the act's keyword
+# arguments, or raises a FieldError naming the field (``--cap``, key ``cap``):
+# ``msptui decide`` prints it as it is, the decision form shows it under its own
+# label and keeps what was typed. See also msptui.incidents.NoteDraft.
+
+
+@dataclass(frozen=True)
+class NotificationDraft:
+    """``msptui notify`` / the notification form (r)."""
+
+    to: str
+    channel: str
+    at: str | None = None
+    tz: str | None = None
+    org: str | None = None
+    address: str | None = None
+    by: str | None = None
+    item: str | None = None
+    ref: str | None = None
+    content: str | None = None
+    proof: str | None = None
+
+    def resolve(self, incident: Incident, *, now: datetime | None = None) -> dict[str, Any]:
+        _check_to(self.to)
+        channel = (self.channel or "").strip()
+        _check_channel(channel)
+        at, tz = act_when(incident, self.at, self.tz, now=now)
+        content, proof = _given(self.content), _given(self.proof)
+        for path, field in ((content, "--content"), (proof, "--proof")):
+            if path is not None:
+                _readable(path, field)
+        return {"to": self.to.strip(), "channel": channel, "at": at, "tz": tz, "org": _given(self.org),
+                "address": _given(self.address), "by": _given(self.by), "item": _given(self.item), "ref": _given(self.ref),
+                "content": content, "proof": proof}
+
+
+@dataclass(frozen=True)
+class DecisionDraft:
+    """``msptui decide`` / the decision form (w)."""
+
+    party: str
+    by: str
+    text: str
+    at: str | None = None
+    tz: str | None = None
+    role: str | None = None
+    org: str | None = None
+    ref: str | None = None
+    cap: str | None = None
+    currency: str | None = None
+    document: str | None = None
+
+    def resolve(self, incident: Incident, *, now: datetime | None = None) -> dict[str, Any]:
+        party = (self.party or "").strip()
+        _check_decision(party, self.by, self.text)
+        at, tz = act_when(incident, self.at, self.tz, now=now)
+        cap, code = _given(self.cap), _given(self.currency)
+        _cap(cap, code)
+        document = _given(self.document)
+        if document is not None:
+            _readable(document, "--document")
+        return {"party": party, "by": self.by.strip(), "text": self.text.strip(), "at": at, "tz": tz,
+                "role": _given(self.role), "org": _given(self.org), "ref": _given(self.ref), "cap": cap,
+                "currency_code": code, "document": document}
+
+
+@dataclass(frozen=True)
+class CostDraft:
+    """``msptui cost`` / the cost form (l)."""
+
+    kind: str
+    amount: str
+    currency: str
+    at: str | None = None
+    tz: str | None = None
+    hours: str | None = None
+    person: str | None = None
+    task: str | None = None
+    vendor: str | None = None
+    invoice: str | None = None
+
+    def resolve(self, incident: Incident, *, now: datetime | None = None) -> dict[str, Any]:
+        kind, hours = (self.kind or "").strip(), _given(self.hours)
+        _cost_values(kind, self.amount, self.currency, hours)
+        at, tz = act_when(incident, self.at, self.tz, now=now)
+        invoice = _given(self.invoice)
+        if invoice is not None:
+            _readable(invoice, "--invoice")
+        return {"kind": kind, "amount": self.amount, "currency_code": self.currency, "at": at, "tz": tz, "hours": hours,
+                "person": _given(self.person), "task": _given(self.task), "vendor": _given(self.vendor),
+                "invoice": invoice}
 
 
 def notice_prefill(view, item: ChecklistItem) -> dict[str, str]:

@@ -16,6 +16,25 @@ class UserError(Exception):
     """A problem with the user's input or environment, explained in one line."""
 
 
+class FieldError(UserError):
+    """One typed value refused, in one line: ``field: problem``.
+
+    ``field`` is what the CLI calls the input (``--cap``, ``tz``); ``key`` is
+    the same name without dashes (``cap``), the name a form gives the field,
+    so a form can say ``Spending cap: ...`` in its own terms while the CLI says
+    ``--cap: ...`` for the same refusal; ``problem`` is the reason alone.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.key = field.lstrip("-").replace("-", "_")
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+    def __reduce__(self):  # picklable with both arguments (a worker's error may cross a process boundary)
+        return (type(self), (self.field, self.problem))
+
+
 class DamagedDatabase(UserError):
     """The database file (or a record in it) can no longer be read as written."""
 

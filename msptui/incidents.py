@@ -8,12 +8,13 @@ change silently overwrite another's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import environment, identity
-from .errors import UserError
+from .errors import FieldError, UserError
 from .evidence import hash_file
 from .models import (
     INCIDENT_CATEGORIES,
@@ -26,7 +27,7 @@ from .models import (
     validated,
 )
 from .store import Store
-from .timeutil import FUTURE_TOLERANCE, get_zone
+from .timeutil import FUTURE_TOLERANCE, fmt_local as moment, get_zone
 
 if TYPE_CHECKING:  # the input models are imported where they are used: 'note' needs none of them (start-up)
     from .inputs import FactsDraft, IncidentDraft, OpenIncident
@@ -50,12 +51,54 @@ def _next_number(store: Store, table: str, column: str, prefix: str) -> int:
 def check_when(incident: Incident, at: datetime, field: str = "--at", *, now: datetime | None = None) -> None:
     """An act cannot happen in the future, nor before the incident began."""
     now = now or datetime.now(timezone.utc)
+    tz = incident.discovered.tz
     if at > now + FUTURE_TOLERANCE:
-        raise UserError(f"{field}: {at.isoformat()} is in the future (this machine's clock reads {now:%Y-%m-%d %H:%M}Z)")
+        raise FieldError(field, f"must not be in the future (it is now {moment(now, tz)} here)")
     first = incident.triggers.get("first_activity")
     start, what = (first.at, "the first activity") if first else (incident.discovered.at, "the discovery")
     if at < start:
-        raise UserError(f"{field}: {at.isoformat()} is before {what} of incident {incident.id} ({start.isoformat()})")
+        raise FieldError(field, f"must not be before {what} ({moment(start, tz)})")
+
+
+def act_when(incident: Incident, at_text: str | None, tz_text: str | None = None, *,
+             now: datetime | None = None) -> tuple[datetime, str]:
+    """``--at`` / a form's "when" field as typed: when an act happened (empty: now) and the zone it was observed in
+    (empty: the incident's). Refused, naming the field, when it cannot be read, is in the future or before the
+    incident began. The one reading of an act's time, for the CLI and the TUI alike."""
+    tz = incident.discovered.tz
+    if tz_text and tz_text.strip():
+        from .inputs import zone
+
+        tz = zone(tz_text.strip(), "--tz")
+    if at_text is None or not at_text.strip():
+        at = now or datetime.now(timezone.utc)
+    else:
+        from .inputs import instant
+
+        at = instant(at_text, tz, "--at", now=now)
+    check_when(incident, at, now=now)
+    return at, tz
+
+
+def _given(text: str | None) -> str | None:
+    """A typed value, or None when nothing (or only spaces) was typed."""
+    return text.strip() if text is not None and text.strip() else None
+
+
+def check_file(path: str | Path, field: str) -> Path:
+    """A file that can be hashed as evidence (a regular file, not a link, a FIFO or a folder), checked before any
+    write or hashing starts; FieldError naming ``field`` otherwise."""
+    import os
+
+    from .filesafety import open_regular
+
+    target = Path(path).expanduser()
+    try:
+        os.close(open_regular(target))
+    except UserError as exc:
+        text, prefix = str(exc), f"{target}: "
+        raise FieldError(field, f"{text[len(prefix):]}: {path}" if text.startswith(prefix) else text) from None
+    return target
 
 
 def get_incident(store: Store, incident_id: str) -> Incident:
@@ -288,7 +331,7 @@ def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None
     """A note on the timeline; ``at`` is when what it says happened (default now; never in the future or
     before the incident began)."""
     if not text.strip():
-        raise UserError("a note needs some text")
+        raise FieldError("text", "a note needs some text")
     with store.transaction():
         incident = get_incident(store, incident_id)
         if at is not None:
@@ -357,3 +400,78 @@ def add_evidence(
         )
         store.put_in_transaction(evidence)
     return evidence
+
+
+# ---------------------------------------------------------------------------
+# What was typed: one reading for the CLI command and the TUI form
+# ---------------------------------------------------------------------------
+#
+# Each draft holds an act's values as typed (an option or a form field; None or
+# "" means not given) and ``resolve(incident)`` checks every one of them before
+# anything is written or hashed, returning the act's arguments or raising a
+# FieldError that names the field. The CLI command and the TUI form both build
+# the draft, so they refuse the same input with the same reason; a form shows it
+# under its own label and keeps what was typed.
+
+
+@dataclass(frozen=True)
+class NoteDraft:
+    """``msptui note`` / the note form (n)."""
+
+    text: str
+    at: str | None = None
+    tz: str | None = None
+
+    def resolve(self, incident: Incident, *, now: datetime | None = None) -> dict:
+        if not (self.text or "").strip():
+            raise FieldError("text", "a note needs some text")
+        at, tz = act_when(incident, self.at, self.tz, now=now) if _given(self.at) or _given(self.tz) else (None, None)
+        return {"text": self.text, "at": at, "tz": tz}
+
+
+@dataclass(frozen=True)
+class EvidenceDraft:
+    """``msptui evidence add`` / the evidence form (a)."""
+
+    file: str
+    name: str | None = None
+    source: str | None = None
+    method: str | None = None
+    at: str | None = None
+    tz: str | None = None
+
+    def resolve(self, incident: Incident, *, now: datetime | None = None) -> dict:
+        if not _given(self.file):
+            raise FieldError("file", "give the file to hash")
+        path = check_file(self.file.strip(), "file")
+        # no time: acquired now (None); a zone given alone is still checked, not silently ignored
+        at = act_when(incident, self.at, self.tz, now=now)[0] if _given(self.at) or _given(self.tz) else None
+        return {"path": path, "name": _given(self.name), "source": _given(self.source), "method": _given(self.method),
+                "acquired_at": at if _given(self.at) else None}
+
+
+@dataclass(frozen=True)
+class TriggerDraft:
+    """``msptui incident trigger`` / the trigger form (t)."""
+
+    name: str
+    at: str
+    tz: str | None = None
+    by: str | None = None
+    agency: str | None = None
+    until: str | None = None
+    note: str | None = None
+
+    def resolve(self, incident: Incident, *, now: datetime | None = None) -> dict:
+        from . import triggers
+        from .inputs import instant, zone
+
+        triggers.check_name(self.name)
+        tz = zone(self.tz.strip(), "--tz") if _given(self.tz) else incident.discovered.tz
+        if not _given(self.at):
+            raise FieldError("--at", "when did it happen? (a date and time, e.g. 2026-11-27T09:15)")
+        at = instant(self.at, tz, "--at", now=now)
+        until = instant(self.until, tz, "--until", allow_future=True) if _given(self.until) else None
+        triggers.check_instants(incident, self.name, at, until, agency=_given(self.agency), now=now)
+        return {"name": self.name, "at": at, "tz": tz, "by": _given(self.by), "agency": _given(self.agency),
+                "until": until, "note": _given(self.note)}

@@ -17,7 +17,7 @@ from typing import Iterable, get_args
 from pydantic import BaseModel, ConfigDict
 
 from . import jurisdictions
-from .errors import UserError
+from .errors import FieldError, UserError
 from .models import INCIDENT_CATEGORIES, Client, DataKind
 from .timeutil import FUTURE_TOLERANCE, TimeError, get_zone, parse_local
 
@@ -31,8 +31,8 @@ _AFFECTED = re.compile(r"^\s*([^=]+?)\s*=\s*(-?[0-9]+)\s*$")
 MAX_AFFECTED = 10_000_000_000
 
 
-def _fail(field: str, message: str) -> UserError:
-    return UserError(f"{field}: {message}")
+def _fail(field: str, message: str) -> FieldError:
+    return FieldError(field, message)
 
 
 def split_codes(value: str | Iterable[str] | None) -> list[str] | None:
@@ -241,5 +241,5 @@ class FactsDraft(BaseModel):
             changes["msp_caused"] = self.msp_caused
         changes = {k: v for k, v in changes.items() if getattr(incident, k) != v}
         if not changes:
-            raise UserError("nothing to change: every value given is already recorded (see 'msptui incident set --help')")
+            raise UserError("nothing to change: every value given is already recorded")
         return changes

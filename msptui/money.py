@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from .errors import UserError
+from .errors import FieldError
 
 __all__ = ["MAX_DIGITS", "MAX_PLACES", "minor_units", "parse_amount"]
 
@@ -69,10 +69,10 @@ def parse_amount(value: str | int | Decimal | None, name: str, *, currency: str 
     examples = _WHOLE_EXAMPLES if whole else _EXAMPLES
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise UserError(f"{name}: give an amount ({examples})")
+            raise FieldError(name, f"give an amount ({examples})")
         return None
     if isinstance(value, bool):
-        raise UserError(f"{name}: not an amount: {value!r} ({examples})")
+        raise FieldError(name, f"not an amount: {value!r} ({examples})")
     scaled = False
     if isinstance(value, (int, Decimal)):
         number = Decimal(value)
@@ -84,27 +84,27 @@ def parse_amount(value: str | int | Decimal | None, name: str, *, currency: str 
         match = _AMOUNT.match(text[1:].strip() if negative else text)
         digits = match.group("number").replace(",", "").replace("_", "") if match else ""
         if not match or not digits.strip(".") or len(text) > 40:
-            raise UserError(f"{name}: not an amount: {shown!r} ({examples})")
+            raise FieldError(name, f"not an amount: {shown!r} ({examples})")
         try:
             number = Decimal(digits) * _SCALE[match.group("unit").lower()]
             scaled = bool(match.group("unit"))
         except InvalidOperation:
-            raise UserError(f"{name}: not an amount: {shown!r} ({examples})") from None
-        if negative and number != 0:
-            raise UserError(f"{name}: an amount cannot be negative ({shown})")
+            raise FieldError(name, f"not an amount: {shown!r} ({examples})") from None
+        if negative:  # '-0' too: it is not an amount anyone paid (it was recorded and listed as 'USD -0')
+            raise FieldError(name, f"an amount cannot be negative ({shown})")
     if not number.is_finite():
-        raise UserError(f"{name}: not an amount: {shown!r} ({examples})")
+        raise FieldError(name, f"not an amount: {shown!r} ({examples})")
     if number < 0:
-        raise UserError(f"{name}: an amount cannot be negative ({shown})")
+        raise FieldError(name, f"an amount cannot be negative ({shown})")
     if number != 0 and number.adjusted() >= MAX_DIGITS:
-        raise UserError(f"{name}: {shown} is too large (at most {MAX_DIGITS} digits before the decimal point)")
+        raise FieldError(name, f"{shown} is too large (at most {MAX_DIGITS} digits before the decimal point)")
     # the amount's own precision: "5.00" JPY is five yen, "1.5M" has no decimals
     exact = _places(number.normalize()) if number != 0 else 0
     if scaled:  # "1.5M" is 1500000, not 1500000.0
         number = number.quantize(Decimal(1).scaleb(-exact))
     if whole:
         if exact:
-            raise UserError(f"{name}: {shown!r} is not a whole amount ({_WHOLE_EXAMPLES})")
+            raise FieldError(name, f"{shown!r} is not a whole amount ({_WHOLE_EXAMPLES})")
         return number.quantize(Decimal(1))
     allowed = MAX_PLACES if currency is None else minor_units(currency)
     if allowed is None:
@@ -112,9 +112,9 @@ def parse_amount(value: str | int | Decimal | None, name: str, *, currency: str 
     allowed = min(allowed, MAX_PLACES)
     if exact > allowed:
         if currency is None or minor_units(currency) is None:
-            raise UserError(f"{name}: {shown} has more than {MAX_PLACES} decimal places")
+            raise FieldError(name, f"{shown} has more than {MAX_PLACES} decimal places")
         has = "no minor unit: whole amounts only" if allowed == 0 else f"{allowed} decimal places"
-        raise UserError(f"{name}: {shown} has {exact} decimal places, but {currency.upper()} has {has} (ISO 4217)")
+        raise FieldError(name, f"{shown} has {exact} decimal places, but {currency.upper()} has {has} (ISO 4217)")
     if _places(number) > allowed:
         number = number.quantize(Decimal(1).scaleb(-allowed))
     return number

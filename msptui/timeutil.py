@@ -23,6 +23,7 @@ __all__ = [
     "resolve_local",
     "local_status",
     "fmt_local_and_utc",
+    "fmt_local",
     "iso",
     "to_utc",
 ]
@@ -243,3 +244,10 @@ def fmt_local_and_utc(dt: datetime, tz: str | None = None) -> str:
         return f"{utc:%Y-%m-%d} {_clock(utc)} UTC"  # the local time is UTC: say it once
     utc_part = _clock(utc) if utc.date() == local.date() else f"{utc:%Y-%m-%d} {_clock(utc)}"
     return f"{local:%Y-%m-%d} {_clock(local)} {abbrev} ({utc_part} UTC)"
+
+
+def fmt_local(dt: datetime, tz: str) -> str:
+    """Short human form "2026-11-27 09:15 EST": local time in ``tz`` only, for one-line messages."""
+    _require_aware(dt)
+    local = dt.astimezone(get_zone(tz))
+    return f"{local:%Y-%m-%d} {_clock(local)} {local.tzname() or _fmt_offset(local.utcoffset())}"

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
-from .errors import UserError
+from .errors import FieldError
 from .models import Incident, TriggerFact
 from .obligations import Rule, load_rules, trigger_label, vocabulary
-from .timeutil import FUTURE_TOLERANCE
+from .timeutil import FUTURE_TOLERANCE, fmt_local as moment
 
 Kind = Literal["awareness", "event", "fact", "derived", "milestone"]
 #: the oldest-record trigger of the log-retention rules reads the recorded first activity
@@ -96,43 +96,49 @@ def check_name(name: str) -> str:
         return name
     close = difflib.get_close_matches(str(name), recordable(), n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
-    raise UserError(f"trigger: unknown trigger {str(name)[:60]!r}{hint} (see 'msptui triggers' for the names)")
+    raise FieldError("trigger", f"unknown trigger {str(name)[:60]!r}{hint} (see 'msptui triggers' for the names)")
 
 
 def check_fact(incident: Incident, name: str, fact: TriggerFact, *, now: datetime | None = None) -> None:
     """Refuse an instant that cannot be true: in the future, or out of order with the incident's other facts."""
+    check_instants(incident, name, fact.at, fact.until, agency=fact.agency, now=now)
+
+
+def check_instants(incident: Incident, name: str, at: datetime, until: datetime | None = None, *,
+                   agency: str | None = None, now: datetime | None = None) -> None:
+    """``check_fact`` on the instants alone (before a fact is built): FieldError naming --at or --until."""
     now = now or datetime.now(timezone.utc)
-    at = fact.at
+    tz = incident.discovered.tz
     if at > now + FUTURE_TOLERANCE:
-        raise UserError(f"--at: {at.isoformat()} is in the future (this machine's clock reads {now:%Y-%m-%d %H:%M}Z)")
+        raise FieldError("--at", f"must not be in the future (it is now {moment(now, tz)} here)")
     first = (incident.triggers.get("first_activity").at if "first_activity" in incident.triggers else None)
     discovered = incident.discovered.at
     if name == "first_activity" and at > discovered:
-        raise UserError(f"--at: first_activity {at.isoformat()} is after the discovery ({discovered.isoformat()}); "
-                        "the attacker was active before anyone found out")
+        raise FieldError("--at", f"must not be after the discovery ({moment(discovered, tz)}): "
+                                 "the attacker was active before anyone found out")
     if name != "first_activity" and first is not None and at < first:
         # nothing the incident sets off (a payment, a determination, a delay request, containment) can come
         # before the attacker's first activity
-        raise UserError(f"--at: {name} {at.isoformat()} is before the first activity ({first.isoformat()})")
+        raise FieldError("--at", f"must not be before the first activity ({moment(first, tz)})")
     if name != "first_activity" and first is None and at < discovered:
         # until a first activity is recorded the incident begins at its discovery, as for every other act
         # (a ransom payment in year 1 was accepted and started the NYDFS clock two thousand years ago)
-        raise UserError(f"--at: {name} {at.isoformat()} is before the discovery ({discovered.isoformat()}); "
-                        "if the attacker was active earlier, record first_activity first")
+        raise FieldError("--at", f"must not be before the discovery ({moment(discovered, tz)}); "
+                                 "if the attacker was active earlier, record first_activity first")
     if name == "first_activity":
-        for later, fact in sorted(incident.triggers.items()):
-            if later != "first_activity" and fact.at < at:
-                raise UserError(f"--at: first_activity {at.isoformat()} is after {later} ({fact.at.isoformat()})")
-    if name not in LAW_ENFORCEMENT and (fact.agency or fact.until is not None):
-        option = "--agency" if fact.agency else "--until"
-        raise UserError(f"{option}: only a law-enforcement trigger ({', '.join(sorted(LAW_ENFORCEMENT))}) has an "
-                        f"agency and an end of delay, not {name}")
+        for later, other in sorted(incident.triggers.items()):
+            if later != "first_activity" and other.at < at:
+                raise FieldError("--at", f"must not be after {later} ({moment(other.at, tz)})")
+    if name not in LAW_ENFORCEMENT and (agency or until is not None):
+        raise FieldError("--agency" if agency else "--until",
+                         f"only a law-enforcement trigger ({', '.join(sorted(LAW_ENFORCEMENT))}) has an agency "
+                         f"and an end of delay, not {name}")
     if name == "resolved" and "contained" in incident.triggers and at < incident.triggers["contained"].at:
-        raise UserError(f"--at: resolved {at.isoformat()} is before contained ({incident.triggers['contained'].at.isoformat()})")
+        raise FieldError("--at", f"must not be before contained ({moment(incident.triggers['contained'].at, tz)})")
     if name == "contained" and "resolved" in incident.triggers and at > incident.triggers["resolved"].at:
-        raise UserError(f"--at: contained {at.isoformat()} is after resolved ({incident.triggers['resolved'].at.isoformat()})")
-    if fact.until is not None and fact.until <= at:
-        raise UserError(f"--until: the end of the delay ({fact.until.isoformat()}) must be after --at ({at.isoformat()})")
+        raise FieldError("--at", f"must not be after resolved ({moment(incident.triggers['resolved'].at, tz)})")
+    if until is not None and until <= at:
+        raise FieldError("--until", f"must be after the delay began ({moment(at, tz)})")
 
 
 # ---------------------------------------------------------------------------

@@ -78,6 +78,7 @@ class ClientScreen(DbMixin, Screen):
         Binding("d,f3", "as_of", "As of date", key_display="d F3"),
         Binding("i,f4", "incidents", "Incidents", key_display="i F4"),
         Binding("r,f7", "record", "Record", key_display="r"),  # F7 too (in the help): the footer is full at 80 columns
+        Binding("p,f6", "app.posture", "Posture findings", show=False),
         Binding("a", "record_agreement", "Add an agreement with its clauses", show=False),
         Binding("v", "record_review", "Record a business review", show=False),
         Binding("s", "record_signature", "Record a signature on an agreement", show=False),

@@ -32,7 +32,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
@@ -43,12 +43,14 @@ from msptui.timeutil import fmt_local_and_utc, get_zone
 from screens.widgets import (
     ConfirmScreen,
     DbMixin,
+    Field,
     Footer,
     FormScreen,
     PickScreen,
     PromptScreen,
     RowList,
     SafeStatic,
+    ScrollBox,
     clean,
     fit,
     hotline_widget,
@@ -139,84 +141,86 @@ def set_facts(store, incident_id: str, values: dict) -> str:
 
 def facts_draft(values: dict):
     """The facts form as the same input model ``msptui incident set`` builds."""
+    from msptui.errors import FieldError
     from msptui.inputs import FactsDraft
 
-    def flag(text: str) -> bool | None:
-        word = text.strip().lower()
+    def flag(name: str) -> bool | None:
+        word = values[name].strip().lower()
         if word in ("", "-"):
             return None
         if word in ("yes", "y", "true"):
             return True
         if word in ("no", "n", "false"):
             return False
-        raise ValueError(f"answer yes or no, not {text.strip()[:20]!r}")
+        raise FieldError(name, f"answer yes or no, not {values[name].strip()[:20]!r}")
 
-    try:
-        ransom, msp = flag(values["ransom_paid"]), flag(values["msp_caused"])
-    except ValueError as exc:
-        from msptui.errors import UserError
-
-        raise UserError(f"ransom paid / MSP caused: {exc}") from None
+    ransom, msp = flag("ransom_paid"), flag("msp_caused")
     return FactsDraft(status=values["status"].strip() or None, summary=values["summary"], category=values["category"].strip() or None,
                       data_types=values["data_types"], countries=values["countries"], us_states=values["us_states"],
                       affected=values["affected"].split(), ransom_paid=ransom, msp_caused=msp)
 
 
-def record_trigger(store, incident_id: str, name: str, values: dict) -> str:
-    from msptui.incidents import get_incident, record_trigger as core
-    from msptui.inputs import instant, zone
-
-    inc = get_incident(store, incident_id)
-    tz = zone(values["tz"].strip(), "zone") if values["tz"].strip() else inc.discovered.tz
-    at = instant(values["at"], tz, "when")
-    until = instant(values["until"], tz, "until", allow_future=True) if values["until"].strip() else None
-    return core(store, incident_id, name, at=at, tz=tz, by=values["by"].strip() or None,
-                agency=values["agency"].strip() or None, until=until, note=values["note"].strip() or None).id
+# The forms' writes: each builds the draft the CLI command builds (msptui.acts / msptui.incidents), from what was
+# typed, and records it in one transaction. The form ran the same check before it closed; a refusal here (the
+# incident changed meanwhile, a file went away) reopens the form with what was typed.
 
 
-def _when(store, incident_id: str, values: dict) -> tuple:
+def record_trigger(store, incident_id: str, values: dict, name: str) -> str:
+    from msptui.incidents import TriggerDraft, get_incident, record_trigger as core
+
+    return core(store, incident_id, **TriggerDraft(name=name, **values).resolve(get_incident(store, incident_id))).id
+
+
+def record_notification(store, incident_id: str, values: dict, item_id: str | None) -> str:
+    from msptui.acts import NotificationDraft, notify
     from msptui.incidents import get_incident
-    from msptui.inputs import instant
 
-    tz = get_incident(store, incident_id).discovered.tz
-    return instant(values["at"], tz, "when"), tz
-
-
-def _opt(values: dict, key: str) -> str | None:
-    return values.get(key, "").strip() or None
-
-
-def record_notification(store, incident_id: str, item_id: str | None, values: dict) -> str:
-    from msptui.acts import notify
-
-    at, tz = _when(store, incident_id, values)
-    return notify(store, incident_id, to=values["to"], channel=values["channel"].strip(), at=at, tz=tz, org=_opt(values, "org"),
-                  address=_opt(values, "address"), by=_opt(values, "by"), item=item_id, ref=_opt(values, "ref"),
-                  content=_opt(values, "content"), proof=_opt(values, "proof")).id
+    draft = NotificationDraft(**values, item=item_id)
+    return notify(store, incident_id, **draft.resolve(get_incident(store, incident_id))).id
 
 
 def record_decision(store, incident_id: str, values: dict) -> str:
-    from msptui.acts import decide
+    from msptui.acts import DecisionDraft, decide
+    from msptui.incidents import get_incident
 
-    at, tz = _when(store, incident_id, values)
-    return decide(store, incident_id, by=values["by"], party=values["party"].strip(), text=values["text"], at=at, tz=tz,
-                  role=_opt(values, "role"), org=_opt(values, "org"), ref=_opt(values, "ref"), cap=_opt(values, "cap"),
-                  currency_code=_opt(values, "currency") if _opt(values, "cap") else None, document=_opt(values, "document")).id
+    return decide(store, incident_id, **DecisionDraft(**values).resolve(get_incident(store, incident_id))).id
 
 
 def record_cost(store, incident_id: str, values: dict) -> str:
-    from msptui.acts import add_cost
+    from msptui.acts import CostDraft, add_cost
+    from msptui.incidents import get_incident
 
-    at, tz = _when(store, incident_id, values)
-    return add_cost(store, incident_id, kind=values["kind"].strip(), amount=values["amount"], currency_code=values["currency"],
-                    at=at, tz=tz, hours=_opt(values, "hours"), person=_opt(values, "person"), task=_opt(values, "task"),
-                    vendor=_opt(values, "vendor"), invoice=_opt(values, "invoice")).id
+    return add_cost(store, incident_id, **CostDraft(**values).resolve(get_incident(store, incident_id))).id
 
 
-def add_note(store, incident_id: str, text: str) -> str:
-    from msptui.incidents import add_note as add
+def add_note(store, incident_id: str, values: dict) -> str:
+    from msptui import incidents
 
-    return add(store, incident_id, text).id
+    args = incidents.NoteDraft(**values).resolve(incidents.get_incident(store, incident_id))
+    return incidents.add_note(store, incident_id, **args).id
+
+
+def check_draft(kind: str, values: dict, incident: Any, **context: Any) -> None:
+    """The check a form runs before it closes: the act's draft resolved against the incident on screen
+    (UserError / FieldError naming the field; nothing is written)."""
+    from msptui import acts, incidents
+
+    if kind == "facts":
+        facts_draft(values).resolve(incident)
+        return
+    draft = {"note": lambda: incidents.NoteDraft(**values), "evidence": lambda: incidents.EvidenceDraft(**values),
+             "trigger": lambda: incidents.TriggerDraft(name=context["name"], **values),
+             "notify": lambda: acts.NotificationDraft(**values), "decide": lambda: acts.DecisionDraft(**values),
+             "cost": lambda: acts.CostDraft(**values)}[kind]()
+    draft.resolve(incident)
+
+
+#: what each form's write calls in the worker, and the context it needs beyond the values
+WRITERS = {"facts": (set_facts, ()), "trigger": (record_trigger, ("name",)), "notify": (record_notification, ("item_id",)),
+           "decide": (record_decision, ()), "cost": (record_cost, ()), "note": (add_note, ())}
+#: how a recorded act is reported, and named when it was not saved
+FORM_WORDS = {"facts": "the facts", "trigger": "the trigger", "notify": "the notification", "decide": "the decision",
+              "cost": "the cost", "note": "the note", "evidence": "the evidence"}
 
 
 class IncidentScreen(DbMixin, Screen):
@@ -241,6 +245,7 @@ class IncidentScreen(DbMixin, Screen):
         Binding("f", "facts", "Facts (status, places, people, ransom)", show=False),
         Binding("t", "trigger", "Record a trigger (payment, LE delay ...)", show=False),
         Binding("c", "cancel_hash", "Cancel hashing", show=False),
+        Binding("p,f6", "app.posture", "Posture findings", show=False),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
         Binding("1", "tab('checklist')", "Checklist tab", show=False),
         Binding("2", "tab('coverage')", "Coverage tab", show=False),
@@ -287,6 +292,8 @@ class IncidentScreen(DbMixin, Screen):
         self._cancel = threading.Event()
         self.hashing = False
         self._last_progress = 0.0
+        self._overdue_seen: int | None = None
+        self._moved_to_overdue: int | None = None
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(topbar(self.app, first=self.incident_id), classes="topbar", id="topbar")
@@ -300,7 +307,7 @@ class IncidentScreen(DbMixin, Screen):
                 yield RowList(self.format_coverage, id="cov")
                 yield SafeStatic("", classes="detail", id="cov-detail")
             with TabPane("3 Insurance", id="insurance"):
-                yield VerticalScroll(id="clocks")
+                yield ScrollBox(id="clocks")
             with TabPane("4 Timeline", id="timeline"):
                 yield RowList(self.format_event, id="events")
                 yield SafeStatic("", classes="detail", id="event-detail")
@@ -363,8 +370,8 @@ class IncidentScreen(DbMixin, Screen):
         first = self.view is None
         self.view = view
         self.data_head = view.head
+        self.refresh_checklist(first=first)
         self.update_summary()
-        self.query_one("#items", RowList).set_rows(self.checklist_rows(), keep=True)
         relevant = sum(1 for c in view.coverage if c.relevant)
         others = len(view.coverage) - relevant
         self.query_one("#coverage-source", SafeStatic).update(Content(
@@ -390,9 +397,23 @@ class IncidentScreen(DbMixin, Screen):
         """Countdowns move on: redraw from memory, no DB access."""
         if self.view is None:
             return
+        self.refresh_checklist(first=False)
         self.update_summary()
-        self.query_one("#items", RowList).set_rows(self.checklist_rows(), keep=True)
         self.show_details()
+
+    def refresh_checklist(self, *, first: bool) -> None:
+        """The checklist in its order, the cursor where it was. When more items are OVERDUE than
+        before (a trigger recorded, a clock ran out), the first OVERDUE item is brought into view: by scrolling
+        if the highlighted item can stay on screen too, else by moving the cursor to it (the summary says so)."""
+        items = self.query_one("#items", RowList)
+        items.set_rows(self.checklist_rows(), keep=True)
+        now = now_utc()
+        overdue = [i for i, e in enumerate(items.rows) if item_countdown(e.item, now)[1] == "overdue"]
+        grew = not first and self._overdue_seen is not None and len(overdue) > self._overdue_seen
+        self._overdue_seen = len(overdue)
+        if grew and not items.show_with_cursor(overdue[0]):
+            self._moved_to_overdue = overdue[0]
+            items.move_to(overdue[0])
 
     def update_summary(self) -> None:
         v = self.view
@@ -415,6 +436,8 @@ class IncidentScreen(DbMixin, Screen):
                      no_wrap=True, overflow="ellipsis")
         line3 = Text(" checklist: ", no_wrap=True, overflow="ellipsis")
         line3.append(f"{counts['overdue']} OVERDUE", style="bold reverse" if counts["overdue"] else "")
+        if self._moved_to_overdue is not None:
+            line3.append(" (cursor moved to the first)", style="bold")
         line3.append(f", {counts['soon']} DUE SOON", style="bold" if counts["soon"] else "")
         line3.append(f", {open_n} open, {counts['done']} done" + (" (by section)" if self.by_section else ""))
         self.query_one("#summary", SafeStatic).update(Group(line1, line2, line3))
@@ -549,6 +572,9 @@ class IncidentScreen(DbMixin, Screen):
             self.query_one("#ev-detail", SafeStatic).update(t)
 
     def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        if event.rowlist.id == "items" and self._moved_to_overdue is not None and event.index != self._moved_to_overdue:
+            self._moved_to_overdue = None  # the engineer moved on: the note has been read
+            self.update_summary()
         self.show_details()
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
@@ -571,7 +597,7 @@ class IncidentScreen(DbMixin, Screen):
         if v is None or self._clocks_for == v.head:
             return
         self._clocks_for = v.head
-        box = self.query_one("#clocks", VerticalScroll)
+        box = self.query_one("#clocks", ScrollBox)
         await box.remove_children()
         widgets: list[Any] = []
         now = now_utc()
@@ -677,40 +703,150 @@ class IncidentScreen(DbMixin, Screen):
 
         self.app.push_screen(PromptScreen(f"Note on: {clean(it.title, limit=100)}"), done)
 
-    def action_facts(self) -> None:
-        """The incident facts form: what is known now; obligations and the checklist are recomputed on save."""
+    # -- the incident's forms -----------------------------------------------------
+    # Each form checks what was typed with the act's own draft before it closes (check_draft): a refusal stays
+    # in the form, in its terms, and nothing typed is lost. The write runs in a worker; if it is refused after
+    # all, the form reopens with what was typed and the reason.
+
+    def open_form(self, kind: str, values: dict[str, str] | None = None, problem: Any = None, **context: Any) -> None:
         if self.view is None:
             return
+        title, fields, aliases = getattr(self, f"form_{kind}")(**context)
+        if values:
+            fields = [f._replace(value=values.get(f.name, f.value)) for f in fields]
+        incident = self.view.incident
+
+        def done(typed: dict[str, str] | None) -> None:
+            if typed is not None:
+                self.submit_form(kind, typed, context)
+
+        self.app.push_screen(FormScreen(title, fields, validate=lambda v: check_draft(kind, v, incident, **context),
+                                        problem=problem, aliases=aliases, hint=self.FORM_HINTS.get(kind, ""),
+                                        submit_on_enter=kind == "note"), done)
+
+    FORM_HINTS = {"note": "Enter save   Tab to change when it happened   Esc cancel"}
+
+    def submit_form(self, kind: str, values: dict[str, str], context: dict[str, Any]) -> None:
+        if kind == "evidence":
+            self.start_hash(values["file"].strip(), values)
+            return
+        writer, needs = WRITERS[kind]
+        self._pending_form = (kind, values, context)
+        self.db("form", writer, self.incident_id, values, *(context[k] for k in needs), exclusive=False, write=True)
+        if kind == "facts":
+            self.app.say("recording the facts and recomputing the obligations...")  # type: ignore[attr-defined]
+
+    def loaded_form(self, record_id: str) -> None:
+        kind = self._pending_form[0]
+        self.app.say(f"{FORM_WORDS[kind].removeprefix('the ')} recorded ({record_id})")  # type: ignore[attr-defined]
+        self.action_refresh()
+
+    def failed_form(self, error: str) -> None:
+        """Nothing typed is lost: say it was not saved and reopen the form with what was typed and why."""
+        kind, values, context = self._pending_form
+        self.app.say(f"{FORM_WORDS[kind]} was NOT saved: {clean(error, limit=120)}", severity="error",  # type: ignore[attr-defined]
+                     timeout=8)
+        self.open_form(kind, values, error, **context)
+
+    def when_field(self, label: str = "When") -> Field:
+        tz = self.view.incident.discovered.tz
+        return Field("at", f"{label} ({tz} local time, or with an offset)",
+                     now_utc().astimezone(get_zone(tz)).strftime("%Y-%m-%dT%H:%M"), "empty: now", short="When")
+
+    def form_facts(self) -> tuple:
         inc = self.view.incident
-
-        def check(values: dict[str, str]) -> str | None:
-            try:
-                facts_draft(values).resolve(inc)
-            except Exception as exc:
-                return str(exc)
-            return None
-
-        def done(values: dict[str, str] | None) -> None:
-            if values:
-                self.db("write", set_facts, self.incident_id, values, exclusive=False, write=True)
-                self.app.say("recording the facts and recomputing the obligations...")  # type: ignore[attr-defined]
-
         yn = lambda b: "yes" if b else "no"  # noqa: E731
-        self.app.push_screen(FormScreen(
-            "Incident facts (saved as one change; obligations and the checklist are recomputed)",
-            [("status", "Status: open, contained or closed", inc.status, ""),
-             ("category", "Category", inc.category, ""),
-             ("summary", "Summary", inc.summary, ""),
-             ("data_types", "Data types involved (comma-separated)", ", ".join(inc.data_types), "pii, phi, pci ..."),
-             ("countries", "Affected countries (ISO codes)", ", ".join(inc.countries), "US, DE"),
-             ("us_states", "Affected US states", ", ".join(inc.us_states), "CA, NY"),
-             ("affected", "People affected, JUR=N separated by spaces (adds or replaces those counts)", "", "US-CA=600 DE=12"),
-             ("ransom_paid", "Ransom paid (yes/no)", yn(inc.ransom_paid), ""),
-             ("msp_caused", "The MSP's own systems or staff were the vector (yes/no)", yn(inc.msp_caused), "")],
-            validate=check), done)
+        return ("Incident facts (saved as one change; obligations and the checklist are recomputed)", [
+            Field("status", "Status: open, contained or closed", inc.status),
+            Field("category", "Category", inc.category),
+            Field("summary", "Summary", inc.summary),
+            Field("data_types", "Data types involved (comma-separated)", ", ".join(inc.data_types), "e.g. pii, phi"),
+            Field("countries", "Affected countries (ISO codes)", ", ".join(inc.countries), "e.g. US, DE"),
+            Field("us_states", "Affected US states", ", ".join(inc.us_states), "e.g. CA, NY"),
+            Field("affected", "People affected, JUR=N separated by spaces (adds or replaces those counts)", "",
+                  "e.g. US-CA=600 DE=12", short="People affected"),
+            Field("ransom_paid", "Ransom paid (yes/no)", yn(inc.ransom_paid)),
+            Field("msp_caused", "The MSP's own systems or staff were the vector (yes/no)", yn(inc.msp_caused),
+                  short="MSP caused")],
+            {"data": "data_types", "states": "us_states"})
+
+    def form_trigger(self, name: str, label: str) -> tuple:
+        tz = self.view.incident.discovered.tz
+        return (f"Record {name}: {label}", [
+            self.when_field("When it happened"),
+            Field("tz", "Zone it was observed in (empty: the incident's)", "", f"empty: {tz}", short="Zone"),
+            Field("by", "Who did or declared it (for a law-enforcement delay: the official)", "", "", short="Who"),
+            Field("agency", "Agency (law-enforcement delay)", ""),
+            Field("until", "Delay ends (law-enforcement delay)", "", "empty: no end given"),
+            Field("note", "Note", "")], {})
+
+    def form_notify(self, item_id: str | None, title: str) -> tuple:
+        from msptui.acts import CHANNELS, notice_prefill
+
+        entry = self.view.entry(item_id) if item_id else None
+        pre = (notice_prefill(self.view, entry.item) if entry is not None
+               else {"to": "", "org": "", "address": "", "channel": "email"})
+        return (f"Notification for: {clean(title, limit=80)}" if item_id else "Notification (not tied to a checklist step)", [
+            Field("to", "To (person or body)", pre["to"], short="To"),
+            Field("org", "Organisation", pre["org"]),
+            Field("address", "Address / number / portal", pre["address"], short="Address"),
+            Field("channel", f"Channel: {', '.join(CHANNELS)}", pre["channel"]),
+            self.when_field("When it was sent"),
+            Field("by", "By (default: you)", "", "empty: you", short="By"),
+            Field("ref", "Reference / claim / case number", "", short="Reference"),
+            Field("content", "Content sent (file path, hashed)", ""),
+            Field("proof", "Proof of delivery (file path, hashed)", "")], {})
+
+    def form_decide(self) -> tuple:
+        from msptui.acts import PARTIES
+
+        return ("Decision or consent", [
+            Field("party", f"Party: {', '.join(PARTIES)}", "client"),
+            Field("by", "Who decided (a person)", ""),
+            Field("role", "Role", "", "e.g. CEO, claims adjuster"),
+            Field("org", "Organisation", ""),
+            Field("text", "What was decided, refused or consented to", "", short="What was decided"),
+            self.when_field(),
+            Field("ref", "Reference", ""),
+            Field("cap", "Spending cap (amount, optional)", "", "e.g. 25000 (empty: no cap)"),
+            Field("currency", "Currency of the cap", "", "e.g. USD (needed with a cap)"),
+            Field("document", "Document (file path, hashed)", "")], {})
+
+    def form_cost(self) -> tuple:
+        from msptui.acts import COST_KINDS
+
+        return ("Cost or hours for the ledger (exact amounts)", [
+            Field("kind", f"Kind: {', '.join(COST_KINDS)}", "time"),
+            Field("amount", "Amount", "", "e.g. 1234.50"),
+            Field("currency", "Currency", "USD"),
+            Field("hours", "Hours (time entries)", "", "e.g. 1.5"),
+            Field("person", "Person", self.app.operator),
+            Field("task", "Task", ""),
+            Field("vendor", "Vendor", ""),
+            self.when_field(),
+            Field("invoice", "Invoice (file path, hashed)", "")], {})
+
+    def form_note(self) -> tuple:
+        return ("Add a note to the timeline", [
+            Field("text", "Note: what happened / was decided", "", short="Note"),
+            self.when_field("When it happened")], {})
+
+    def form_evidence(self) -> tuple:
+        return ("Add evidence: the file is hashed (SHA-256, streamed) and recorded with chain of custody", [
+            Field("file", "File", "", "e.g. /srv/ir/fs01-memory.raw"),
+            Field("name", "Name (default: the file name)", "", "e.g. FS01 memory image"),
+            Field("source", "Source: where it came from (host, tenant, mailbox)", "", "e.g. FS01 / tenant contoso"),
+            Field("method", "Method: how it was acquired (tool, command)", "", "e.g. winpmem 4.0, export from M365 portal"),
+            self.when_field("When it was acquired")], {})
+
+    def action_facts(self) -> None:
+        """The incident facts form: what is known now; obligations and the checklist are recomputed on save."""
+        self.open_form("facts")
 
     def action_trigger(self) -> None:
         """Record when a named trigger happened: pick it, then when, who and (for a delay) the agency and end."""
+        if self.view is None:
+            return
         from msptui.triggers import report
 
         rows = [r for r in report() if r["recordable"]]
@@ -721,154 +857,58 @@ class IncidentScreen(DbMixin, Screen):
             return line
 
         def chosen(row: dict | None) -> None:
-            if row is None:
-                return
-            tz = self.view.incident.discovered.tz if self.view else "UTC"
-
-            def done(values: dict[str, str] | None) -> None:
-                if values:
-                    self.db("write", record_trigger, self.incident_id, row["name"], values, exclusive=False, write=True)
-
-            self.app.push_screen(FormScreen(
-                f"Record {row['name']}: {row['label']}",
-                [("at", f"When it happened (local time in {tz}, or with an offset)",
-                  now_utc().astimezone(get_zone(tz)).strftime("%Y-%m-%dT%H:%M"), "YYYY-MM-DDTHH:MM"),
-                 ("tz", "Zone it was observed in (empty: the incident's)", "", tz),
-                 ("by", "Who did or declared it (for a law-enforcement delay: the official)", "", ""),
-                 ("agency", "Agency (law-enforcement delay)", "", ""),
-                 ("until", "Delay ends (law-enforcement delay)", "", "YYYY-MM-DDTHH:MM"),
-                 ("note", "Note", "", "")]), done)
+            if row is not None:
+                self.open_form("trigger", name=row["name"], label=row["label"])
 
         self.app.push_screen(PickScreen("Which trigger happened? (Enter picks, Esc cancels)", rows, fmt), chosen)
-
-    def when_field(self) -> tuple[str, str, str, str]:
-        tz = self.view.incident.discovered.tz
-        return ("at", f"When (local time in {tz}, or with an offset)", now_utc().astimezone(get_zone(tz)).strftime("%Y-%m-%dT%H:%M"),
-                "YYYY-MM-DDTHH:MM")
 
     def action_notify(self) -> None:
         """Record a notification; from the checklist it is for the highlighted step and starts prefilled."""
         if self.view is None:
             return
-        from msptui.acts import CHANNELS, notice_prefill
-
         entry = self.query_one("#items", RowList).current if self.query_one("#tabs", TabbedContent).active == "checklist" else None
         item = entry.item if entry is not None else None
-        pre = notice_prefill(self.view, item) if item is not None else {"to": "", "org": "", "address": "", "channel": "email"}
-        title = f"Notification for: {clean(item.title, limit=80)}" if item else "Notification (not tied to a checklist step)"
-        self.app.push_screen(FormScreen(title, [
-            ("to", "To (person or body)", pre["to"], ""),
-            ("org", "Organisation", pre["org"], ""),
-            ("address", "Address / number / portal", pre["address"], ""),
-            ("channel", f"Channel: {', '.join(CHANNELS)}", pre["channel"], ""),
-            self.when_field(),
-            ("by", "By (default: you)", "", self.app.operator),
-            ("ref", "Reference / claim / case number", "", ""),
-            ("content", "Content sent (file path, hashed)", "", ""),
-            ("proof", "Proof of delivery (file path, hashed)", "", "")],
-            validate=lambda v: None if v["to"].strip() and v["channel"].strip() in CHANNELS else
-            ("to: whom was notified?" if not v["to"].strip() else f"channel: one of {', '.join(CHANNELS)}")),
-            lambda values: values and self.db("write", record_notification, self.incident_id, item.id if item else None,
-                                              values, exclusive=False, write=True))
+        self.open_form("notify", item_id=item.id if item else None, title=item.title if item else "")
 
     def action_decide(self) -> None:
-        if self.view is None:
-            return
-        from msptui.acts import PARTIES
-
-        self.app.push_screen(FormScreen("Decision or consent", [
-            ("party", f"Party: {', '.join(PARTIES)}", "client", ""),
-            ("by", "Who decided (a person)", "", ""),
-            ("role", "Role", "", "CEO, claims adjuster ..."),
-            ("org", "Organisation", "", ""),
-            ("text", "What was decided, refused or consented to", "", ""),
-            self.when_field(),
-            ("ref", "Reference", "", ""),
-            ("cap", "Spending cap (amount, optional)", "", "25000"),
-            ("currency", "Currency of the cap", "", "USD"),
-            ("document", "Document (file path, hashed)", "", "")],
-            validate=lambda v: None if v["party"].strip() in PARTIES and v["by"].strip() and v["text"].strip() else
-            "party, who decided and what are needed"),
-            lambda values: values and self.db("write", record_decision, self.incident_id, values, exclusive=False, write=True))
+        self.open_form("decide")
 
     def action_cost(self) -> None:
-        if self.view is None:
-            return
-        from msptui.acts import COST_KINDS
+        self.open_form("cost")
 
-        self.app.push_screen(FormScreen("Cost or hours for the ledger (exact amounts)", [
-            ("kind", f"Kind: {', '.join(COST_KINDS)}", "time", ""),
-            ("amount", "Amount", "", "1234.50"),
-            ("currency", "Currency", "USD", ""),
-            ("hours", "Hours (time entries)", "", ""),
-            ("person", "Person", self.app.operator, ""),
-            ("task", "Task", "", ""),
-            ("vendor", "Vendor", "", ""),
-            self.when_field(),
-            ("invoice", "Invoice (file path, hashed)", "", "")]),
-            lambda values: values and self.db("write", record_cost, self.incident_id, values, exclusive=False, write=True))
-
-    def action_note(self, text: str = "") -> None:
-        def done(value: str | None) -> None:
-            if value and value.strip():
-                self._pending_note = value
-                self.db("note", add_note, self.incident_id, value, write=True)
-
-        self.app.push_screen(PromptScreen("Add a note to the timeline", value=text, placeholder="what happened / was decided",
-                                          validate=lambda v: None if v.strip() else "the note is empty"), done)
-
-    def loaded_note(self, note_id: str) -> None:
-        self.app.say(f"note recorded ({note_id})")  # type: ignore[attr-defined]
-        self.action_refresh()
-
-    def failed_note(self, error: str) -> None:
-        """Nothing typed is lost: say it failed and reopen the note with its text."""
-        self.app.say(f"the note was NOT saved: {error}", severity="error", timeout=10)  # type: ignore[attr-defined]
-        self.action_note(getattr(self, "_pending_note", ""))
+    def action_note(self) -> None:
+        self.open_form("note")
 
     def action_add_evidence(self) -> None:
         if self.hashing:
             self.app.say("already hashing a file; c or Esc cancels it", severity="warning")  # type: ignore[attr-defined]
             return
+        self.open_form("evidence")
 
-        def check(values: dict[str, str]) -> str | None:
-            from pathlib import Path
-
-            path = values["path"].strip()
-            if not path:
-                return "path: give the file to hash"
-            if not Path(path).expanduser().is_file():
-                return f"path: {path} is not a readable file"
-            return None
-
-        def done(values: dict[str, str] | None) -> None:
-            if values:
-                self.start_hash(values["path"].strip(), values["name"].strip() or None,
-                                values["source"].strip() or None, values["method"].strip() or None)
-
-        self.app.push_screen(FormScreen(
-            "Add evidence: the file is hashed (SHA-256, streamed) and recorded with chain of custody",
-            [("path", "File", "", "/path/to/file"),
-             ("name", "Name (default: the file name)", "", "e.g. FS01 memory image"),
-             ("source", "Source: where it came from (host, tenant, mailbox)", "", "e.g. FS01 / tenant contoso"),
-             ("method", "Method: how it was acquired (tool, command)", "", "e.g. winpmem 4.0, export from M365 portal")],
-            validate=check), done)
-
-    def start_hash(self, path: str, name: str | None = None, source: str | None = None, method: str | None = None) -> None:
+    def start_hash(self, path: str, values: dict[str, str] | None = None) -> None:
+        """Hash ``path`` in a worker with a progress bar and record it (``values``: the evidence form as typed)."""
         from pathlib import Path
 
+        values = values or {"file": path}
+        try:
+            size = Path(path).expanduser().stat().st_size
+        except OSError as exc:  # gone since the form checked it
+            self._pending_form = ("evidence", values, {})
+            self.failed_form(f"file: cannot read {path} ({exc.strerror})")
+            return
         self.hashing = True
         self._cancel.clear()
         self.action_tab("evidence")
         self.query_one("#hashbox").add_class("busy")
         self.query_one("#hash-label", SafeStatic).update(Content(f"hashing {clean(path, limit=60)} ... (c or Esc cancels)"))
         bar = self.query_one("#hashbar", ProgressBar)
-        bar.update(total=max(1, Path(path).expanduser().stat().st_size), progress=0)
-        self._hash(str(Path(path).expanduser()), name, source, method)
+        bar.update(total=max(1, size), progress=0)
+        self._pending_form = ("evidence", values, {})
+        self._hash(values)
 
     @work(thread=True, group="hash", exit_on_error=False)
-    def _hash(self, path: str, name: str | None, source: str | None, method: str | None) -> None:
-        from msptui.incidents import add_evidence
+    def _hash(self, values: dict[str, str]) -> None:
+        from msptui.incidents import EvidenceDraft, add_evidence, get_incident
 
         def progress(done: int, total: int) -> None:
             now = time.monotonic()
@@ -876,9 +916,11 @@ class IncidentScreen(DbMixin, Screen):
                 self._last_progress = now
                 self.post_message(HashProgress(done, total))
 
-        value, error = run_job(self.app.db_path, lambda store: add_evidence(
-            store, self.incident_id, path, name=name, source=source, method=method, progress=progress,
-            cancelled=self._cancel.is_set).id, (), {}, write=True)
+        def record(store) -> str:
+            args = EvidenceDraft(**values).resolve(get_incident(store, self.incident_id))
+            return add_evidence(store, self.incident_id, **args, progress=progress, cancelled=self._cancel.is_set).id
+
+        value, error = run_job(self.app.db_path, record, (), {}, write=True)
         self.post_message(HashFinished(value, error))
 
     def on_hash_progress(self, message: HashProgress) -> None:
@@ -887,8 +929,10 @@ class IncidentScreen(DbMixin, Screen):
     def on_hash_finished(self, message: HashFinished) -> None:
         self.hashing = False
         self.query_one("#hashbox").remove_class("busy")
-        if message.error:
-            self.app.say(message.error, severity="warning" if "cancel" in message.error else "error", timeout=8)  # type: ignore[attr-defined]
+        if message.error and "cancel" in message.error:
+            self.app.say(message.error, severity="warning", timeout=8)  # type: ignore[attr-defined]
+        elif message.error:
+            self.failed_form(message.error)
         else:
             self.app.say(f"evidence recorded: {message.evidence_id}")  # type: ignore[attr-defined]
         self.action_refresh()

@@ -10,27 +10,46 @@ read-only SQLite connection (never the main thread's, never a write lock) and
 posts ``HeadChanged`` only when it differs from the last one seen; the active
 screen then reloads its data in its own worker if the head it was built from
 is older. Nothing is re-read while nothing changes.
+
+Keys typed ahead
+----------------
+Over SSH keystrokes arrive in bursts: ``a`` (add evidence), then the file
+name, Tab, the name ... all in one read. Textual hands each key to the widget
+focused *when the app dequeues it*, but the effect of a key (a form pushed by
+``a``, the focus moved by Tab, a screen opened by a navigation message) only
+happens after that key has travelled through the widget's and the screen's
+message queues. So in a burst every key after ``a`` reached the checklist
+underneath and was lost, and every letter after a Tab landed in the field the
+Tab was leaving. ``MspApp.on_event`` therefore takes keys one at a time: a key
+that arrives while the previous one is still being handled (any message queue
+not drained, a callback pending, a screen still mounting) waits, in order,
+and is handed on once the UI has settled, at most ``KEY_HOLD_MAX`` later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.message import Message
+from textual.widgets import Input, TextArea
 
 from msptui.literal import visible
 from screens.messages import NewClient, OpenClient, OpenIncident, RecordForClient, ReportBreach
 from screens.widgets import run_job
 
 POLL_SECONDS = 2.0
+#: the longest a typed-ahead key waits for the previous one to be handled (then it is handed on anyway)
+KEY_HOLD_MAX = 2.0
 
 
 class HeadChanged(Message):
@@ -121,6 +140,70 @@ class MspApp(App):
         self.client_cache: list[Any] = []
         self._polling = False
         self._poll_again = False
+        self._held_keys: deque[events.Key] = deque()
+        self._released_keys: set[int] = set()
+        self._releasing = False
+        self._release_task: asyncio.Task | None = None
+        self._typing_into: Any = None
+
+    # -- keys, one at a time (see the module docstring) ------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if id(event) in self._released_keys:
+                self._released_keys.discard(id(event))
+                if not self._screen_stack:  # the app is closing
+                    return
+            elif self._held_keys or not (self._types_on(event) or self._settled()):
+                self._held_keys.append(event)
+                if not self._releasing:
+                    self._releasing = True
+                    self._release_task = asyncio.get_running_loop().create_task(self._release_keys())
+                return
+            focused = self.focused
+            self._typing_into = focused if event.is_printable and isinstance(focused, (Input, TextArea)) else None
+        await super().on_event(event)
+
+    def _types_on(self, event: events.Key) -> bool:
+        """A printable key for the text box that took the key before it goes straight in: a text box takes
+        printable keys itself (no binding sees them), so typing a burst of text does not wait key by key."""
+        return event.is_printable and self._typing_into is not None and self.focused is self._typing_into
+
+    def _settled(self) -> bool:
+        """Whether every key handed on so far has been handled: no message waiting in any queue (the app's,
+        a screen's, a widget's), no callback pending, no widget or screen still mounting.
+
+        Reads Textual's message pumps (``_registry``, ``_message_queue``, ``_next_callbacks``,
+        ``_mounted_event``; Textual 8.2): tests/test_tui.py's typed-ahead tests fail if that changes."""
+        for pump in (self, *self._registry):
+            if pump._closing or pump._closed:
+                continue
+            if pump._next_callbacks or not pump._message_queue.empty():
+                return False
+            if pump is not self and not pump._mounted_event.is_set():
+                return False
+        return True
+
+    async def _release_keys(self) -> None:
+        """Hand the held keys on in order, each once the previous one has been handled."""
+        try:
+            since = time.monotonic()
+            while self._held_keys:
+                await asyncio.sleep(0.002)
+                late = time.monotonic() - since > KEY_HOLD_MAX  # a safety net: never hold keys for good
+                if self._settled() or late or self._types_on(self._held_keys[0]):
+                    batch = [self._held_keys.popleft()]
+                    if batch[0].is_printable and isinstance(self.focused, (Input, TextArea)):
+                        while self._held_keys and self._held_keys[0].is_printable:  # text for the focused box:
+                            batch.append(self._held_keys.popleft())                 # it takes them all, in order
+                    for event in batch:
+                        self._released_keys.add(id(event))
+                        if not self.post_message(event):  # closing: nobody is left to type to
+                            self._held_keys.clear()
+                            self._released_keys.clear()
+                            break
+                    since = time.monotonic()
+        finally:
+            self._releasing = False
 
     # -- lifecycle ----------------------------------------------------------
     def on_mount(self) -> None:

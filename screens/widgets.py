@@ -20,14 +20,14 @@ from __future__ import annotations
 import inspect
 import traceback
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -119,6 +119,20 @@ class Footer(_Footer):
         super().bindings_changed(screen)
 
 
+class ScrollBox(VerticalScroll):
+    """A scrolling column of widgets with the list keys: j/k and the arrows a line, g/G and Home/End the top and
+    bottom, ctrl+d/ctrl+u and PgDn/PgUp a page (the help promises them for every list)."""
+
+    BINDINGS = [
+        Binding("j", "scroll_down", "Scroll down", show=False),
+        Binding("k", "scroll_up", "Scroll up", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+        Binding("G", "scroll_end", "Bottom", show=False),
+        Binding("ctrl+d", "page_down", "Page down", show=False),
+        Binding("ctrl+u", "page_up", "Page up", show=False),
+    ]
+
+
 class RowList(ScrollView, can_focus=True):
     """A keyboard-first list that renders only its visible rows.
 
@@ -193,6 +207,16 @@ class RowList(ScrollView, can_focus=True):
         self._follow()
         self.refresh()
         self.post_message(self.Highlighted(self, self.cursor))
+
+    def show_with_cursor(self, index: int) -> bool:
+        """Scroll so row ``index`` is on screen without moving the cursor; False if both cannot be shown."""
+        height = max(1, self.scrollable_content_region.height)
+        top = min(index, self.cursor)
+        if max(index, self.cursor) - top >= height:
+            return False
+        if not int(self.scroll_y) <= index < int(self.scroll_y) + height:
+            self.scroll_to(y=top, animate=False, immediate=True)
+        return True
 
     def _follow(self) -> None:
         height = max(1, self.scrollable_content_region.height)
@@ -385,61 +409,112 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class FormScreen(ModalScreen[dict | None]):
-    """A few labelled text fields: Tab moves, Enter on the last field (or ctrl+s) submits, Esc cancels.
+class Field(NamedTuple):
+    """One field of a FormScreen. ``short`` names it in a refusal ("Spending cap: ..."); by default the label up
+    to its first " (" or ":". A placeholder is only ever an example ("e.g. USD") or what empty means
+    ("empty: now"): in monochrome a placeholder looks like a value."""
 
-    ``fields`` is ``[(name, label, value, placeholder), ...]``; ``validate(values)``
-    returns a one-line problem (shown at the top, above the fields, so it is
-    always on screen; nothing typed is lost) or None. The fields scroll, so a
-    long form still fits 80x24; the focused one is marked with a bar and bold
-    text, visible with 16 colours and with NO_COLOR.
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+    short: str = ""
+
+    def short_label(self) -> str:
+        return self.short or self.label.split(" (")[0].split(":")[0].strip()
+
+
+def refusal_text(problem: Any, fields: list[Field], aliases: dict[str, str] | None = None) -> tuple[str, str | None]:
+    """A refusal in a form's terms: ``("Spending cap: a currency ... ", "cap")`` for a FieldError (or a worker's
+    Refusal) whose key names a field of the form; otherwise the message as it is (and no field)."""
+    key = getattr(problem, "key", None)
+    if key is not None:
+        name = (aliases or {}).get(key, key)
+        for f in fields:
+            if f.name == name:
+                return f"{f.short_label()}: {problem.problem}", name
+    return str(problem), None
+
+
+class FormScreen(ModalScreen[dict | None]):
+    """A few labelled text fields: Tab moves, Enter on the last field (or ctrl+s) submits, Esc cancels
+    (``submit_on_enter``: Enter in any field submits, for a one-line note with optional extras).
+
+    ``fields`` is ``[Field(name, label, value, placeholder), ...]`` (plain 4-tuples too). Before the form
+    closes, ``validate(values)`` checks what was typed (the same core check the act makes: it returns a problem
+    or raises a UserError/FieldError); a refusal is one line at the top of the form, in the form's terms (the
+    field's label, not a CLI option: ``aliases`` maps a core field key to a form field when they differ), the
+    refused field gets the focus, and nothing typed is lost. ``problem`` opens the form already showing one (a
+    write that failed after the form closed reopens it with what was typed). Esc with something typed asks
+    before discarding it. The fields scroll, so a long form still fits 80x24; the focused one is marked with
+    '>' and a bar, visible with 16 colours and with NO_COLOR.
     """
 
     DEFAULT_CSS = DIALOG_CSS + """
     FormScreen #form-fields { height: auto; max-height: 16; }
     FormScreen Input { height: 1; }
     FormScreen Input:focus { text-style: bold; border-left: outer $accent; }
+    FormScreen Input > .input--placeholder { text-style: italic; }
     FormScreen .label { text-style: bold; }
+    FormScreen #form-problem { text-style: bold; display: none; }
+    FormScreen #form-problem.shown { display: block; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Save", key_display="^s")]
 
-    def __init__(self, title: str, fields: list[tuple[str, str, str, str]], *, hint: str = "",
-                 validate: Callable[[dict[str, str]], str | None] | None = None) -> None:
+    def __init__(self, title: str, fields: list, *, hint: str = "",
+                 validate: Callable[[dict[str, str]], str | None] | None = None, problem: Any = None,
+                 aliases: dict[str, str] | None = None, submit_on_enter: bool = False) -> None:
         super().__init__()
+        self.submit_on_enter = submit_on_enter
         self.title_text = title
-        self.fields = fields
+        self.fields = [f if isinstance(f, Field) else Field(*f) for f in fields]
         self.hint = hint
         self.check = validate
+        self.initial_problem = problem
+        self.aliases = aliases or {}
+        self.initial = {f.name: f.value for f in self.fields}
 
     def compose(self):
         from textual.containers import VerticalScroll
 
         with Vertical(classes="dialog"):
             yield SafeStatic(lit(self.title_text), classes="title")
-            yield SafeStatic(lit(self.hint or "Tab = next field   Enter on the last field or ctrl+s = save   Esc = cancel",
+            yield SafeStatic(lit(self.hint or "Tab next field   ctrl+s save (or Enter on the last field)   Esc cancel",
                                  newlines=True), classes="hint", id="form-hint")
+            yield SafeStatic("", id="form-problem")
             with VerticalScroll(id="form-fields"):
-                for name, label, value, placeholder in self.fields:
-                    yield SafeStatic(lit("  " + label), classes="label", id=f"l-{name}")
-                    yield Input(value=value, placeholder=placeholder, id=f"f-{name}", compact=True)
+                for f in self.fields:
+                    yield SafeStatic(lit("  " + f.label), classes="label", id=f"l-{f.name}")
+                    yield Input(value=f.value, placeholder=f.placeholder, id=f"f-{f.name}", compact=True)
 
     def on_mount(self) -> None:
-        self.query(Input).first().focus()
+        self.set_focus(self.query(Input).first())
+        if self.initial_problem:
+            self.show_problem(self.initial_problem)
 
     def on_descendant_focus(self, event) -> None:
         """Scroll the focused field into view and mark its label with '>' (a mark no colour setting can hide)."""
         self.query_one("#form-fields").scroll_to_widget(event.widget, animate=False)
         focused = (event.widget.id or "").removeprefix("f-")
-        for name, label, *_ in self.fields:
-            self.query_one(f"#l-{name}", Static).update(lit(("> " if name == focused else "  ") + label))
+        for f in self.fields:
+            self.query_one(f"#l-{f.name}", Static).update(lit(("> " if f.name == focused else "  ") + f.label))
 
     def values(self) -> dict[str, str]:
-        return {name: self.query_one(f"#f-{name}", Input).value for name, *_ in self.fields}
+        return {f.name: self.query_one(f"#f-{f.name}", Input).value for f in self.fields}
+
+    def show_problem(self, problem: Any) -> None:
+        """One line at the top, in the form's terms; the refused field gets the focus."""
+        text, field = refusal_text(problem, self.fields, self.aliases)
+        line = self.query_one("#form-problem", Static)
+        line.update(lit("! " + text, limit=300))
+        line.set_class(True, "shown")
+        if field is not None:
+            self.set_focus(self.query_one(f"#f-{field}", Input))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         inputs = list(self.query(Input))
-        if event.input is inputs[-1]:
+        if self.submit_on_enter or event.input is inputs[-1]:
             self.action_submit()
         else:
             self.focus_next()
@@ -447,14 +522,25 @@ class FormScreen(ModalScreen[dict | None]):
     def action_submit(self) -> None:
         values = self.values()
         if self.check is not None:
-            problem = self.check(values)
+            try:
+                problem: Any = self.check(values)
+            except Exception as exc:  # UserError / FieldError / ValueError: the act's own one-line refusal
+                problem = exc
             if problem:
-                self.query_one("#form-hint", Static).update(lit("! " + problem, newlines=True))
+                self.show_problem(problem)
                 return
         self.dismiss(values)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.values() == self.initial:
+            self.dismiss(None)
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen("Discard what you typed? Nothing has been saved."), done)
 
 
 class PickScreen(ModalScreen[Any]):
@@ -525,9 +611,21 @@ class DbDone(Message):
         self.error = error
 
 
-def user_message(exc: BaseException) -> str:
-    from msptui.errors import UserError
+class Refusal(str):
+    """A worker's one-line error that still knows which field was refused (a FieldError's key and problem), so
+    a form reopened with it can name the field by its own label."""
 
+    key: str | None = None
+    problem: str = ""
+
+
+def user_message(exc: BaseException) -> str:
+    from msptui.errors import FieldError, UserError
+
+    if isinstance(exc, FieldError):
+        refusal = Refusal(str(exc))
+        refusal.key, refusal.problem = exc.key, exc.problem
+        return refusal
     if isinstance(exc, (UserError, ValueError)):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"

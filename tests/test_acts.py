@@ -295,3 +295,42 @@ def test_files_with_long_paths_are_kept_as_evidence(demo, incident, db_path, tmp
     with Store.open(db_path) as store:
         kept = store.all(Evidence, incident_id=incident)
     assert len(kept) == 2 and all(e.source == str(letter.resolve()) for e in kept)
+
+
+@pytest.mark.parametrize("args, key, message", [
+    (("decide", "INC", "--by", "Kim", "--party", "insurer", "--text", "consent", "--cap", "25000"), "currency",
+     "--currency: a spending cap needs its currency (e.g. USD)"),
+    (("decide", "INC", "--by", "Kim", "--party", "insurer", "--text", "consent", "--currency", "USD"), "cap",
+     "--cap: a currency (USD) without an amount"),
+    (("cost", "INC", "--kind", "time", "--amount", "5", "--currency", "XYZ"), "currency", "--currency: 'XYZ' is not an ISO 4217"),
+    (("notify", "INC", "--to", " ", "--channel", "email", "--at", "NOW"), "to", "--to: whom was notified?"),
+    (("note", "INC", "text", "--at", "BEFORE"), "at", "--at: "),
+    (("incident", "trigger", "INC", "first_activity", "--at", "NOW"), "at", "--at: must not be after the discovery ("),
+])
+def test_the_cli_and_the_forms_refuse_with_one_reading_of_what_was_typed(demo, incident, db_path, args, key, message):
+    """A command's refusal is the draft's FieldError (the TUI form builds the same draft and shows the same reason
+    under its own label): one line, times in the incident's zone (never UTC ISO), nothing written."""
+    from msptui.acts import CostDraft, DecisionDraft, NotificationDraft
+    from msptui.errors import FieldError
+    from msptui.incidents import NoteDraft, TriggerDraft, get_incident
+
+    subs = {"INC": incident, "NOW": stamp(NOW), "BEFORE": stamp(DISCOVERED - timedelta(hours=1))}
+    args = [subs.get(a, a) for a in args]
+    before = events(db_path)
+    result = demo(*args)
+    assert result.exit_code == 1 and message in result.stderr and "+00:00" not in result.stderr, result.stderr
+    assert events(db_path) == before
+    opts = dict(zip(args[2::2], args[3::2])) if args[0] != "incident" else dict(zip(args[4::2], args[5::2]))
+    draft = {
+        "decide": lambda: DecisionDraft(party=opts["--party"], by=opts["--by"], text=opts["--text"], cap=opts.get("--cap"),
+                                        currency=opts.get("--currency")),
+        "cost": lambda: CostDraft(kind=opts["--kind"], amount=opts["--amount"], currency=opts["--currency"]),
+        "notify": lambda: NotificationDraft(to=opts["--to"], channel=opts["--channel"], at=opts["--at"]),
+        "note": lambda: NoteDraft(text=args[2], at=args[4]),
+        "incident": lambda: TriggerDraft(name=args[3], at=opts["--at"]),
+    }[args[0]]()
+    with Store.open(db_path) as store:
+        inc = get_incident(store, incident)
+    with pytest.raises(FieldError) as refused:
+        draft.resolve(inc)
+    assert refused.value.key == key and str(refused.value) in result.stderr

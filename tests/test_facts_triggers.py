@@ -255,7 +255,7 @@ def test_triggers_lists_the_vocabulary_with_meaning_kind_and_rules(cli):
     (("bogus_trigger", "--at", "NOW-1h"), "unknown trigger"),
     (("contained", "--at", "2026-03-08T02:30", "--tz", "America/New_York"), "does not exist"),
     (("contained", "--at", "2026-11-01T01:30", "--tz", "America/New_York"), "occurs twice"),
-    (("le_oral_delay_statement", "--at", "NOW-1h", "--until", "NOW-2h"), "must be after --at"),
+    (("le_oral_delay_statement", "--at", "NOW-1h", "--until", "NOW-2h"), "must be after the delay began"),
     # an agency and an end of delay belong to a law-enforcement trigger only (they were stored on a ransom payment)
     (("ransom_payment", "--at", "NOW-1h", "--agency", "FBI"), "--agency: only a law-enforcement trigger"),
     (("materiality_determination", "--at", "NOW-1h", "--until", "NOW+48h"), "--until: only a law-enforcement trigger"),
@@ -265,6 +265,9 @@ def test_triggers_lists_the_vocabulary_with_meaning_kind_and_rules(cli):
     # until a first activity is recorded, nothing happens before the discovery (a payment in year 1 was recorded)
     (("ransom_payment", "--at", "0001-01-02T00:00Z"), "before the discovery"),
     (("contained", "--at", "NOW-11h"), "before the discovery"),
+
+
+    (("le_oral_delay_statement", "--at", "NOW-1h", "--until", "NOW-2h"), "--until: must be after the delay began"),
 ])
 def test_bad_triggers_are_one_line_errors_and_write_nothing(demo, db_path, args, message):
     incident = open_incident(demo, "sunvale-health", hours_ago=10)
@@ -304,7 +307,7 @@ def test_a_first_activity_after_a_recorded_trigger_is_refused(demo, db_path):
     assert demo("incident", "trigger", incident, "ransom_payment", "--at", stamp(NOW - timedelta(hours=15))).exit_code == 0
     before = event_count(db_path)
     result = demo("incident", "trigger", incident, "first_activity", "--at", stamp(NOW - timedelta(hours=12)))
-    assert result.exit_code == 1 and "is after ransom_payment" in result.stderr, result.stderr
+    assert result.exit_code == 1 and "must not be after ransom_payment" in result.stderr, result.stderr
     assert event_count(db_path) == before
 
 

@@ -48,6 +48,11 @@ def db(demo_template: Path, tmp_path: Path) -> Path:
     return target
 
 
+def head(db: Path) -> int:
+    with Store.open(db) as store:
+        return store.head()[0]
+
+
 def make_app(db: Path, **kw):
     from screens.shell import MspApp
 
@@ -273,7 +278,7 @@ def test_whole_flow_filter_open_report_tick_note_evidence(db, tmp_path):
             # evidence
             await pilot.press("a")
             await wait_text(pilot, "Add evidence")
-            app.screen.query_one("#f-path").value = str(evidence_file)
+            app.screen.query_one("#f-file").value = str(evidence_file)
             app.screen.query_one("#f-source").value = "fw01 syslog"
             app.screen.query_one("#f-method").value = "scp from the firewall"
             await pilot.press("ctrl+s")
@@ -355,7 +360,7 @@ def test_evidence_hashing_can_be_cancelled(db, tmp_path):
             incident_id = await open_breach_and_submit(pilot)
             await pilot.press("a")
             await wait_text(pilot, "Add evidence")
-            app.screen.query_one("#f-path").value = str(big)
+            app.screen.query_one("#f-file").value = str(big)
             await pilot.press("ctrl+s")
             await wait_text(pilot, "hashing")
             await pilot.press("c")
@@ -671,8 +676,9 @@ def test_note_is_confirmed_only_after_it_is_saved(db, monkeypatch):
             await pilot.press(*"called the hotline", "enter")
             text = await wait_text(pilot, "the note was NOT saved: disk full")
             assert "note recorded" not in text
-            await wait_for(pilot, lambda: app.screen.query_one("#prompt-input").value == "called the hotline",
+            await wait_for(pilot, lambda: app.screen.query_one("#f-text").value == "called the hotline",
                            what="the note reopened with its text")
+            assert "! disk full" in screen_text(app)  # and the reason, in the form
     run(go())
 
 
@@ -792,4 +798,261 @@ def test_timeline_tab_reads_the_newest_entries_first_and_older_ones_when_the_cur
             await wait_for(pilot, lambda: not screen.view.timeline_more, what="the whole timeline read")
             assert events.rows[-1] is not incident_screen.OLDER and events.rows[-1].kind == "incident_opened"
             assert [e.text for e in screen.view.timeline if e.kind == "note"] == [f"hourly check {i:02d}" for i in range(30)]
+    run(go())
+
+
+# ---------------------------------------------------------------------------
+# the newcomer walkthrough at 80x24 (issue 12)
+# ---------------------------------------------------------------------------
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Keys as they arrive over SSH: all at once, before the app has handled the first (``pilot.press``
+    waits for the app to settle after each key, which hides every ordering problem)."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import _character_to_key, _get_unicode_name_from_key
+
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char = unicodedata.lookup(_get_unicode_name_from_key(key))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        pilot.app._driver.send_message(event)
+    await pilot.pause(0.1)
+    await wait_for(pilot, lambda: not pilot.app._held_keys, what="every key handled")
+    await pilot.pause(0.1)
+
+
+def test_typed_ahead_keys_land_in_the_fields_a_typist_expects(db):
+    """`a` then AAA Tab BBB Tab CCC in one burst: File AAA, Name BBB, Source CCC (not AAABBBCCC in File)."""
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            await open_breach_and_submit(pilot)
+            await burst(pilot, "a", *"AAA", "tab", *"BBB", "tab", *"CCC")
+            await wait_text(pilot, "Add evidence")
+            form = app.screen
+            assert [form.query_one(f"#f-{n}").value for n in ("file", "name", "source")] == ["AAA", "BBB", "CCC"]
+            assert app.focused is form.query_one("#f-source")
+    run(go())
+
+
+def test_typed_ahead_keys_land_in_the_new_client_form(db):
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            await burst(pilot, "ctrl+n", *"Lake Dental", "tab", "tab", "tab")
+            await wait_text(pilot, "Needed: name, id")
+            form = app.screen
+            assert form.query_one("#name").value == "Lake Dental"
+            assert form.query_one("#id").value == "lake-dental"
+            assert app.screen_stack[0].query_one("#filter").value == ""  # nothing went into the home filter
+            assert app.focused is form.query_one("#tz"), app.focused  # name -> id -> engagement -> zone
+    run(go())
+
+
+def form_problem(app) -> str:
+    return str(app.screen.query_one("#form-problem").render())
+
+
+def test_a_refused_incident_form_stays_open_with_what_was_typed_and_says_why_in_its_terms(db):
+    """Decision form: a cap with no currency is refused before the form closes, one line naming the field by its
+    label (not '--cap and --currency'), focus on it, every value kept, nothing written; then it saves."""
+    async def go():
+        from msptui.models import IncidentDecision
+        from screens.widgets import FormScreen
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            incident_id = await open_breach_and_submit(pilot)
+            before = head(db)
+            await pilot.press("w")
+            await wait_text(pilot, "Decision or consent")
+            form = app.screen
+            typed = {"party": "insurer", "by": "Kim Adjuster", "role": "claims adjuster", "text": "consent to retain Forensics LLC",
+                     "cap": "25000"}
+            for name, value in typed.items():
+                form.query_one(f"#f-{name}").value = value
+            assert form.query_one("#f-currency").placeholder.startswith("e.g.")  # never a value-looking placeholder
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: form_problem(app).strip(), what="the refusal in the form")
+            assert isinstance(app.screen, FormScreen) and app.screen is form
+            assert form_problem(app) == "! Currency of the cap: a spending cap needs its currency (e.g. USD)"
+            assert "--" not in form_problem(app)
+            assert app.focused is form.query_one("#f-currency")
+            assert {n: form.query_one(f"#f-{n}").value for n in typed} == typed
+            assert head(db) == before
+            await pilot.press(*"EUR", "ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view.decisions, what="decision recorded")
+        with Store.open(db) as store:
+            (d,) = store.all(IncidentDecision, incident_id=incident_id)
+        assert (str(d.cap), d.currency, d.role) == ("25000", "EUR", "claims adjuster")
+    run(go())
+
+
+@pytest.mark.parametrize("kind, key, fill, field, says", [
+    ("trigger", "t", {}, "at", "When: must not be after the discovery ("),  # a first activity after the discovery
+    ("notify", "r", {"to": "", "channel": "email"}, "to", "To: whom was notified?"),
+    ("cost", "l", {"amount": "12", "currency": "XYZ"}, "currency", "Currency: 'XYZ' is not an ISO 4217"),
+    ("facts", "f", {"us_states": "ZZ"}, "us_states", "Affected US states: 'ZZ' is not a US state"),
+    ("note", "n", {"text": "called", "at": "2000-01-01T00:00"}, "at", "When: must not be before the discovery ("),
+    ("evidence", "a", {"file": "/nonexistent/fs01.raw"}, "file", "File: no such file: /nonexistent/fs01.raw"),
+])
+def test_every_incident_form_refuses_in_place(db, kind, key, fill, field, says):
+    async def go():
+        from screens.widgets import FormScreen
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            await open_breach_and_submit(pilot)
+            await pilot.pause(0.2)
+            before = head(db)
+            await pilot.press(key)
+            if kind == "trigger":
+                await wait_text(pilot, "Which trigger happened?")
+                rows = app.screen.query_one("RowList").rows
+                app.screen.query_one("RowList").move_to(next(i for i, r in enumerate(rows) if r["name"] == "first_activity"))
+                await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="the form")
+            form = app.screen
+            if kind == "notify":
+                form.query_one("#f-to").value = ""
+            if kind == "trigger":  # a first activity after the discovery (opened this minute): 3 minutes from now
+                from zoneinfo import ZoneInfo
+
+                tz = app.screen_stack[-2].view.incident.discovered.tz
+                form.query_one("#f-at").value = (datetime.now(ZoneInfo(tz)) + timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M")
+            for name, value in fill.items():
+                form.query_one(f"#f-{name}").value = value
+            typed = form.values()
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: form_problem(app).strip(), what="the refusal in the form")
+            problem = form_problem(app)
+            assert app.screen is form and form.values() == typed
+            assert problem.startswith("! " + says), problem
+            assert "--" not in problem and "+00:00" not in problem and "\n" not in problem.strip()
+            assert app.focused is form.query_one(f"#f-{field}")
+            assert head(db) == before
+    run(go())
+
+
+@pytest.mark.parametrize("where", ["client", "incident"])
+def test_p_opens_posture_where_the_help_says_everywhere(db, where):
+    async def go():
+        from screens.help import GLOBAL
+        from screens.posture import PostureScreen
+
+        assert ("p F6", "posture findings") in GLOBAL
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            if where == "incident":
+                await open_breach_and_submit(pilot)
+            await pilot.press("p")
+            await wait_for(pilot, lambda: isinstance(app.screen, PostureScreen), what="posture from p")
+            await pilot.press("escape")
+            await pilot.press("f6")
+            await wait_for(pilot, lambda: isinstance(app.screen, PostureScreen), what="posture from F6")
+    run(go())
+
+
+def test_the_readme_says_where_letters_are_commands_and_it_is_true(db):
+    """README: home's actions all have an F-key or ctrl key (its filter takes letters); the client and incident
+    screens have no text box, so their letters always work (r, w, l, f, t, m, o have no F-key and need none)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "Every essential action also has an F-key or ctrl key" not in readme
+    assert "A letter is a command only where no text box has the focus" in " ".join(readme.split())
+
+    async def go():
+        from textual.widgets import Input, TextArea
+
+        from screens.home import HomeScreen
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            home = [b for b in HomeScreen.BINDINGS if b.action not in ("focus_filter", "app.quit")]
+            for binding in home:
+                keys = binding.key.split(",")
+                if any(len(k) == 1 and k.isalpha() for k in keys):
+                    assert any(k.startswith(("f", "ctrl+")) and len(k) > 1 for k in keys), binding
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            assert not app.screen.query(Input) and not app.screen.query(TextArea)
+            await open_breach_and_submit(pilot)
+            assert not app.screen.query(Input) and not app.screen.query(TextArea)
+    run(go())
+
+
+def test_items_becoming_overdue_are_brought_into_view(db, monkeypatch):
+    """The header says '2 OVERDUE': the first OVERDUE item comes into view. With the cursor near the top the list
+    only scrolls; with the cursor far down it moves to the first OVERDUE item and the summary says so."""
+    import screens.incident as incident_screen
+
+    async def go():
+        app = make_app(db, plan=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("sunvale-health")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await open_breach_and_submit(pilot)
+            screen, items = app.screen, app.screen.query_one("#items")
+            assert len(items.rows) > 20 and "0 OVERDUE" in screen_text(app)
+            await pilot.press("G")
+            await wait_for(pilot, lambda: items.cursor == len(items.rows) - 1, what="cursor at the bottom")
+            later = datetime.now(timezone.utc) + timedelta(days=3)
+            monkeypatch.setattr(incident_screen, "now_utc", lambda: later)  # the clocks run out
+            screen.tick()
+            text = await wait_text(pilot, "OVERDUE (cursor moved to the first)")
+            assert items.cursor == 0 and items.scroll_y == 0
+            assert data.item_countdown(items.rows[0].item, later)[1] == "overdue"
+            assert "OVERDUE" in text.splitlines()[6]  # the first list row, on screen
+            await pilot.press("j")
+            await wait_for(pilot, lambda: "cursor moved" not in screen_text(app), what="the note goes once the cursor moves")
+            # more become overdue while the cursor is near the top: scrolled into view, the cursor stays
+            await pilot.press("j")
+            items.scroll_to(y=2, animate=False, immediate=True)
+            even_later = later + timedelta(days=5)
+            monkeypatch.setattr(incident_screen, "now_utc", lambda: even_later)
+            seen = screen._overdue_seen
+            screen.tick()
+            await pilot.pause(0.2)
+            assert screen._overdue_seen > seen
+            assert items.cursor == 2 and items.scroll_y == 0 and "cursor moved" not in screen_text(app)
+    run(go())
+
+
+def test_insurance_tab_scrolls_with_the_list_keys(db):
+    """The help says 'j k / arrows move in a list', 'g G / Home End top / bottom': the Insurance tab too."""
+    async def go():
+        app = make_app(db, plan=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            app.open_client("lakeshore-cpa")
+            await wait_text(pilot, "AGREEMENTS IN FORCE")
+            await open_breach_and_submit(pilot)
+            await pilot.press("3")
+            await wait_text(pilot, "at discovery:")
+            box = app.screen.query_one("#clocks")
+            await wait_for(pilot, lambda: box.max_scroll_y > 3, what="more than a screenful")
+            await pilot.press("j", "j")
+            await wait_for(pilot, lambda: box.scroll_y == 2, what="j scrolls down")
+            await pilot.press("k")
+            await wait_for(pilot, lambda: box.scroll_y == 1, what="k scrolls up")
+            await pilot.press("G")
+            await wait_for(pilot, lambda: box.scroll_y == box.max_scroll_y, what="G to the bottom")
+            await pilot.press("g")
+            await wait_for(pilot, lambda: box.scroll_y == 0, what="g to the top")
     run(go())

@@ -41,10 +41,12 @@ def notification_json(n) -> dict:
 @pass_ctx
 def notify(ctx: Context, incident_id, to, org, address, channel, at_text, tz, by, item, ref, content, proof, as_json) -> None:
     """Log a notification: to whom, when, how, by whom, with what reference, content and proof."""
+    from ..incidents import get_incident
+
+    draft = acts.NotificationDraft(to=to, channel=channel, at=at_text, tz=tz, org=org, address=address, by=by, item=item,
+                                   ref=ref, content=content, proof=proof)
     with ctx.open(writes=True) as store:
-        at, observed = when(store, incident_id, at_text, tz)
-        record = acts.notify(store, incident_id, to=to, channel=channel, at=at, tz=observed, org=org, address=address,
-                             by=by, item=item, ref=ref, content=content, proof=proof)
+        record = acts.notify(store, incident_id, **draft.resolve(get_incident(store, incident_id)))
     if as_json:
         emit_json({"id": record.id, "completes_item": record.completes_item, "note": record.note or None})
         return
@@ -123,10 +125,12 @@ def notification_ack(ctx: Context, notification_id, at_text, tz, by, proof, as_j
 @pass_ctx
 def decide(ctx: Context, incident_id, by, role, org, party, text, at_text, tz, ref, cap, currency_code, document, as_json) -> None:
     """Record a decision or consent: a client's refusal, an insurer's consent and cap, who retained whom."""
+    from ..incidents import get_incident
+
+    draft = acts.DecisionDraft(party=party, by=by, text=text, at=at_text, tz=tz, role=role, org=org, ref=ref, cap=cap,
+                               currency=currency_code, document=document)
     with ctx.open(writes=True) as store:
-        at, observed = when(store, incident_id, at_text, tz)
-        record = acts.decide(store, incident_id, by=by, party=party, text=text, at=at, tz=observed, role=role, org=org,
-                             ref=ref, cap=cap, currency_code=currency_code, document=document)
+        record = acts.decide(store, incident_id, **draft.resolve(get_incident(store, incident_id)))
     if as_json:
         emit_json({"id": record.id})
     else:
@@ -171,10 +175,12 @@ def decisions_cmd(ctx: Context, incident_id: str, as_json: bool) -> None:
 @pass_ctx
 def cost(ctx: Context, incident_id, kind, amount, currency_code, hours, person, task, vendor, invoice, at_text, tz, as_json) -> None:
     """Add an entry to the cost and effort ledger (the proof of loss)."""
+    from ..incidents import get_incident
+
+    draft = acts.CostDraft(kind=kind, amount=amount, currency=currency_code, at=at_text, tz=tz, hours=hours, person=person,
+                           task=task, vendor=vendor, invoice=invoice)
     with ctx.open(writes=True) as store:
-        at, observed = when(store, incident_id, at_text, tz)
-        record = acts.add_cost(store, incident_id, kind=kind, amount=amount, currency_code=currency_code, at=at, tz=observed,
-                               hours=hours, person=person, task=task, vendor=vendor, invoice=invoice)
+        record = acts.add_cost(store, incident_id, **draft.resolve(get_incident(store, incident_id)))
     if as_json:
         emit_json({"id": record.id, "amount": str(record.amount), "currency": record.currency})
     else:

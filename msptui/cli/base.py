@@ -299,17 +299,11 @@ class LazyChoice(click.Choice):
 
 
 def act_time(store: Store, incident_id: str, at_text: str | None, tz: str | None):
-    """``--at`` (default now) in ``--tz`` (default the incident's zone): when an act happened, and the zone."""
-    from datetime import datetime, timezone
+    """``--at`` (default now) in ``--tz`` (default the incident's zone): when an act happened, and the zone
+    (``msptui.incidents.act_when``: refused in the future or before the incident began)."""
+    from ..incidents import act_when, get_incident
 
-    from ..incidents import get_incident
-    from ..inputs import instant, zone
-
-    inc = get_incident(store, incident_id)
-    observed = zone(tz.strip(), "--tz") if tz is not None else inc.discovered.tz
-    if at_text is None:
-        return datetime.now(timezone.utc), observed
-    return instant(at_text, observed, "--at"), observed
+    return act_when(get_incident(store, incident_id), at_text, tz)
 
 
 # -- output -------------------------------------------------------------------------

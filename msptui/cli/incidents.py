@@ -120,16 +120,15 @@ def incident_set(ctx: Context, incident_id, status, summary, category, data_type
 @pass_ctx
 def incident_trigger(ctx: Context, incident_id, name, at_text, tz, by, agency, until_text, note, as_json) -> None:
     """Record when a named trigger happened (see 'msptui triggers'): the clocks that run from it start."""
-    from ..incidents import get_incident, record_trigger
-    from ..inputs import instant, zone
+    from ..incidents import TriggerDraft, get_incident, record_trigger
     from ..views.incident import incident_view
 
+    draft = TriggerDraft(name=name, at=at_text, tz=tz, by=by, agency=agency, until=until_text, note=note)
     with ctx.open(writes=True) as store:
         inc = get_incident(store, incident_id)
-        observed = zone(tz.strip(), "--tz") if tz else inc.discovered.tz
-        at = instant(at_text, observed, "--at")
-        until = instant(until_text, observed, "--until", allow_future=True) if until_text else None
-        inc = record_trigger(store, inc.id, name, at=at, tz=observed, by=by, agency=agency, until=until, note=note)
+        args = draft.resolve(inc)
+        at, observed = args["at"], args["tz"]
+        inc = record_trigger(store, inc.id, **args)
         view = incident_view(store, inc.id)
     started = [o for o in view.obligations if o.assessment.trigger == name and o.state == "applies"]
     if as_json:
@@ -299,16 +298,6 @@ def _unrecorded_lines(view) -> list[str]:
     return lines
 
 
-def _no_at(tz: str | None) -> None:
-    """No --at: the act is recorded as of now. A --tz given with it is still checked (an unknown zone was
-    accepted and ignored)."""
-    if tz is not None:
-        from ..inputs import zone
-
-        zone(tz.strip(), "--tz")
-    return None
-
-
 @main.command()
 @click.argument("incident_id", metavar="INCIDENT")
 @click.argument("item", metavar="ITEM")
@@ -325,7 +314,9 @@ def check(ctx: Context, incident_id: str, item: str, status: str | None, note: s
     from .base import act_time as when
 
     with ctx.open(writes=True) as store:
-        at = when(store, incident_id, at_text, tz)[0] if at_text else _no_at(tz)
+        # no --at: the change is recorded as of now (None); a --tz given alone is still checked, not ignored
+        at, _ = when(store, incident_id, at_text, tz) if at_text or tz is not None else (None, None)
+        at = at if at_text else None
         changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id, at=at)
     say(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
 
@@ -338,12 +329,11 @@ def check(ctx: Context, incident_id: str, item: str, status: str | None, note: s
 @pass_ctx
 def note(ctx: Context, incident_id: str, text: str, at_text: str | None, tz: str | None) -> None:
     """Add a note to the incident's timeline."""
-    from ..incidents import add_note
-    from .base import act_time as when
+    from ..incidents import NoteDraft, add_note, get_incident
 
+    draft = NoteDraft(text=text, at=at_text, tz=tz)
     with ctx.open(writes=True) as store:
-        at, observed = when(store, incident_id, at_text, tz) if at_text else (_no_at(tz), None)
-        added = add_note(store, incident_id, text, at=at, tz=observed)
+        added = add_note(store, incident_id, **draft.resolve(get_incident(store, incident_id)))
     say(added.id)
 
 
@@ -364,12 +354,11 @@ def evidence() -> None:
 @pass_ctx
 def evidence_add(ctx: Context, incident_id: str, path: str, name, source, method, at_text, tz, as_json: bool) -> None:
     """Hash FILE (streamed) and record it as evidence."""
-    from ..incidents import add_evidence
-    from .base import act_time as when
+    from ..incidents import EvidenceDraft, add_evidence, get_incident
 
+    draft = EvidenceDraft(file=path, name=name, source=source, method=method, at=at_text, tz=tz)
     with ctx.open(writes=True) as store:
-        acquired = when(store, incident_id, at_text, tz)[0] if at_text else _no_at(tz)
-        item = add_evidence(store, incident_id, path, name=name, source=source, method=method, acquired_at=acquired)
+        item = add_evidence(store, incident_id, **draft.resolve(get_incident(store, incident_id)))
     if as_json:
         emit_json({"id": item.id, "sha256": item.sha256, "size": item.size})
     else:
