@@ -23,7 +23,6 @@ Yardstick, same run, before the soak: one writer alone adding the same notes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import signal

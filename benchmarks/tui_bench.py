@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.procenv import child_env  # noqa: E402
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # as screens.app.run() does
 
 BARE_ROWS = 200
@@ -117,7 +118,7 @@ asyncio.run(main())
 def cold(script: str, db: Path) -> tuple[float, float, float]:
     t0 = time.time()
     out = subprocess.run([sys.executable, "-c", script, str(db), repr(t0), str(ROOT)], capture_output=True, text=True,
-                         env={**os.environ, "TEXTUAL_ANIMATIONS": "none"})
+                         env=child_env(TEXTUAL_ANIMATIONS="none"))
     line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT")), None)
     if line is None:
         raise SystemExit(f"child failed:\n{out.stdout}\n{out.stderr}")

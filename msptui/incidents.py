@@ -333,9 +333,14 @@ def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None
     if not text.strip():
         raise FieldError("text", "a note needs some text")
     with store.transaction():
-        incident = get_incident(store, incident_id)
         if at is not None:
+            incident = get_incident(store, incident_id)
             check_when(incident, at)
+            client_id = incident.client_id
+        else:  # now: nothing to check against the incident, only whose it is
+            client_id = store.client_of(Incident.TABLE, incident_id)
+            if client_id is None:
+                get_incident(store, incident_id)  # its one-line error
         prefix = f"{incident_id}:note-"
         number = _next_number(store, "notes", "incident_id", prefix)
         note = validated(
@@ -343,7 +348,7 @@ def add_note(store: Store, incident_id: str, text: str, *, tz: str | None = None
             {
                 "id": f"{prefix}{number}",
                 "incident_id": incident_id,
-                "client_id": incident.client_id,
+                "client_id": client_id,
                 "at": {"at": at or _now(), "tz": tz or environment.local_zone()},
                 "author": identity.person(),
                 "text": text,
@@ -422,10 +427,16 @@ class NoteDraft:
     at: str | None = None
     tz: str | None = None
 
-    def resolve(self, incident: Incident, *, now: datetime | None = None) -> dict:
+    @property
+    def timed(self) -> bool:
+        """A time or zone was typed: resolving needs the incident to check it against."""
+        return bool(_given(self.at) or _given(self.tz))
+
+    def resolve(self, incident: Incident | None, *, now: datetime | None = None) -> dict:
+        """``incident`` may be None when not ``timed`` (a note as of now checks nothing against it)."""
         if not (self.text or "").strip():
             raise FieldError("text", "a note needs some text")
-        at, tz = act_when(incident, self.at, self.tz, now=now) if _given(self.at) or _given(self.tz) else (None, None)
+        at, tz = act_when(incident, self.at, self.tz, now=now) if self.timed else (None, None)
         return {"text": self.text, "at": at, "tz": tz}
 
 

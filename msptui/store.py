@@ -587,6 +587,13 @@ class Store:
     def exists(self, table: str, record_id: str) -> bool:
         return self.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (record_id,)).fetchone() is not None
 
+    def client_of(self, table: str, record_id: str) -> str | None:
+        """The client a record belongs to, from its indexed column, without parsing the record (None: no such
+        record). For writes that only need to know whose record it is: parsing an incident costs a 'note'
+        about a sixth of its run (the model's validator is built on first use)."""
+        row = self.conn.execute(f"SELECT client_id FROM {table} WHERE id = ?", (record_id,)).fetchone()
+        return row[0] if row else None
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Read several things as of one instant (a read transaction; nested use joins the outer one)."""

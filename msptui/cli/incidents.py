@@ -333,7 +333,7 @@ def note(ctx: Context, incident_id: str, text: str, at_text: str | None, tz: str
 
     draft = NoteDraft(text=text, at=at_text, tz=tz)
     with ctx.open(writes=True) as store:
-        added = add_note(store, incident_id, **draft.resolve(get_incident(store, incident_id)))
+        added = add_note(store, incident_id, **draft.resolve(get_incident(store, incident_id) if draft.timed else None))
     say(added.id)
 
 
