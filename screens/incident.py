@@ -475,7 +475,7 @@ class IncidentScreen(DbMixin, Screen):
         line.append(fit(clean(entry.who, limit=20), 10) + " ")
         if entry.entered_late:
             line.append(f"(happened {fmt_at(entry.occurred_at, tz)[5:16]}) ", style="italic")
-        line.append(clean(entry.text, limit=500))
+        line.append(clean(entry.row, limit=500))  # what changed first, then which item (msptui.timeline)
         return line
 
     def log_rows(self) -> list[tuple[str, Any]]:
@@ -547,7 +547,9 @@ class IncidentScreen(DbMixin, Screen):
             if ev.entered_late:
                 t.append(f" happened {fmt_at(ev.occurred_at, tz)}, entered {span(ev.entered_late)} later")
             t.append(f" (event {ev.event_id})\n", style="dim")
-            t.append(clean(ev.text, limit=600, newlines=True))
+            if ev.row != ev.text:  # the row's words first, then the record by its id
+                t.append(clean(ev.row, limit=300, newlines=True) + "\n")
+            t.append(clean(ev.text, limit=600, newlines=True), style="dim" if ev.row != ev.text else "")
             self.query_one("#event-detail", SafeStatic).update(t)
         row = self.query_one("#logrows", RowList).current
         if row is not None:
