@@ -849,20 +849,32 @@ class IncidentScreen(DbMixin, Screen):
         """Record when a named trigger happened: pick it, then when, who and (for a delay) the agency and end."""
         if self.view is None:
             return
-        from msptui.triggers import report
-
-        rows = [r for r in report() if r["recordable"]]
+        rows = self.view.trigger_choices()  # this incident's triggers first, with how many of its clocks each starts
+        tz = self.view.incident.discovered.tz
 
         def fmt(row: dict, width: int) -> Text:
-            line = Text(fit(row["name"], 34) + " ", style="bold")
+            line = Text(fit(str(row["clocks"]) if row["clocks"] else "-", 3), no_wrap=True)
+            line.append(fit(row["name"], 34) + " ", style="bold")
             line.append(clean(row["label"], limit=120))
             return line
+
+        def detail(row: dict) -> Text:
+            """The highlighted trigger in full: its name, what recording it does here, what it means."""
+            n = row["clocks"]
+            t = Text(clean(row["name"], limit=80) + "\n", style="bold")
+            t.append(f"starts {n} of this incident's clocks" if n else "no clock of this incident")
+            if row["preconditions"]:
+                t.append(f"; {row['preconditions']} step(s) here must be met before it")
+            if row["recorded"] is not None:
+                t.append(f"; already recorded: {fmt_at(row['recorded'], tz)}")
+            t.append("\n" + clean(row["meaning"] or row["label"], limit=300), style="italic")
+            return t
 
         def chosen(row: dict | None) -> None:
             if row is not None:
                 self.open_form("trigger", name=row["name"], label=row["label"])
 
-        self.app.push_screen(PickScreen("Which trigger happened? (Enter picks, Esc cancels)", rows, fmt), chosen)
+        self.app.push_screen(PickScreen("Which trigger happened? (Enter picks, Esc cancels)", rows, fmt, detail), chosen)
 
     def action_notify(self) -> None:
         """Record a notification; from the checklist it is for the highlighted step and starts prefilled."""

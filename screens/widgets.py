@@ -544,28 +544,48 @@ class FormScreen(ModalScreen[dict | None]):
 
 
 class PickScreen(ModalScreen[Any]):
-    """Enter picks the highlighted row, Esc cancels."""
+    """Enter picks the highlighted row, Esc cancels. ``detail(row)``, if given, is shown under the list for the
+    highlighted row (a Rich Text built from literal text: what a cut-short row leaves out)."""
 
-    DEFAULT_CSS = DIALOG_CSS + "PickScreen RowList { height: auto; max-height: 16; }"
+    DEFAULT_CSS = DIALOG_CSS + """
+    PickScreen RowList { height: auto; max-height: 16; }
+    PickScreen #pick-detail { height: auto; max-height: 5; border-top: solid $primary; }
+    """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, rows: list[Any], formatter: Callable[[Any, int], Text]) -> None:
+    def __init__(self, title: str, rows: list[Any], formatter: Callable[[Any, int], Text],
+                 detail: Callable[[Any], Text] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.rows = rows
         self.formatter = formatter
+        self.detail = detail
 
     def compose(self):
         with Vertical(classes="dialog"):
             yield SafeStatic(lit(self.title_text), classes="title")
             yield RowList(self.formatter, id="pick")
+            if self.detail is not None:
+                yield SafeStatic("", id="pick-detail")
             yield SafeStatic(lit("Enter = open    Esc = cancel    j/k move"), classes="hint")
 
     def on_mount(self) -> None:
         rows = self.query_one(RowList)
-        rows.styles.height = min(16, max(1, len(self.rows)))
+        # the detail (a rule and up to 4 lines) comes out of the list's room, so the dialog still fits 80x24
+        rows.styles.height = min(16 if self.detail is None else 11, max(1, len(self.rows)))
         rows.set_rows(self.rows, keep=False)
         rows.focus()
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        if self.detail is None:
+            return
+        row = self.query_one(RowList).current
+        self.query_one("#pick-detail", Static).update(self.detail(row) if row is not None else Text(""))
+
+    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        event.stop()
+        self.show_detail()
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         event.stop()
