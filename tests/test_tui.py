@@ -1125,3 +1125,27 @@ def test_timeline_rows_say_what_changed_and_which_item_first(db):
             assert f"open \u2192 done: {title[:20]}" in row and "changed checklist item" not in row
             assert "changed incident" not in text
     run(go())
+
+
+def test_the_text_screen_scrolls_with_the_list_keys_and_shows_record_text_literally(db):
+    async def go():
+        from rich.text import Text
+
+        from screens.widgets import TextScreen
+
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_text(pilot, f"{N_DEMO} of {N_DEMO} clients")
+            body = Text("\n".join(f"line {n} [bold]not markup[/bold] [@click=app.quit]x[/]" for n in range(60)))
+            app.push_screen(TextScreen("All of it", body))
+            await wait_text(pilot, "line 0 [bold]not markup[/bold] [@click=app.quit]x[/]")
+            box = app.screen.query_one("#text-body")
+            assert box.max_scroll_y > 0
+            for key, where in (("j", lambda: box.scroll_y == 1), ("G", lambda: box.scroll_y == box.max_scroll_y),
+                               ("k", lambda: box.scroll_y == box.max_scroll_y - 1), ("g", lambda: box.scroll_y == 0),
+                               ("pagedown", lambda: box.scroll_y > 1), ("pageup", lambda: box.scroll_y == 0)):
+                await pilot.press(key)
+                await wait_for(pilot, where, what=key)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, TextScreen), what="closed")
+    run(go())

@@ -290,6 +290,17 @@ def incident_view(store: Store, incident_id: str, *, as_of: datetime | None = No
         )
 
 
+def rule_source(rule_id: str | None) -> dict[str, str] | None:
+    """Where a checklist item's rule comes from, as the rules file on this machine says (the item's basis is
+    what was computed when it was planned): citation, source URL, how good that source is, the confidence in
+    the reading and when it was checked. None for an item with no rule, or a rule no longer on file."""
+    rule = load_rules().get(rule_id) if rule_id else None
+    if rule is None:
+        return None
+    return {"citation": rule.citation, "source_url": rule.source_url, "source_quality": rule.source_quality,
+            "confidence": rule.confidence, "checked_on": rule.checked_on.isoformat()}
+
+
 def discovered_day(view: IncidentView) -> date:
     """The client-local date the incident was discovered (what scope and policies are judged on)."""
     return insurance.policy_day(view.client, view.incident.discovered.at)
