@@ -14,6 +14,12 @@ position, who/when fields the entry already states) is left out, and
 structured values read as "US-TX 800 \u2192 40" rather than JSON. The TUI
 shortens long values to fit a row (``SHORT``); the dossier shows every text
 whole, with instants in its own format (``whole``).
+
+``text`` names the record by its id ("changed checklist item INC:step: status:
+open \u2192 done"), as the dossier prints it; ``row`` is the same change for a
+one-line list, what changed first and then which item by its title ("open
+\u2192 done: Engage breach counsel"; a change to the incident itself is just
+the change, the incident being the one on screen).
 """
 
 from __future__ import annotations
@@ -50,6 +56,13 @@ class TimelineEntry(BaseModel):
     kind: str
     text: str
     count: int = 1
+    #: the change for a one-line row, what changed first (see the module docstring); empty: ``text`` says it
+    headline: str = ""
+
+    @property
+    def row(self) -> str:
+        """What a one-line list shows: the headline, else the text."""
+        return self.headline or self.text
 
     @property
     def when(self) -> datetime:
@@ -247,8 +260,28 @@ def _entry(event: Event, previous: dict | None, style: Style = SHORT) -> Timelin
     occurred, kind = None, "changed"
     if table == "checklist_items" and previous.get("status") != record.get("status"):
         occurred, kind = _instant(record.get("updated_at")), "status"
-    return TimelineEntry(**base, occurred_at=occurred, kind=kind,
-                         text=f"changed {label} {record_id}: {diff_text(previous, record, style, who=base['who'])}")
+    change = diff_text(previous, record, style, who=base["who"])
+    return TimelineEntry(**base, occurred_at=occurred, kind=kind, text=f"changed {label} {record_id}: {change}",
+                         headline=_headline(table, record_id, previous, record, change, style, base["who"]))
+
+
+#: what ``diff_text`` says when nothing but bookkeeping changed
+_NOTHING = ("no field changed", "its place in the checklist order only")
+
+
+def _headline(table: str, record_id: str, previous: dict, record: dict, change: str, style: Style, who: str) -> str:
+    """A change for a one-line row: the incident's own change as it is; a checklist item's status change as
+    "open \u2192 done: TITLE (other changes)"; another change of an item as "TITLE: change"."""
+    if table == "incidents":
+        return change
+    if table != "checklist_items":
+        return ""
+    title = _cut(str(record.get("title") or record_id), style.after)
+    before, after = previous.get("status"), record.get("status")
+    if before == after:
+        return f"{title}: {change}"
+    rest = diff_text({**previous, "status": after}, record, style, who=who)
+    return f"{before} \u2192 {after}: {title}" + ("" if rest in _NOTHING else f" ({rest})")
 
 
 def about_incident(event: Event, incident_id: str) -> bool:

@@ -74,6 +74,15 @@ def rules_using(name: str) -> list[str]:
     return out
 
 
+def starts(name: str) -> frozenset[str]:
+    """The rule triggers whose clocks run from ``name`` once it is recorded (see ``start_for``): the
+    oldest-record clocks read the recorded first activity, so recording ``first_activity`` starts them and
+    recording the oldest-record trigger under its own name starts nothing."""
+    if name == OLDEST_RECORD:
+        return frozenset()
+    return frozenset({name, OLDEST_RECORD}) if name == "first_activity" else frozenset({name})
+
+
 def report() -> list[dict]:
     """``msptui triggers --json``: the vocabulary, what each trigger means, its kind and the rules that use it."""
     labels = vocabulary().get("trigger_labels", {})

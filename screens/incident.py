@@ -46,11 +46,13 @@ from screens.widgets import (
     Field,
     Footer,
     FormScreen,
+    PaneText,
     PickScreen,
     PromptScreen,
     RowList,
     SafeStatic,
     ScrollBox,
+    TextScreen,
     clean,
     fit,
     hotline_widget,
@@ -225,7 +227,8 @@ FORM_WORDS = {"facts": "the facts", "trigger": "the trigger", "notify": "the not
 
 class IncidentScreen(DbMixin, Screen):
     HELP = ("Work the checklist (most urgent first): space ticks the highlighted item (open <-> done; reopening "
-            "asks first), x marks it not applicable with a rationale, o groups it by section. f changes the facts "
+            "asks first), x marks it not applicable with a rationale, o groups it by section, i shows all of it (basis, "
+            "citation, reason, notes). f changes the facts "
             "(status, places, people affected, ransom: obligations are recomputed), t records when a trigger happened "
             "(ransom payment, law-enforcement delay, materiality ...). n adds a timeline "
             "note, a adds evidence (hashed with a progress bar; Esc cancels), r records a notification for the "
@@ -241,6 +244,7 @@ class IncidentScreen(DbMixin, Screen):
         Binding("e,ctrl+e,f9", "export", "Export", key_display="e F9"),
         Binding("x,f8", "not_applicable", "Not applicable", show=False),
         Binding("m", "item_note", "Note on item", show=False),
+        Binding("i", "item_details", "All of the highlighted item: title, clocks, basis, reason, notes", show=False),
         Binding("o", "order", "Urgency / section order", show=False),
         Binding("f", "facts", "Facts (status, places, people, ransom)", show=False),
         Binding("t", "trigger", "Record a trigger (payment, LE delay ...)", show=False),
@@ -263,6 +267,7 @@ class IncidentScreen(DbMixin, Screen):
         ("export", ("Export the dossier", "e, ctrl+e, F9")),
         ("toggle", ("Tick / untick the highlighted checklist item", "space")),
         ("order", ("Checklist: most urgent first / by section", "o")),
+        ("item_details", ("Show all of the highlighted checklist item (basis, citation, reason, notes)", "i")),
         ("facts", ("Change the incident's facts (status, places, people affected, ransom)", "f")),
         ("trigger", ("Record when a trigger happened (ransom payment, LE delay, materiality ...)", "t")),
         ("notify", ("Record a notification: who was told, when, how (completes the highlighted step)", "r")),
@@ -274,6 +279,7 @@ class IncidentScreen(DbMixin, Screen):
     IncidentScreen TabbedContent { height: 1fr; }
     IncidentScreen TabPane { padding: 0; }
     IncidentScreen .detail { height: 4; border-top: solid $primary; }
+    IncidentScreen #item-detail { height: 6; }
     IncidentScreen #event-detail { height: 7; }
     IncidentScreen #hashbox { height: auto; display: none; }
     IncidentScreen #hashbox.busy { display: block; }
@@ -475,7 +481,7 @@ class IncidentScreen(DbMixin, Screen):
         line.append(fit(clean(entry.who, limit=20), 10) + " ")
         if entry.entered_late:
             line.append(f"(happened {fmt_at(entry.occurred_at, tz)[5:16]}) ", style="italic")
-        line.append(clean(entry.text, limit=500))
+        line.append(clean(entry.row, limit=500))  # what changed first, then which item (msptui.timeline)
         return line
 
     def log_rows(self) -> list[tuple[str, Any]]:
@@ -514,23 +520,7 @@ class IncidentScreen(DbMixin, Screen):
         tz = self.view.incident.discovered.tz
         entry = self.query_one("#items", RowList).current
         if entry is not None:
-            it = entry.item
-            label, _ = item_countdown(it, now_utc())
-            t = Text()
-            t.append(clean(it.title, limit=200) + "\n", style="bold")
-            when = f"due {fmt_at(it.due, tz)}" if it.due else (f"target {fmt_at(it.target, tz)}" if it.target else "no clock")
-            t.append(f"{label} | {when} | {clean(it.section, limit=30)}" + (f" | rule {clean(it.rule, limit=40)}" if it.rule else "") + "\n")
-            extra = []
-            if it.status == "not_applicable" and it.reason:
-                extra.append("NOT APPLICABLE because: " + clean(it.reason, limit=200))
-            elif it.reason:
-                extra.append("reason: " + clean(it.reason, limit=200))
-            if it.updated_by:
-                extra.append(f"last change {clean(it.updated_by, limit=30)} {fmt_at(it.updated_at, tz)}")
-            if it.notes and it.notes[-1] != it.reason:
-                extra.append("note: " + clean(it.notes[-1], limit=200))
-            t.append(" | ".join(extra))
-            self.query_one("#item-detail", SafeStatic).update(t)
+            self.query_one("#item-detail", SafeStatic).update(self.item_pane(entry.item, tz))
         cov = self.query_one("#cov", RowList).current
         if cov is not None:
             t = Text()
@@ -547,7 +537,9 @@ class IncidentScreen(DbMixin, Screen):
             if ev.entered_late:
                 t.append(f" happened {fmt_at(ev.occurred_at, tz)}, entered {span(ev.entered_late)} later")
             t.append(f" (event {ev.event_id})\n", style="dim")
-            t.append(clean(ev.text, limit=600, newlines=True))
+            if ev.row != ev.text:  # the row's words first, then the record by its id
+                t.append(clean(ev.row, limit=300, newlines=True) + "\n")
+            t.append(clean(ev.text, limit=600, newlines=True), style="dim" if ev.row != ev.text else "")
             self.query_one("#event-detail", SafeStatic).update(t)
         row = self.query_one("#logrows", RowList).current
         if row is not None:
@@ -570,6 +562,79 @@ class IncidentScreen(DbMixin, Screen):
             t.append(f"acquired {fmt_at(e.acquired.at, e.acquired.tz)} by {clean(e.acquired_by, limit=30)}\n")
             t.append("source " + clean(e.source or "-", limit=200) + "  method " + clean(e.method or "-", limit=120))
             self.query_one("#ev-detail", SafeStatic).update(t)
+
+    def item_when(self, it: Any, tz: str) -> str:
+        """The item's clock in one line: the instant it is due (or its target), then the countdown in words."""
+        label, _ = item_countdown(it, now_utc())
+        when = f"due {fmt_at(it.due, tz)}" if it.due else (f"target {fmt_at(it.target, tz)}" if it.target else "")
+        label = "in " + label.removeprefix("due ") if label.startswith("due ") else label.removeprefix("target ")
+        return f"{when} | {label}" if when else label
+
+    def item_extra(self, it: Any, tz: str, *, note: bool = True) -> list[str]:
+        """Why it is in its state, the latest note (``note``) and the last change (each whole; the pane cuts
+        them)."""
+        extra = []
+        if it.status == "not_applicable" and it.reason:
+            by = " (msptui's recomputation, not a person)" if it.retired_by == "replan" else ""
+            extra.append(f"NOT APPLICABLE{by} because: " + clean(it.reason, limit=None))
+        elif it.reason:
+            extra.append("reason: " + clean(it.reason, limit=None))
+        if note and it.notes and it.notes[-1] != it.reason:
+            extra.append("note: " + clean(it.notes[-1], limit=None))
+        if it.updated_by:
+            extra.append(f"last change {clean(it.updated_by, limit=30)} {fmt_at(it.updated_at, tz)}")
+        return extra
+
+    def item_pane(self, it: Any, tz: str) -> PaneText:
+        """The pane under the checklist (5 lines at any width): the title, its clock, why it is in its state,
+        then the start of its basis; "i: all" on the last line opens all of it (``action_item_details``)."""
+        where = clean(it.section, limit=30) + (f" | rule {clean(it.rule, limit=60)}" if it.rule else "")
+        extra = self.item_extra(it, tz)
+        return PaneText([
+            (Text(clean(it.title, limit=300), style="bold"), 1),
+            (Text(f"{self.item_when(it, tz)} | {where}"), 1),
+            (Text(" | ".join(extra[:1])), 1 if extra else 0),
+            (Text(clean(it.basis, limit=600), style="italic"), 5),
+        ], height=5, hint="i: all")
+
+    def item_text(self, it: Any, tz: str) -> Group:
+        """All of a checklist item, whole, for the TextScreen ``i`` opens (every record text literal)."""
+        from msptui.views.incident import rule_source
+
+        def head(title: str) -> Text:
+            return Text("\n" + title, style="bold")
+
+        lines: list[Any] = [Text(clean(it.title, limit=None, newlines=True), style="bold"),
+                            Text(f"status {it.status.replace('_', ' ')} | {self.item_when(it, tz)}")]
+        if it.due and it.target:
+            lines.append(Text(f"internal target {fmt_at(it.target, tz)}"))
+        if it.waits_for:
+            lines.append(Text("waits for " + clean(it.waits_for, limit=None)))
+        lines.append(Text(f"section {clean(it.section, limit=None)}" + (f" | rule {clean(it.rule, limit=None)}" if it.rule else "")
+                          + (f" | policy {clean(it.policy_id, limit=None)}" if it.policy_id else "")))
+        lines += [head("Basis"), Text(clean(it.basis or "(none recorded)", limit=None, newlines=True))]
+        source = rule_source(it.rule)
+        if source is not None:
+            lines += [head("Rule source (the rules file on this machine)"),
+                      Text(clean(source["citation"], limit=None)),
+                      Text(clean(f"{source['source_url']} ({source['source_quality']} source, confidence "
+                                 f"{source['confidence']}, checked {source['checked_on']})", limit=None))]
+        extra = self.item_extra(it, tz, note=False)  # every note follows
+        if extra:
+            lines += [head("Status"), *(Text(e) for e in extra)]
+        if it.notes:
+            lines.append(head(f"Notes ({len(it.notes)})"))
+            lines += [Text("- " + clean(n, limit=None, newlines=True)) for n in it.notes]
+        if it.evidence_ids:
+            lines += [head("Evidence"), Text(clean(", ".join(it.evidence_ids), limit=None))]
+        return Group(*lines)
+
+    def action_item_details(self) -> None:
+        """All of the highlighted checklist item, scrollable: the pane under the list shows only its start."""
+        it = self.current_item()
+        if it is None or self.view is None:
+            return
+        self.app.push_screen(TextScreen(f"Checklist item {clean(it.step, limit=60)}", self.item_text(it, self.view.incident.discovered.tz)))
 
     def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
         if event.rowlist.id == "items" and self._moved_to_overdue is not None and event.index != self._moved_to_overdue:
@@ -847,20 +912,32 @@ class IncidentScreen(DbMixin, Screen):
         """Record when a named trigger happened: pick it, then when, who and (for a delay) the agency and end."""
         if self.view is None:
             return
-        from msptui.triggers import report
-
-        rows = [r for r in report() if r["recordable"]]
+        rows = self.view.trigger_choices()  # this incident's triggers first, with how many of its clocks each starts
+        tz = self.view.incident.discovered.tz
 
         def fmt(row: dict, width: int) -> Text:
-            line = Text(fit(row["name"], 34) + " ", style="bold")
+            line = Text(fit(str(row["clocks"]) if row["clocks"] else "-", 3), no_wrap=True)
+            line.append(fit(row["name"], 34) + " ", style="bold")
             line.append(clean(row["label"], limit=120))
             return line
+
+        def detail(row: dict) -> Text:
+            """The highlighted trigger in full: its name, what recording it does here, what it means."""
+            n = row["clocks"]
+            t = Text(clean(row["name"], limit=80) + "\n", style="bold")
+            t.append(f"starts {n} of this incident's clocks" if n else "no clock of this incident")
+            if row["preconditions"]:
+                t.append(f"; {row['preconditions']} step(s) here must be met before it")
+            if row["recorded"] is not None:
+                t.append(f"; already recorded: {fmt_at(row['recorded'], tz)}")
+            t.append("\n" + clean(row["meaning"] or row["label"], limit=300), style="italic")
+            return t
 
         def chosen(row: dict | None) -> None:
             if row is not None:
                 self.open_form("trigger", name=row["name"], label=row["label"])
 
-        self.app.push_screen(PickScreen("Which trigger happened? (Enter picks, Esc cancels)", rows, fmt), chosen)
+        self.app.push_screen(PickScreen("Which trigger happened? (Enter picks, Esc cancels)", rows, fmt, detail), chosen)
 
     def action_notify(self) -> None:
         """Record a notification; from the checklist it is for the highlighted step and starts prefilled."""

@@ -119,7 +119,7 @@ class MspApp(App):
     .gap { border-left: thick $error; }
     .hotline { border: heavy $warning; height: auto; padding: 0 1; }
     /* DIALOG_CSS's "ModalScreen { align: ... }" is scoped to each dialog class by Textual, so it never matched */
-    HelpScreen, ConfirmScreen, PromptScreen, ErrorScreen, PickScreen { align: center middle; }
+    HelpScreen, ConfirmScreen, PromptScreen, ErrorScreen, PickScreen, FormScreen, TextScreen { align: center middle; }
     """
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", key_display="? F1", show=False),

@@ -77,6 +77,60 @@ def fit(text: str, width: int) -> str:
     return "".join(out) + "…" + " " * (width - 1 - used)
 
 
+class PaneText:
+    """A fixed-height pane's text (a Rich renderable, laid out at the pane's width when drawn).
+
+    ``parts`` are ``(text, lines)``: each text wrapped to the width and kept to at most that many lines, the
+    last one cut with "…"; the whole is filled to ``height`` lines and ``hint`` ("i: all") is written at the
+    right of the last one, so the hint is always on the pane's last line whatever the text above it.
+    """
+
+    def __init__(self, parts: list[tuple[Text, int]], height: int, hint: str = "") -> None:
+        self.parts = parts
+        self.height = height
+        self.hint = hint
+
+    def __rich_console__(self, console: Any, options: Any):
+        width = max(1, options.max_width)
+        lines: list[Text] = []
+        for text, most in self.parts:
+            room = min(most, self.height - len(lines))
+            if room <= 0:
+                continue
+            if room == 1:  # one line: cut where the width ends, not at the last word that fits
+                line = text.copy()
+                line.plain = line.plain.replace("\n", " ")
+                if line.cell_len > width:
+                    _cut_line(line, width - 1)
+                lines.append(line)
+                continue
+            wrapped = list(text.wrap(console, width, overflow="fold"))
+            if len(wrapped) > room:
+                wrapped = wrapped[:room]
+                _cut_line(wrapped[-1], width - 1)
+            lines.extend(wrapped)
+        lines += [Text("") for _ in range(self.height - len(lines))]
+        if self.hint:
+            last = lines[-1]
+            last.rstrip()
+            room = width - cell_len(self.hint) - 2
+            if last.cell_len > room:
+                _cut_line(last, room - 1)
+            last.append(" " * max(1, width - last.cell_len - cell_len(self.hint)))
+            last.append(self.hint, style="bold")
+        for line in lines:
+            line.end, line.no_wrap, line.overflow = "\n", True, "ellipsis"
+            yield line
+
+
+def _cut_line(line: Text, width: int) -> None:
+    """Cut ``line`` to ``width`` cells and end it with "…" (it went on)."""
+    line.rstrip()
+    line.truncate(max(0, width))
+    line.rstrip()
+    line.append("…")
+
+
 class SafeStatic(Static):
     """A Static that never parses markup in what it is given as a string."""
 
@@ -544,34 +598,83 @@ class FormScreen(ModalScreen[dict | None]):
 
 
 class PickScreen(ModalScreen[Any]):
-    """Enter picks the highlighted row, Esc cancels."""
+    """Enter picks the highlighted row, Esc cancels. ``detail(row)``, if given, is shown under the list for the
+    highlighted row (a Rich Text built from literal text: what a cut-short row leaves out)."""
 
-    DEFAULT_CSS = DIALOG_CSS + "PickScreen RowList { height: auto; max-height: 16; }"
+    DEFAULT_CSS = DIALOG_CSS + """
+    PickScreen RowList { height: auto; max-height: 16; }
+    PickScreen #pick-detail { height: auto; max-height: 5; border-top: solid $primary; }
+    """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, rows: list[Any], formatter: Callable[[Any, int], Text]) -> None:
+    def __init__(self, title: str, rows: list[Any], formatter: Callable[[Any, int], Text],
+                 detail: Callable[[Any], Text] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.rows = rows
         self.formatter = formatter
+        self.detail = detail
 
     def compose(self):
         with Vertical(classes="dialog"):
             yield SafeStatic(lit(self.title_text), classes="title")
             yield RowList(self.formatter, id="pick")
+            if self.detail is not None:
+                yield SafeStatic("", id="pick-detail")
             yield SafeStatic(lit("Enter = open    Esc = cancel    j/k move"), classes="hint")
 
     def on_mount(self) -> None:
         rows = self.query_one(RowList)
-        rows.styles.height = min(16, max(1, len(self.rows)))
+        # the detail (a rule and up to 4 lines) comes out of the list's room, so the dialog still fits 80x24
+        rows.styles.height = min(16 if self.detail is None else 11, max(1, len(self.rows)))
         rows.set_rows(self.rows, keep=False)
         rows.focus()
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        if self.detail is None:
+            return
+        row = self.query_one(RowList).current
+        self.query_one("#pick-detail", Static).update(self.detail(row) if row is not None else Text(""))
+
+    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        event.stop()
+        self.show_detail()
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         event.stop()
         self.dismiss(self.rows[event.index])
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextScreen(ModalScreen[None]):
+    """A long text to read whole (all of a checklist item: its title, clocks, basis with its citation, reason
+    and notes). It scrolls with the list keys: j/k and the arrows a line, g/G and Home/End the top and bottom,
+    PgUp/PgDn and ctrl+u/ctrl+d a page; Esc (or q) closes. ``body`` is a Rich renderable built from literal text
+    (``clean``/``Text``): record text is never parsed as markup."""
+
+    DEFAULT_CSS = DIALOG_CSS + "TextScreen #text-body { height: auto; max-height: 18; }"
+    BINDINGS = [Binding("escape,q", "close", "Close")]
+
+    def __init__(self, title: str, body: Any, *, hint: str = "Esc = close    j/k g/G PgUp/PgDn scroll") -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.hint = hint
+
+    def compose(self):
+        with Vertical(classes="dialog"):
+            yield SafeStatic(lit(self.title_text), classes="title")
+            with ScrollBox(id="text-body"):
+                yield SafeStatic(self.body, id="text")
+            yield SafeStatic(lit(self.hint), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(ScrollBox).focus()
+
+    def action_close(self) -> None:
         self.dismiss(None)
 
 

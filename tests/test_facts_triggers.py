@@ -369,3 +369,22 @@ def test_the_dossier_shows_triggers_who_recorded_them_and_what_was_believed_when
     text = " ".join(pdf_text(path / "dossier.pdf").split())
     assert "Triggers recorded" in text and "SA Jordan Lee" in text and "recorded by Dana Reyes" in text
     assert "What was believed when" in text and "No rule on file: MX" in text
+
+
+def test_the_trigger_choices_count_the_clocks_recording_each_one_moves(demo, db_path):
+    """What the TUI's trigger picker shows (IncidentView.trigger_choices): this incident's triggers first, each with
+    the number of its clocks that recording it starts, checked against what recording first_activity does."""
+    from msptui.triggers import OLDEST_RECORD
+    from msptui.views.incident import incident_view
+
+    incident = open_incident(demo, "lakeshore-cpa", hours_ago=2)
+    with Store.open(db_path) as store:
+        rows = {r["name"]: r for r in incident_view(store, incident).trigger_choices()}
+        order = [r["clocks"] > 0 for r in incident_view(store, incident).trigger_choices()]
+    assert order[0] and order == sorted(order, reverse=True)
+    assert rows[OLDEST_RECORD]["clocks"] == 0  # its clocks read the recorded first activity
+    before = {r["id"]: r["due_utc"] for r in checklist(demo, incident).values()}
+    demo("incident", "trigger", incident, "first_activity", "--at", stamp(NOW - timedelta(days=5)))
+    moved = [k for k, r in checklist(demo, incident).items() if r["id"] in before and r["due_utc"] != before[r["id"]]]
+    assert rows["first_activity"]["clocks"] == len(moved) > 0
+    assert rows["ransom_payment"]["clocks"] == 0 and rows["ransom_payment"]["recorded"] is None

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .. import insurance, timeline
+from .. import insurance, timeline, triggers
 from ..countdown import countdown, item_countdown, urgency
 from ..coverage import coverage_rows
 from ..errors import UserError
@@ -144,6 +144,23 @@ class IncidentView(BaseModel):
 
     def entry(self, item_id: str) -> ChecklistEntry | None:
         return next((e for e in self.checklist if e.item.id == item_id), None)
+
+    def trigger_choices(self) -> list[dict[str, Any]]:
+        """The triggers a person can record (``msptui.triggers.report``), this incident's first: those that start
+        clocks of obligations that apply or are dormant here. Each row adds ``clocks`` (how many of this
+        incident's clocks recording it starts, ``msptui.triggers.starts``), ``preconditions`` (steps here to be
+        met before it: "before any ransom payment") and ``recorded`` (the instant already recorded, or None)."""
+        live = [o.assessment.trigger for o in self.obligations if o.state in ("applies", "dormant") and o.assessment.trigger]
+        rows = []
+        for row in triggers.report():
+            if not row["recordable"]:
+                continue
+            started = triggers.starts(row["name"])
+            fact = self.incident.triggers.get(row["name"])
+            rows.append({**row, "clocks": sum(1 for t in live if t in started),
+                         "preconditions": sum(1 for t in live if t == f"before:{row['name']}"),
+                         "recorded": fact.at if fact is not None else None})
+        return sorted(rows, key=lambda r: r["clocks"] == 0)  # stable: the vocabulary's order within each group
 
 
 def item_clock(item: ChecklistItem, now: datetime) -> Clock:
@@ -271,6 +288,17 @@ def incident_view(store: Store, incident_id: str, *, as_of: datetime | None = No
             timeline=tl,
             timeline_more=more,
         )
+
+
+def rule_source(rule_id: str | None) -> dict[str, str] | None:
+    """Where a checklist item's rule comes from, as the rules file on this machine says (the item's basis is
+    what was computed when it was planned): citation, source URL, how good that source is, the confidence in
+    the reading and when it was checked. None for an item with no rule, or a rule no longer on file."""
+    rule = load_rules().get(rule_id) if rule_id else None
+    if rule is None:
+        return None
+    return {"citation": rule.citation, "source_url": rule.source_url, "source_quality": rule.source_quality,
+            "confidence": rule.confidence, "checked_on": rule.checked_on.isoformat()}
 
 
 def discovered_day(view: IncidentView) -> date:
