@@ -56,8 +56,10 @@ def meaning(name: str) -> str:
 
 def recordable() -> list[str]:
     """Triggers a person can record for an incident: every awareness, event, fact or milestone trigger
-    except discovery itself (set when the incident is opened)."""
-    return sorted(n for n, k in kinds().items() if k in ("awareness", "event", "fact", "milestone") and n != "discovery")
+    except discovery itself (set when the incident is opened) and the oldest-record trigger, which is read from
+    the recorded first activity (recorded under its own name it started no clock)."""
+    return sorted(n for n, k in kinds().items()
+                  if k in ("awareness", "event", "fact", "milestone") and n not in ("discovery", OLDEST_RECORD))
 
 
 def rules_using(name: str) -> list[str]:
@@ -103,6 +105,9 @@ def report() -> list[dict]:
 def check_name(name: str) -> str:
     if name in recordable():
         return name
+    if name == OLDEST_RECORD:
+        raise FieldError("trigger", f"{OLDEST_RECORD} is read from first_activity: record that instead "
+                                    "(the oldest log record the investigation needs is the attacker's first activity)")
     close = difflib.get_close_matches(str(name), recordable(), n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
     raise FieldError("trigger", f"unknown trigger {str(name)[:60]!r}{hint} (see 'msptui triggers' for the names)")

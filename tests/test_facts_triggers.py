@@ -382,7 +382,9 @@ def test_the_trigger_choices_count_the_clocks_recording_each_one_moves(demo, db_
         rows = {r["name"]: r for r in incident_view(store, incident).trigger_choices()}
         order = [r["clocks"] > 0 for r in incident_view(store, incident).trigger_choices()]
     assert order[0] and order == sorted(order, reverse=True)
-    assert rows[OLDEST_RECORD]["clocks"] == 0  # its clocks read the recorded first activity
+    assert OLDEST_RECORD not in rows  # its clocks read the recorded first activity: not a choice of its own
+    refused = demo("incident", "trigger", incident, OLDEST_RECORD, "--at", stamp(NOW - timedelta(days=5)))
+    assert refused.exit_code == 1 and "record that instead" in refused.stderr and "first_activity" in refused.stderr
     before = {r["id"]: r["due_utc"] for r in checklist(demo, incident).values()}
     demo("incident", "trigger", incident, "first_activity", "--at", stamp(NOW - timedelta(days=5)))
     moved = [k for k, r in checklist(demo, incident).items() if r["id"] in before and r["due_utc"] != before[r["id"]]]
