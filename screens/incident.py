@@ -643,9 +643,12 @@ class IncidentScreen(DbMixin, Screen):
         self.show_details()
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
+        """Enter on a checklist item shows all of it, as ``i`` does. It used to tick the item: an Enter typed
+        ahead of the screen (``i`` then Enter, expecting a list of incidents) recorded a legal notification as
+        done. Ticking is space only, a key nobody presses to open something."""
         event.stop()
         if event.rowlist.id == "items":
-            self.action_toggle()
+            self.action_item_details()
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "insurance":

@@ -621,7 +621,7 @@ class PickScreen(ModalScreen[Any]):
             yield RowList(self.formatter, id="pick")
             if self.detail is not None:
                 yield SafeStatic("", id="pick-detail")
-            yield SafeStatic(lit("Enter = open    Esc = cancel    j/k move"), classes="hint")
+            yield SafeStatic(lit("Enter = choose    Esc = cancel    j/k move"), classes="hint")
 
     def on_mount(self) -> None:
         rows = self.query_one(RowList)

@@ -1085,6 +1085,14 @@ def test_checklist_detail_shows_the_basis_and_i_shows_all_of_it(db):
             assert " ".join(item.basis.split())[-40:] in full  # the end of the basis, with its citation
             await pilot.press("escape")
             await wait_for(pilot, lambda: not isinstance(app.screen, TextScreen), what="closed")
+            # Enter shows the same and ticks nothing (an Enter typed ahead recorded a notification as done)
+            head = app.screen.view.head
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="the details on Enter")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, TextScreen), what="closed")
+            await pilot.pause(0.3)
+            assert app.screen.query_one("#items").current.item.status == "open" and app.screen.view.head == head
     run(go())
 
 
