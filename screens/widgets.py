@@ -205,7 +205,7 @@ class RowList(ScrollView, can_focus=True):
     ]
 
     DEFAULT_CSS = """
-    RowList { height: 1fr; scrollbar-size-vertical: 1; }
+    RowList { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
     RowList:focus { border: none; }
     """
 
