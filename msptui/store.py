@@ -33,6 +33,9 @@ R = TypeVar("R", bound="Record")
 BUSY_TIMEOUT_S = 60.0
 #: how far this machine's clock may be behind the last event before a write is refused
 CLOCK_SKEW_TOLERANCE_S = 300.0
+#: the history-only event that records, by a named person, that the clock is right and the last events' clock was
+#: fast: the one write allowed to step back in recorded time (``msptui clock-step``); later writes count from it
+CLOCK_STEP_KIND = "clock.stepped_back"
 #: the kind of the first event of a demo database (msptui.demo writes it)
 DEMO_KIND = "database.demo"
 
@@ -421,12 +424,15 @@ class Store:
         state = self._tx_state()
         prev_id, prev_hash, prev_at = state["head"]
         now = utc_stamp()
-        if prev_at is not None:
+        if prev_at is not None and kind != CLOCK_STEP_KIND:
             behind = (parse_stamp(prev_at) - parse_stamp(now)).total_seconds()
             if behind > CLOCK_SKEW_TOLERANCE_S:
+                # either this clock is slow, or the clock that wrote the last events was fast (and has since been
+                # corrected): refusing for ever would lock every correct machine out until the fast time passes
                 raise UserError(
                     f"this machine's clock reads {now[:19]}Z, {behind / 3600:.1f} h before the last recorded event "
-                    f"({prev_at[:19]}Z): fix the clock (NTP) and try again; nothing was written"
+                    f"({prev_at[:19]}Z); nothing was written. If this clock is wrong, fix it (NTP) and try again; "
+                    "if it is right (the earlier clock was fast), record that: msptui clock-step --reason TEXT"
                 )
         tz, actor, operator, operator_text = state["env"]
         if _payload_text is None:
@@ -452,6 +458,27 @@ class Store:
         state["head"] = (event.id, event.hash, now)
         state["moved"] = True
         return event
+
+    def record_clock_step(self, reason: str) -> Event:
+        """Record that this machine's clock is right and the last events were written by a fast clock.
+
+        The one write allowed to step back in recorded time: it names the last event, the recorded time it
+        steps back from and by how much, and the named person's reason; later writes count from it. ``verify``
+        still lists the step, as recorded. Refused when the clock is not behind (nothing to record)."""
+        from .errors import FieldError
+
+        if not (reason or "").strip():
+            raise FieldError("--reason", "say why this clock is right (e.g. 'checked against NTP; the box was 3 days fast')")
+        with self.transaction():
+            prev_id, _prev_hash, prev_at = self._tx_state()["head"]
+            now = utc_stamp()
+            behind = (parse_stamp(prev_at) - parse_stamp(now)).total_seconds() if prev_at else 0.0
+            if behind <= CLOCK_SKEW_TOLERANCE_S:
+                raise UserError(f"this machine's clock ({now[:19]}Z) is not behind the last recorded event "
+                                f"({(prev_at or '-')[:19]}Z) by more than {CLOCK_SKEW_TOLERANCE_S:.0f} s: "
+                                "there is no step to record")
+            return self.append_in_transaction(CLOCK_STEP_KIND, {"last_event": prev_id, "last_at": prev_at,
+                                                                "behind_s": round(behind, 3), "reason": reason.strip()})
 
     def append(self, kind: str, payload: dict) -> Event:
         """Append one history-only or record event in its own transaction."""

@@ -46,7 +46,7 @@ from json.encoder import encode_basestring as _q
 
 from . import migrations
 from .chain import GENESIS, ChainProblem, Event, canonical, parse_stamp, subject_hash
-from .store import CLOCK_SKEW_TOLERANCE_S, Store
+from .store import CLOCK_SKEW_TOLERANCE_S, CLOCK_STEP_KIND, Store
 
 MAX_CLOCK_STEPS = 20
 _sha = hashlib.sha256
@@ -240,14 +240,16 @@ class _Walk:
                 if at >= max_at:
                     max_at, max_at_id = at, eid
                 else:
-                    self._clock_step(eid, at, max_at_id, max_at)
+                    self._clock_step(eid, at, max_at_id, max_at, recorded=kind == CLOCK_STEP_KIND)
+                    if kind == CLOCK_STEP_KIND:  # a person recorded that the clock before was fast: count from here
+                        max_at, max_at_id = at, eid
             prev_hash, expected, version = h, expected + 1, v or 1
             checked += 1
         self.prev_hash, self.next_id, self.version = prev_hash, expected, version
         self.max_at, self.max_at_id, self.checked = max_at, max_at_id, checked
         return problem
 
-    def _clock_step(self, eid: int, at: str, before_id: int, before_at: str) -> None:
+    def _clock_step(self, eid: int, at: str, before_id: int, before_at: str, *, recorded: bool = False) -> None:
         try:
             behind = (parse_stamp(before_at) - parse_stamp(at)).total_seconds()
         except ValueError:
@@ -257,8 +259,10 @@ class _Walk:
         self.steps_total += 1
         if len(self.steps) < MAX_CLOCK_STEPS:
             amount = f"{behind / 86400:.1f} days" if behind >= 86400 else f"{behind / 3600:.1f} h"
+            why = ("recorded as a clock step (the clock before was fast; see the event's reason)" if recorded
+                   else "written with a clock set back")
             self.steps.append(f"event {eid} is recorded at {at[:19]}Z, {amount} before event {before_id} "
-                              f"({before_at[:19]}Z): written with a clock set back")
+                              f"({before_at[:19]}Z): {why}")
 
 
 def _columns_problem(conn: sqlite3.Connection, after: int) -> str | None:

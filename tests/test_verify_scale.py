@@ -152,3 +152,33 @@ def test_pages_walk_a_long_timeline_in_sequence_order(store):
     plan = store.conn.execute("EXPLAIN QUERY PLAN SELECT id FROM notes WHERE incident_id = ? AND event_id < ? "
                               "ORDER BY event_id DESC LIMIT 10", (inc.id, 10 ** 9)).fetchall()
     assert any("notes_incident_seq" in r[3] for r in plan), plan
+
+
+def test_a_fast_clock_does_not_lock_correct_machines_out(store, db_path, cli, monkeypatch):
+    """A box 3 days fast wrote events; once its clock is corrected every write was refused for 3 days ('fix the
+    clock', blaming the right clock). The person at the correct clock records the step with a reason, writing goes
+    on, and verify lists the step as recorded, once, not every later event."""
+    import msptui.store as store_module
+
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Dana Reyes")
+    _clients(store, 1)
+    monkeypatch.setattr(store_module, "utc_stamp", lambda: utc_stamp(datetime.now(timezone.utc) + timedelta(days=3)))
+    _clients(store, 1, start=1)  # the fast clock
+    monkeypatch.undo()
+    monkeypatch.setenv("MSPTUI_OPERATOR", "Dana Reyes")
+    refused = cli("client", "add", "--id", "late", "--name", "Late", "--engagement", "managed", "--tz", "UTC")
+    assert refused.exit_code == 1 and "if it is right (the earlier clock was fast)" in refused.stderr, (refused.stderr, refused.stdout)
+    blocked = cli("clock-step", "--reason", " ")
+    assert blocked.exit_code == 1 and "--reason" in blocked.stderr
+    with pytest.raises(Exception, match="msptui clock-step --reason"):
+        _clients(store, 1, start=2)
+    assert store.head()[0] == 2
+    stepped = cli("clock-step", "--reason", "checked against NTP; the jump box was 3 days fast", "--json")
+    assert stepped.exit_code == 0, stepped.stderr
+    assert '"last_event": 2' in stepped.stdout and '"behind_s": 259' in stepped.stdout
+    _clients(store, 2, start=2)  # writes count from the step
+    again = cli("clock-step", "--reason", "again")
+    assert again.exit_code == 1 and "there is no step to record" in again.stderr
+    result = verify(store)
+    assert result.ok and result.clock_steps_total == 1, result.clock_steps
+    assert "event 3 is recorded at" in result.clock_steps[0] and "recorded as a clock step" in result.clock_steps[0]

@@ -49,7 +49,7 @@ from ..store import Store  # noqa: E402
 #: command name -> the module under msptui.cli that defines it (imported on first use)
 COMMANDS: dict[str, str] = {
     "demo": "records", "catalog": "records", "clients": "records", "show": "records", "import": "records",
-    "dump": "records", "verify": "records", "backup": "records",
+    "dump": "records", "verify": "records", "clock-step": "records", "backup": "records",
     "incident": "incidents", "incidents": "incidents", "checklist": "incidents", "obligations": "incidents",
     "check": "incidents", "note": "incidents", "evidence": "incidents", "triggers": "incidents",
     "notify": "acts", "notifications": "acts", "notification": "acts", "decide": "acts", "decisions": "acts",

@@ -346,6 +346,31 @@ def verify_cmd(ctx: Context, since_last: bool, full: bool, as_json: bool) -> Non
         raise SystemExit(1)
 
 
+@main.command("clock-step")
+@click.option("--reason", required=True, metavar="TEXT",
+              help="Why this machine's clock is right (e.g. 'checked against NTP; the box was 3 days fast').")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def clock_step(ctx: Context, reason: str, as_json: bool) -> None:
+    """Record that this clock is right and the last events were written by a fast clock.
+
+    Writes are refused while this machine's clock reads more than 5 minutes
+    before the last recorded event. When that is because the earlier clock was
+    fast (since corrected), this records the step back, with your name and
+    reason, so writing can go on; verify lists it as a recorded clock step.
+    """
+    with ctx.open(writes=True) as store:
+        event = store.record_clock_step(reason)
+    behind = event.payload["behind_s"]
+    if as_json:
+        emit_json({"event": event.id, "at": event.at, "last_event": event.payload["last_event"],
+                   "last_at": event.payload["last_at"], "behind_s": behind})
+    else:
+        amount = f"{behind / 86400:.1f} days" if behind >= 86400 else f"{behind / 3600:.1f} h"
+        say(f"clock step recorded as event {event.id}: {event.at[:19]}Z, {amount} before event "
+            f"{event.payload['last_event']} ({event.payload['last_at'][:19]}Z); writes count from here")
+
+
 @main.command("backup")
 @click.argument("dest", metavar="DEST", type=click.Path())
 @click.option("--full", is_flag=True, help="Verify the copy's whole chain even when a verified head is recorded.")
