@@ -99,3 +99,19 @@ def test_python_dash_m_msptui_cli_runs_the_command_line(tmp_path):
     imported = subprocess.run([sys.executable, "-c", "import msptui.cli.__main__; print('imported')"],
                               capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
     assert imported.returncode == 0 and imported.stdout.strip() == "imported"
+
+
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path):
+    """'msptui rules | head -1' printed 'Error: (unknown path): Broken pipe; nothing was written' and exited 1."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MSPTUI_CONFIG_DIR": str(tmp_path / "config")}
+    # 240 kB: more than a pipe holds, so the writer is still writing when the reader closes
+    proc = subprocess.Popen([sys.executable, "-m", "msptui.cli", "rules", "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    assert proc.stdout.readline()  # the first line, then the reader closes
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and err == "", err

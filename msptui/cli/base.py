@@ -233,6 +233,14 @@ class CheckedGroup(click.Group):
             return super().invoke(ctx)
         except sqlite3.Error as exc:
             raise click.ClickException(visible(describe_sqlite_error(_db_of(ctx), exc), keep_newlines=False)) from None
+        except BrokenPipeError:
+            # the reader went away ('msptui rules | head -1'): stop quietly with SIGPIPE's status, as Unix tools
+            # do, not 'Error: ... Broken pipe; nothing was written' (a write command had already committed)
+            import sys
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # nothing more reaches the closed pipe when Python exits
+            raise SystemExit(141) from None
         except OSError as exc:
             raise click.ClickException(visible(describe_os_error(exc), keep_newlines=False)) from None
         except Exception as exc:
