@@ -645,3 +645,23 @@ def test_dossier_modules_stay_headless():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(Path(__file__).parent.parent))
     assert out.stdout.strip() == ""
+
+
+def test_the_dossier_names_the_msp_from_its_record(tmp_path, monkeypatch):
+    """Issue 14: the MSP's own record, not 'your MSP', on the cover; a name that looks like markup stays literal."""
+    from msptui.export.pdf import render_html
+    from msptui.models import Msp
+
+    monkeypatch.setenv("MSPTUI_KEY_DIR", str(tmp_path / "keys"))
+    with Store.open(tmp_path / "db", create=True) as store:
+        incident_id = populate(store, events=5, evidence=0, reviews=0)
+        unset = dossier.export(store, incident_id, out_dir=tmp_path / "a", generated_at=GENERATED, renderer=fake_renderer)
+        store.put(Msp(name="Northwind <b>IT</b> & Co", address="400 Harbor Way, Portland"))
+        named = dossier.export(store, incident_id, out_dir=tmp_path / "b", generated_at=GENERATED, renderer=fake_renderer)
+    before = json.loads((unset / "dossier.json").read_text())
+    after = json.loads((named / "dossier.json").read_text())
+    assert before["msp"] is None and "not recorded (msptui msp set)" in render_html(before)
+    assert after["msp"]["name"] == "Northwind <b>IT</b> & Co"
+    html = render_html(after)
+    assert "Northwind &lt;b&gt;IT&lt;/b&gt; &amp; Co" in html and "400 Harbor Way, Portland" in html
+    assert "not recorded (msptui msp set)" not in html
