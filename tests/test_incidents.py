@@ -152,3 +152,8 @@ def test_cli_incident_flow(cli, tmp_path, db_path):
     gap = cli("incident", "open", "--client", "meridian-insurance", "--discovered", "2026-03-08T02:30",
               "--category", "bec", "--summary", "x")
     assert gap.exit_code == 1 and "does not exist" in gap.stderr
+    for summary in ("", "   "):  # the TUI's form refuses it in the same words (test_breach_form_validates_...)
+        empty = cli("incident", "open", "--client", "meridian-insurance", "--discovered", "2026-11-02T09:00",
+                    "--category", "bec", "--summary", summary)
+        assert empty.exit_code == 1 and "summary: a summary is needed" in empty.stderr, empty.stderr
+    assert len(json.loads(cli("incidents", "--json").stdout)) == 1

@@ -317,6 +317,11 @@ def test_breach_form_validates_and_writes_nothing(db):
             form.query_one("#discovered").value = "2999-01-01T00:00"
             await pilot.press("ctrl+s")
             await wait_text(pilot, "future")
+            # an empty summary is refused in the words 'incident open' uses (one input model)
+            form.query_one("#discovered").value = "2025-06-30T09:00"
+            form.query_one("#summary").value = "   "
+            await pilot.press("ctrl+s")
+            await wait_text(pilot, "a summary is needed (one line: what happened, how it was found)")
             # Esc with a summary typed asks before discarding
             form.query_one("#summary").value = "x"
             await pilot.press("escape")
