@@ -665,3 +665,17 @@ def test_the_dossier_names_the_msp_from_its_record(tmp_path, monkeypatch):
     html = render_html(after)
     assert "Northwind &lt;b&gt;IT&lt;/b&gt; &amp; Co" in html and "400 Harbor Way, Portland" in html
     assert "not recorded (msptui msp set)" not in html
+
+
+def test_obligations_that_do_not_apply_are_in_appendix_a2_with_their_reasons(exported):
+    """The obligations section points to Appendix A2 (it said 'Appendix A', the scope appendix), where every rule
+    found not to apply is listed with its reason, apart from the obligations that carry a clock."""
+    from msptui.export.pdf import render_html
+
+    data = json.loads((exported["path"] / "dossier.json").read_text())
+    html = render_html(data)
+    assert "with the reason for each, are in Appendix A2." in html
+    appendix = html[html.index('id="not-applicable"'):]
+    assert data["obligations_not_applicable"]
+    for o in data["obligations_not_applicable"]:
+        assert o["rule_id"] in appendix and o["rule_id"] not in {x.get("rule_id") for x in data["obligations"]}
