@@ -29,6 +29,7 @@ dossier renderer can all build checklists.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import string
@@ -251,6 +252,15 @@ def load_template(name: str = "incident", path: Path | None = None) -> Template:
         raise TemplateError(f"{where} not found") from None
     except OSError as exc:
         raise TemplateError(f"{where} cannot be read: {exc.strerror or exc}") from None
+    return _parsed(raw_bytes, source_path, name if path is None else None)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(raw_bytes: bytes, source_path: Path, expected: str | None) -> Template:
+    """The template in ``raw_bytes``, parsed and checked once per content: the file is read on every load (an edit
+    is seen at once) but parsing and validating it cost ~8 ms of every report-breach. Templates are frozen, so one
+    object can serve every caller."""
+    where = f"checklist template {str(source_path)!r}"
     try:
         data = tomllib.loads(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError:
@@ -267,8 +277,8 @@ def load_template(name: str = "incident", path: Path | None = None) -> Template:
             raise TemplateError(f"{where}: top-level {key!r} is missing or not a non-empty string")
     if not _NAME.match(data["id"]):
         raise TemplateError(f"{where}: id {data['id']!r} must be lower-case letters, digits, '-' or '_'")
-    if path is None and data["id"] != name:
-        raise TemplateError(f"{where}: id is {data['id']!r}, expected {name!r}")
+    if expected is not None and data["id"] != expected:
+        raise TemplateError(f"{where}: id is {data['id']!r}, expected {expected!r}")
     if not _SEMVER.match(data["version"]):
         raise TemplateError(f"{where}: version {data['version']!r} must look like 1.0.0")
     raw_steps = data.get("steps")

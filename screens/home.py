@@ -28,7 +28,7 @@ def warm_up() -> None:
     so report-breach -> incident is not slowed by first-time imports."""
     import importlib
 
-    for name in ("msptui.picture", "msptui.incidents", "msptui.views.incident", "msptui.timeutil",
+    for name in ("msptui.picture", "msptui.incidents", "msptui.inputs", "msptui.views.incident", "msptui.timeutil",
                  "screens.client", "screens.breach", "screens.incident", "screens.posture"):
         try:
             importlib.import_module(name)
