@@ -59,6 +59,7 @@ SCOPE_STATES: tuple[str, ...] = tuple(s.value for s in ScopeState)
 AGREEMENT_TYPES: tuple[str, ...] = get_args(AgreementKind)
 CLAUSE_KINDS: tuple[str, ...] = get_args(ClauseKind)
 POLICY_TYPES: tuple[str, ...] = get_args(PolicyKind)
+CLAIMS_FORMS: tuple[str, ...] = ("occurrence", "claims_made", "claims_made_and_reported")
 REVIEW_TYPES: tuple[str, ...] = get_args(ReviewKind)
 DECISIONS: tuple[str, ...] = get_args(Decision)
 DATA_KINDS: tuple[str, ...] = get_args(DataKind)
@@ -544,6 +545,9 @@ class PolicyDraft(BaseModel):
     #: the policy requires the insurer's consent before vendors, remediation spend or a ransom payment
     #: (None: not given: a new policy records it as not known, a renewal copies it)
     consent_required: bool | None = None
+    #: occurrence | claims_made | claims_made_and_reported (None: not given: not recorded, a renewal copies it);
+    #: a claims-made-and-reported notice window running past the period is flagged on the checklist
+    claims_form: str | None = None
     id: str | None = None
 
     def parse(self, *, renewing: bool = False) -> dict[str, Any]:
@@ -578,6 +582,8 @@ class PolicyDraft(BaseModel):
             out["currency"] = "USD"
         if self.consent_required is not None:
             out["prior_consent_required"] = bool(self.consent_required)
+        if self.claims_form is not None and self.claims_form.strip():
+            out["claims_form"] = choice(self.claims_form, "claims-form", CLAIMS_FORMS, "claims form")
         notice = self.notice(required=required)
         if notice is not None:
             out["notice"] = notice

@@ -264,3 +264,23 @@ def test_industry_text_is_a_flagged_fallback_without_sectors():
     v = verdicts(client(industry="Community bank", countries=["US"]), incident())
     assert v["us.bank.csinr.bank"].applies and "confirm" in v["us.bank.csinr.bank"].reason
     assert not verdicts(client(industry="Dental practice", countries=["US"]), incident())["us.bank.csinr.bank"].applies
+
+
+def test_a_notice_window_past_a_claims_made_and_reported_period_is_flagged():
+    """Issue 11: a claims-made-and-reported policy answers only for claims reported within its period; a 72 h
+    window that runs past the period's end is flagged with the date to report by (occurrence forms are not)."""
+    from msptui import insurance
+
+    c = client()
+    discovered = datetime(2026, 12, 30, 17, 0, tzinfo=UTC)  # 30 Dec, 09:00 in Los Angeles; the period ends 31 Dec
+    for form, flagged in (("claims_made_and_reported", True), ("claims_made", False), ("occurrence", False), (None, False)):
+        p = policy(claims_form=form)
+        d = insurance.notice_deadline(p, discovered, "America/Los_Angeles")
+        warnings = insurance.notice_window_warnings(p, d.due, c)
+        assert bool(warnings) is flagged, (form, warnings)
+        if flagged:
+            assert "by 2026-12-31 23:59:59 America/Los_Angeles" in warnings[0]
+    # well inside the period: nothing to flag
+    early = policy(claims_form="claims_made_and_reported")
+    d = insurance.notice_deadline(early, datetime(2026, 6, 1, 17, 0, tzinfo=UTC), "America/Los_Angeles")
+    assert insurance.notice_window_warnings(early, d.due, c) == []

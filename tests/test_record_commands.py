@@ -394,7 +394,8 @@ def test_client_edit_changes_only_what_is_given(run, db):
 def test_policy_renewal_copies_the_terms_for_a_new_period(run, db):
     ok(run("policy", "add", "--client", "lakeshore-cpa", "--type", "cyber", "--carrier", "At-Bay", "--number", "AB-1",
            "--from", "2027-01-01", "--to", "2027-12-31", "--limit", "1,500,000", "--currency", "usd",
-           "--retention", "25k", "--notice-asap", "--target-hours", "24", "--claims-email", "claims@at-bay.example"))
+           "--retention", "25k", "--notice-asap", "--target-hours", "24", "--claims-email", "claims@at-bay.example",
+           "--claims-form", "Claims_Made_And_Reported"))
     renewed = new_id(run("policy", "renew", "lakeshore-cpa-cyber-2027", "--from", "2028-01-01", "--to", "2028-12-31",
                          "--number", "AB-2", "--json"))
     with Store.open(db) as store:
@@ -403,6 +404,9 @@ def test_policy_renewal_copies_the_terms_for_a_new_period(run, db):
     assert (new.carrier, new.policy_number, new.limit_aggregate, new.retention, new.notice, new.claims_email) == (
         "At-Bay", "AB-2", 1_500_000, 25_000, old.notice, "claims@at-bay.example")
     assert (new.period_start, new.period_end) == (date(2028, 1, 1), date(2028, 12, 31))
+    assert old.claims_form == new.claims_form == "claims_made_and_reported"  # flags a window past the period
+    bad = run("policy", "renew", renewed, "--from", "2029-01-01", "--to", "2029-12-31", "--claims-form", "yearly")
+    assert bad.exit_code == 1 and "claims-form: unknown claims form 'yearly'; expected one of: occurrence" in bad.stderr
     refused = run("policy", "renew", renewed, "--from", "2027-06-01", "--to", "2029-01-01")
     assert refused.exit_code == 1 and "from: 2027-06-01 is not after the start" in refused.stderr
 

@@ -274,6 +274,9 @@ def _policy_options(renew: bool):
             click.option("--consent-required/--no-consent-required", "consent_required", default=None,
                          help="Whether the policy requires the insurer's written consent before vendors, remediation "
                               "spend or a ransom payment (not given: not recorded; the checklist asks the carrier)."),
+            click.option("--claims-form", metavar="FORM",
+                         help="occurrence|claims_made|claims_made_and_reported (not given: not recorded); a notice "
+                              "window running past a claims-made-and-reported period is flagged."),
             click.option("--notice-hours", metavar="H", help="Written notice due within H hours of discovery."),
             click.option("--notice-days", metavar="D", help="Written notice due within D days."),
             click.option("--notice-asap", is_flag=True, help="'As soon as practicable' (give --target-hours)."),
@@ -300,7 +303,7 @@ def policy() -> None:
 @_policy_options(renew=False)
 @pass_ctx
 def policy_add(ctx: Context, client_id, is_msp, kind, carrier, number, start, end, limit, currency, retention,
-               consent_required, notice_hours, notice_days, notice_asap, target_hours, hotline, claims_email, policy_id,
+               consent_required, claims_form, notice_hours, notice_days, notice_asap, target_hours, hotline, claims_email, policy_id,
                as_json) -> None:
     """Add a policy (exactly one of --client ID or --msp; one notice condition)."""
     from ..records import add_policy
@@ -308,7 +311,8 @@ def policy_add(ctx: Context, client_id, is_msp, kind, carrier, number, start, en
     draft = PolicyDraft(client_id=client_id, msp=is_msp, type=kind, carrier=carrier, number=number, start=start,
                         end=end, limit=limit, currency=currency, retention=retention, notice_hours=notice_hours,
                         notice_days=notice_days, notice_asap=notice_asap, target_hours=target_hours,
-                        hotline=hotline, claims_email=claims_email, consent_required=consent_required, id=policy_id)
+                        hotline=hotline, claims_email=claims_email, consent_required=consent_required,
+                        claims_form=claims_form, id=policy_id)
     with ctx.open(writes=True) as store:
         outcome = add_policy(store, draft)
     _report(outcome, as_json, "added policy")
@@ -319,14 +323,15 @@ def policy_add(ctx: Context, client_id, is_msp, kind, carrier, number, start, en
 @_policy_options(renew=True)
 @pass_ctx
 def policy_renew(ctx: Context, renewed_id, carrier, number, start, end, limit, currency, retention, consent_required,
-                 notice_hours, notice_days, notice_asap, target_hours, hotline, claims_email, policy_id, as_json) -> None:
+                 claims_form, notice_hours, notice_days, notice_asap, target_hours, hotline, claims_email, policy_id, as_json) -> None:
     """Record the renewal of policy ID for a new period: a new policy; what is not given is copied."""
     from ..records import renew_policy
 
     draft = PolicyDraft(carrier=carrier, number=number, start=start, end=end, limit=limit, currency=currency,
                         retention=retention, notice_hours=notice_hours, notice_days=notice_days,
                         notice_asap=notice_asap, target_hours=target_hours, hotline=hotline,
-                        claims_email=claims_email, consent_required=consent_required, id=policy_id)
+                        claims_email=claims_email, consent_required=consent_required, claims_form=claims_form,
+                        id=policy_id)
     with ctx.open(writes=True) as store:
         outcome = renew_policy(store, renewed_id, draft)
     _report(outcome, as_json, f"recorded the renewal of {renewed_id} as policy", renews=renewed_id)
