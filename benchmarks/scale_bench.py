@@ -17,7 +17,10 @@ machine is shared and noisy: compare ratios):
    SHA-256 its canonical JSON once, in the same kind of child process.
    Also the CPU seconds verify used (it overlaps its SQL checks with the
    Python hash walk on a second core).
-3. **timeline page** of the incident with 200,000 notes (1M database):
+3. **backup** (``backup --full``: the online copy, then the whole verify
+   of the copy) of the largest database, in a child process; yardstick:
+   SQLite's online backup API alone, in the same kind of child.
+4. **timeline page** of the incident with 200,000 notes (1M database):
    the newest 200 notes via ``Store.page``; yardstick: reading 200 rows of
    the events table by id. Then the incident screen's read
    (``incident_view`` with the newest 500 timeline events) beside reading
@@ -113,6 +116,30 @@ print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHW
 """
 
 
+CHILD_BACKUP = """
+import sys, time
+from pathlib import Path
+from msptui.backup import backup
+from msptui.store import Store
+with Store.open(sys.argv[1]) as store:
+    t0 = time.perf_counter()
+    dest, events = backup(store, Path(sys.argv[1] + ".backup"), full=True)
+    print(time.perf_counter() - t0, True, events, flush=True)
+print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")), flush=True)
+"""
+
+CHILD_BACKUP_YARD = """
+import sys, time, sqlite3
+src = sqlite3.connect(sys.argv[1])
+t0 = time.perf_counter()
+with sqlite3.connect(sys.argv[1] + ".copy") as dest:
+    src.backup(dest, pages=1024)
+n = src.execute("SELECT count(*) FROM events").fetchone()[0]
+print(time.perf_counter() - t0, True, n, flush=True)
+print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")), flush=True)
+"""
+
+
 def child(code: str, db: Path) -> tuple[float, int, float, float]:
     """(seconds, events, peak MiB, cpu seconds) of a child process running ``code`` on ``db``.
 
@@ -140,6 +167,22 @@ def bench_verify(n: int, work: Path) -> None:
           f"(CPU {cpu / yard_cpu:4.2f}x)  goal <= 1.5x, < 200 MiB", flush=True)
     for side in ("", "-wal", "-shm"):
         Path(f"{db}{side}").unlink(missing_ok=True)
+
+
+def bench_backup(n: int, work: Path) -> None:
+    """``backup --full`` (online copy, then the whole verify of the copy) beside SQLite's backup API alone."""
+    src, _ = chain_db(n)
+    db = work / f"backup-{n}.db"
+    shutil.copyfile(src, db)
+    yard, count, yard_mib, _ = child(CHILD_BACKUP_YARD, db)
+    ours, events, mib, cpu = child(CHILD_BACKUP, db)
+    assert events == count == n
+    print(f"  backup --full {n:>9,} events   {ours:7.2f} s, peak {mib:4.0f} MiB   "
+          f"SQLite backup API alone {yard:6.2f} s, peak {yard_mib:4.0f} MiB   ratio {ours / yard:4.2f}x   "
+          f"goal: no gigabytes (was 2.6 GB at 1M)", flush=True)
+    for path in (db, Path(f"{db}.copy"), Path(f"{db}.backup")):
+        for side in ("", "-wal", "-shm"):
+            Path(f"{path}{side}").unlink(missing_ok=True)
 
 
 def bench_page(work: Path, n: int) -> None:
@@ -205,6 +248,8 @@ def main() -> None:
         for n in sizes:
             if n >= 100_000:
                 bench_verify(n, work)
+        print("backup (copy, then verify the copy) vs SQLite's online backup alone:", flush=True)
+        bench_backup(max(sizes), work)
         if max(sizes) >= 1_000_000:
             bench_page(work, max(sizes))
 

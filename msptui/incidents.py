@@ -123,6 +123,7 @@ def open_incident(
     affected_counts: dict[str, int] | None = None,
     ransom_paid: bool = False,
     msp_caused: bool = False,
+    systems: Iterable[str] = (),
     plan: Planner | None = None,
 ) -> tuple[Incident, list[ChecklistItem]]:
     """Create the incident and its checklist in one transaction (typed values; see ``open_from_draft`` for typed-in text).
@@ -151,6 +152,7 @@ def open_incident(
             countries=list(countries) if countries is not None else list(client.countries),
             us_states=list(us_states) if us_states is not None else list(client.us_states),
             affected_counts=dict(affected_counts or {}), ransom_paid=ransom_paid, msp_caused=msp_caused,
+            systems=list(systems),
         )
         return _create(store, client, facts, plan)
 
@@ -190,6 +192,7 @@ def _create(store: Store, client: Client, facts: OpenIncident, plan: Planner | N
         "affected_counts": facts.affected_counts,
         "ransom_paid": facts.ransom_paid,
         "msp_caused": facts.msp_caused,
+        "systems": facts.systems,
     })
     incident, items = plan(store, client, incident)
     store.put_in_transaction(incident)
@@ -274,14 +277,14 @@ def set_facts(store: Store, incident_id: str, draft: FactsDraft, *, planner: Pla
     """Change what is known about the incident (one event), then recompute its assessment and checklist.
 
     Facts that decide obligations (category, data, places, people affected,
-    ransom paid, MSP-caused) re-plan; status and summary only change the record.
+    ransom paid, MSP-caused) re-plan; status, summary and the affected systems only change the record.
     """
     with store.transaction():
         incident = get_incident(store, incident_id)
         changes = draft.resolve(incident)
         updated = validated(Incident, {**incident.model_dump(), **changes})
         why = "; ".join(f"{k}: {_brief(getattr(incident, k))} \u2192 {_brief(getattr(updated, k))}" for k in changes)
-        if set(changes) - {"status", "summary"} and (_planned(incident) or planner is not None):
+        if set(changes) - {"status", "summary", "systems"} and (_planned(incident) or planner is not None):
             from .plan import replan
 
             updated, _items = replan(store, updated, why=why, planner=planner)

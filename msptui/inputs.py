@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from . import jurisdictions
 from .errors import FieldError, UserError
-from .models import INCIDENT_CATEGORIES, Client, DataKind
+from .models import INCIDENT_CATEGORIES, MAX_SYSTEMS, Client, DataKind
 from .timeutil import FUTURE_TOLERANCE, TimeError, get_zone, parse_local
 
 DATA_KINDS: tuple[str, ...] = get_args(DataKind)
@@ -26,6 +26,8 @@ DATA_KINDS: tuple[str, ...] = get_args(DataKind)
 STATUSES = ("open", "contained", "closed")
 MAX_SUMMARY = 20_000
 _SPLIT = re.compile(r"[,;\s]+")
+#: system names may hold spaces ('Microsoft 365 tenant'): split on commas and semicolons only
+_SYSTEMS_SPLIT = re.compile(r"[,;]")
 _AFFECTED = re.compile(r"^\s*([^=]+?)\s*=\s*(-?[0-9]+)\s*$")
 #: more people than live on Earth is a typo, not a count (and an unbounded integer overflowed SQLite's 64 bits)
 MAX_AFFECTED = 10_000_000_000
@@ -120,6 +122,24 @@ class OpenIncident(BaseModel):
     affected_counts: dict[str, int]
     ransom_paid: bool
     msp_caused: bool
+    systems: list[str]
+
+
+def split_systems(value: str | Iterable[str] | None, field: str = "systems") -> list[str] | None:
+    """'FS01, DC01; Microsoft 365 tenant' -> the names as typed (case kept), split on commas and semicolons,
+    each at most 500 characters, at most MAX_SYSTEMS; None stays None ("not given")."""
+    if value is None:
+        return None
+    parts = _SYSTEMS_SPLIT.split(value) if isinstance(value, str) else [p for v in value for p in _SYSTEMS_SPLIT.split(v)]
+    names = list(dict.fromkeys(p for p in (x.strip() for x in parts) if p))
+    for name in names:
+        if len(name) > 500:
+            raise _fail(field, f"{name[:30]!r}... is longer than 500 characters")
+        if "\x00" in name:
+            raise _fail(field, "contains a NUL character")
+    if len(names) > MAX_SYSTEMS:
+        raise _fail(field, f"{len(names)} systems is more than the {MAX_SYSTEMS} allowed")
+    return names
 
 
 class IncidentDraft(BaseModel):
@@ -143,6 +163,7 @@ class IncidentDraft(BaseModel):
     affected: list[str] = []
     ransom_paid: bool = False
     msp_caused: bool = False
+    systems: str | list[str] | None = None
 
     def resolve(self, client: Client, *, now: datetime | None = None) -> OpenIncident:
         """Validate against the client record (zone and list defaults); UserError on the first bad field."""
@@ -175,7 +196,7 @@ class IncidentDraft(BaseModel):
             client_id=client.id, discovered=discovered, tz=tz, category=self.category, summary=summary,
             reported_by=reported_by, data_types=list(dict.fromkeys(data)), countries=list(dict.fromkeys(countries)),
             us_states=list(dict.fromkeys(states)), affected_counts=affected_counts(self.affected),
-            ransom_paid=self.ransom_paid, msp_caused=self.msp_caused,
+            ransom_paid=self.ransom_paid, msp_caused=self.msp_caused, systems=split_systems(self.systems) or [],
         )
 
 
@@ -193,6 +214,7 @@ class FactsDraft(BaseModel):
     affected: list[str] = []
     ransom_paid: bool | None = None
     msp_caused: bool | None = None
+    systems: str | list[str] | None = None
 
     def resolve(self, incident) -> dict:
         """The fields that change (validated), or a UserError; "nothing to change" is an error too."""
@@ -239,6 +261,9 @@ class FactsDraft(BaseModel):
             changes["ransom_paid"] = self.ransom_paid
         if self.msp_caused is not None:
             changes["msp_caused"] = self.msp_caused
+        systems = split_systems(self.systems)
+        if systems is not None:  # the whole list as now known ('' clears it)
+            changes["systems"] = systems
         changes = {k: v for k, v in changes.items() if getattr(incident, k) != v}
         if not changes:
             raise UserError("nothing to change: every value given is already recorded")

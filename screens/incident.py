@@ -159,7 +159,8 @@ def facts_draft(values: dict):
     ransom, msp = flag("ransom_paid"), flag("msp_caused")
     return FactsDraft(status=values["status"].strip() or None, summary=values["summary"], category=values["category"].strip() or None,
                       data_types=values["data_types"], countries=values["countries"], us_states=values["us_states"],
-                      affected=values["affected"].split(), ransom_paid=ransom, msp_caused=msp)
+                      affected=values["affected"].split(), ransom_paid=ransom, msp_caused=msp,
+                      systems=values["systems"])
 
 
 # The forms' writes: each builds the draft the CLI command builds (msptui.acts / msptui.incidents), from what was
@@ -835,7 +836,9 @@ class IncidentScreen(DbMixin, Screen):
                   "e.g. US-CA=600 DE=12", short="People affected"),
             Field("ransom_paid", "Ransom paid (yes/no)", yn(inc.ransom_paid)),
             Field("msp_caused", "The MSP's own systems or staff were the vector (yes/no)", yn(inc.msp_caused),
-                  short="MSP caused")],
+                  short="MSP caused"),
+            Field("systems", "Systems affected (hosts, applications, tenants; comma-separated)", ", ".join(inc.systems),
+                  "e.g. FS01, DC01, Microsoft 365 tenant", short="Systems")],
             {"data": "data_types", "states": "us_states"})
 
     def form_trigger(self, name: str, label: str) -> tuple:

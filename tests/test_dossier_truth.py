@@ -423,4 +423,6 @@ def test_a_dossier_written_by_an_earlier_msptui_is_not_called_edited(incident, t
     assert not same_revision.ok and "VERIFY.txt differs" in same_revision.problem
     assert later.ok and later.exit_code == 0, later.problem
     (note,) = [n for n in later.not_checked if n.startswith("VERIFY.txt")]
-    assert "content_revision 2 there, 99 here" in note
+    from msptui.export.collect import CONTENT_REVISION
+
+    assert f"content_revision {CONTENT_REVISION} there, 99 here" in note

@@ -166,6 +166,39 @@ def test_status_and_summary_change_without_replanning(demo, db_path):
     assert {r["id"]: r for r in json.loads(demo("checklist", incident, "--json").stdout)} == items_before
 
 
+def test_affected_systems_are_recorded_changed_and_shown_in_the_dossier_facts(demo, db_path, tmp_path, monkeypatch):
+    """Issue 12's facts block names the systems: given at opening, changed as the picture grows (one event, the
+    checklist untouched: systems decide no obligation), refused when too long, shown literally in the dossier."""
+    from msptui import export as dossier_export
+    from msptui.export.pdf import render_html
+
+    incident = open_incident(demo, "lakeshore-cpa", extra=("--systems", "FS01, DC01; Microsoft 365 tenant"))
+    with Store.open(db_path) as store:
+        assert store.get(Incident, incident).systems == ["FS01", "DC01", "Microsoft 365 tenant"]
+    items_before = checklist(demo, incident)
+    head = event_count(db_path)
+    hostile = "<img src=x onerror=alert(1)> [red]VPN[/]"
+    assert demo("incident", "set", incident, "--systems", f"FS01, DC01, {hostile}").exit_code == 0
+    assert event_count(db_path) == head + 1 and checklist(demo, incident) == items_before
+    same = demo("incident", "set", incident, "--systems", f"FS01,DC01,{hostile}")
+    assert same.exit_code == 1 and "nothing to change" in same.stderr
+    long = demo("incident", "set", incident, "--systems", "x" * 501)
+    assert long.exit_code == 1 and "systems:" in long.stderr and "longer than 500 characters" in long.stderr
+    monkeypatch.setenv("MSPTUI_KEY_DIR", str(tmp_path / "keys"))
+    with Store.open(db_path) as store:
+        folder = dossier_export.export(store, incident, out_dir=tmp_path / "out", renderer=lambda data: b"%PDF-1.7\n")
+    data = json.loads((folder / "dossier.json").read_text())
+    assert data["incident"]["systems"] == ["FS01", "DC01", hostile]
+    html = render_html(data)
+    assert "systems affected: FS01, DC01, &lt;img src=x onerror=alert(1)&gt; [red]VPN[/]" in html
+    assert "people affected:" in html and "ransom paid: no" in html
+    changes = [a for a in data["assessments"] if "systems" in " ".join(a.get("changed", []))]
+    assert changes, "what was believed when: the change of systems is in the history"
+    assert demo("incident", "set", incident, "--systems", "").exit_code == 0  # cleared
+    with Store.open(db_path) as store:
+        assert store.get(Incident, incident).systems == []
+
+
 def test_the_msps_own_cyber_policy_gets_a_clock_when_its_systems_were_the_vector(demo):
     incident = open_incident(demo, "lakeshore-cpa")
     assert obligations(demo, incident)["ins.msp_cyber.notice_incident"]["state"] == "not_applicable"

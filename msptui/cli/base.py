@@ -98,7 +98,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
 #: data there, attacker-written included (a phishing subject with a bidi override, a name with an escape
 #: sequence): it is stored exactly and always shown escaped. Only NUL and undecodable bytes are refused.
 RECORD_TEXT_METAVARS = {"TEXT", "NAME", "ORG", "REF", "ROLE", '"NAME[, TITLE]"', '"[ROLE:] NAME [<EMAIL>] [PHONE]"'}
-RECORD_TEXT_NAMES = {"text", "note", "notes", "summary", "reason"}
+RECORD_TEXT_NAMES = {"text", "note", "notes", "summary", "reason", "systems"}
 RECORD_TEXT_MAX = 20_000
 PATH_MAX = 4096
 NAME_MAX_BYTES = 255

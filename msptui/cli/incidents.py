@@ -50,17 +50,19 @@ def incident() -> None:
 @click.option("--affected", "affected", multiple=True, metavar="JUR=N", help="People affected per jurisdiction, e.g. US-CA=600 (repeatable).")
 @click.option("--ransom-paid", is_flag=True)
 @click.option("--msp-caused", is_flag=True, help="The MSP's own systems or staff were the vector.")
+@click.option("--systems", metavar="LIST", help="Affected systems as the team names them (hosts, applications, "
+                                               "tenants), separated by commas.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def incident_open(ctx: Context, client_id, discovered, tz, category, summary, reported_by, data_types, countries,
-                  states, affected, ransom_paid, msp_caused, as_json) -> None:
+                  states, affected, ransom_paid, msp_caused, systems, as_json) -> None:
     """Open an incident and build its checklist; prints the new incident id."""
     from ..incidents import open_from_draft
     from ..inputs import IncidentDraft
 
     draft = IncidentDraft(client_id=client_id, discovered=discovered, tz=tz, category=category, summary=summary,
                           reported_by=reported_by, data_types=data_types, countries=countries, us_states=states,
-                          affected=list(affected), ransom_paid=ransom_paid, msp_caused=msp_caused)
+                          affected=list(affected), ransom_paid=ransom_paid, msp_caused=msp_caused, systems=systems)
     with ctx.open(writes=True) as store:
         inc, items = open_from_draft(store, draft)
     if as_json:
@@ -81,10 +83,11 @@ def incident_open(ctx: Context, client_id, discovered, tz, category, summary, re
 @click.option("--affected", "affected", multiple=True, metavar="JUR=N", help="People affected per jurisdiction, e.g. US-AZ=1200 (repeatable; sets those counts).")
 @click.option("--ransom-paid/--no-ransom-paid", default=None)
 @click.option("--msp-caused/--no-msp-caused", default=None, help="The MSP's own systems or staff were the vector.")
+@click.option("--systems", metavar="LIST", help="Affected systems, separated by commas (replaces the list; '' clears it).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def incident_set(ctx: Context, incident_id, status, summary, category, data_types, countries, states, affected,
-                 ransom_paid, msp_caused, as_json) -> None:
+                 ransom_paid, msp_caused, systems, as_json) -> None:
     """Change what is known about an incident; its obligations and checklist are recomputed.
 
     New obligations add checklist items; open items that no longer apply are
@@ -95,7 +98,8 @@ def incident_set(ctx: Context, incident_id, status, summary, category, data_type
     from ..views.incident import incident_view
 
     draft = FactsDraft(status=status, summary=summary, category=category, data_types=data_types, countries=countries,
-                       us_states=states, affected=list(affected), ransom_paid=ransom_paid, msp_caused=msp_caused)
+                       us_states=states, affected=list(affected), ransom_paid=ransom_paid, msp_caused=msp_caused,
+                       systems=systems)
     with ctx.open(writes=True) as store:
         inc = set_facts(store, incident_id, draft)
         view = incident_view(store, inc.id)

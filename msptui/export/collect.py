@@ -38,8 +38,8 @@ FORMAT = "msptui-dossier"
 #: (``rebuild.content_inputs``): bump it whenever that changes, so that verifying a dossier exported by an
 #: earlier msptui says "not checked: this msptui writes other content" instead of calling it edited.
 #: 2: recomputations told apart from decisions, retention estimates, one way to write instants, the whole
-#: timeline, the hash rules' wording (absent from earlier manifests).
-CONTENT_REVISION = 2
+#: timeline, the hash rules' wording (absent from earlier manifests). 3: the incident's affected systems.
+CONTENT_REVISION = 3
 #: 2: events.jsonl is the chain's skeleton, the content is rebuilt from it, the key is pinned (issue 13)
 FORMAT_VERSION = 2
 MARKING = "Confidential"
@@ -213,7 +213,7 @@ def _timeline_row(t, tz: str) -> dict:
 
 
 FACT_FIELDS = ("status", "category", "summary", "data_types", "countries", "us_states", "affected_counts",
-               "ransom_paid", "msp_caused")
+               "ransom_paid", "msp_caused", "systems")
 
 
 def _applying(record: dict) -> set[str]:
