@@ -702,9 +702,11 @@ def test_facts_form_recomputes_and_trigger_form_starts_a_dormant_clock(db):
             await wait_text(pilot, "answer yes or no")  # inline, nothing saved
             app.screen.query_one("#f-ransom_paid").value = "yes"
             app.screen.query_one("#f-status").value = "contained"
+            app.screen.query_one("#f-systems").value = "FS01, [b]DC01[/b]"
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: app.screen.view.incident.ransom_paid and app.screen.view.incident.status == "contained",
                            what="facts recorded")
+            assert app.screen.view.incident.systems == ["FS01", "[b]DC01[/b]"]
             dormant = next(o for o in app.screen.view.obligations if o.assessment.rule_id == "us.nydfs.500_17c.payment_notice")
             assert dormant.state == "dormant"
             await pilot.press("t")
