@@ -340,14 +340,7 @@ class Store:
                         "ON CONFLICT(one) DO UPDATE SET event_id=excluded.event_id, hash=excluded.hash",
                         (head_id, head_hash),
                     )
-            except sqlite3.DatabaseError as exc:
-                self._rollback()
-                raise UserError(describe_sqlite_error(self.path, exc)) from None
-            except BaseException:
-                self._rollback()
-                raise
-            try:
-                self.conn.execute("COMMIT")
+                self.conn.execute("COMMIT")  # a full disk fails here: rolled back and said like any SQLite error
             except sqlite3.DatabaseError as exc:
                 self._rollback()
                 raise UserError(describe_sqlite_error(self.path, exc)) from None
