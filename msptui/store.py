@@ -663,6 +663,15 @@ class Store:
         )
         return [Event.from_row(dict(r)) for r in rows]
 
+    def first_event_of(self, table: str, record_id: str) -> int | None:
+        """The id of the event that first stated a record (None: never stated): one index lookup (events_record).
+        Nothing about the record can come before it, so a newest-first scan for its events may stop there."""
+        row = self.conn.execute(
+            f"SELECT min(id) FROM events WHERE {migrations.EVENT_RECORD_TYPE} = ? AND {migrations.EVENT_RECORD_ID} = ?",
+            (table, record_id),
+        ).fetchone()
+        return row[0] if row else None
+
     def record_before(self, table: str, record_id: str, before: int) -> dict | None:
         """The record as the last event before event ``before`` left it (None: not yet created, or deleted).
 

@@ -360,7 +360,12 @@ def recent(store: "Store", client_id: str, incident_id: str, limit: int) -> tupl
     """
     picked: list[Event] = []
     more = False
+    # nothing is about the incident before the event that created it: a new incident of a client with a long
+    # history is read in its own few events, not the client's whole history
+    floor = store.first_event_of("incidents", incident_id) or 0
     for event in store.events_about(client_id, newest_first=True):
+        if event.id < floor:
+            break
         if about_incident(event, incident_id):
             if len(picked) == limit:
                 more = True

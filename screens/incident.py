@@ -40,6 +40,7 @@ from textual.widgets import ProgressBar, TabbedContent, TabPane
 
 from msptui.countdown import item_countdown, span, urgency
 from msptui.timeutil import fmt_local_and_utc, get_zone
+from msptui.views.incident import TIMELINE_PAGE
 from screens.widgets import (
     ConfirmScreen,
     DbMixin,
@@ -99,9 +100,8 @@ class HashFinished(Message):
         self.error = error
 
 
-#: the timeline tab reads this many of the newest events at first, and twice as many each time the
-#: cursor reaches its last row (older entries), so a 200,000-note incident opens at once
-TIMELINE_PAGE = 500
+# the timeline tab reads TIMELINE_PAGE of the newest events at first (msptui.views.incident), and twice as many
+# each time the cursor reaches its last row (older entries)
 
 
 class OlderEntries:

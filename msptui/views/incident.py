@@ -243,6 +243,11 @@ def _counts(entries: list[ChecklistEntry]) -> Counts:
     return c
 
 
+#: what a screen reads of the timeline at first: the newest events, so a 200,000-note incident (or a new incident of a
+#: client with years of history) opens at once; screens read twice as far back when asked
+TIMELINE_PAGE = 500
+
+
 def incident_view(store: Store, incident_id: str, *, as_of: datetime | None = None,
                   timeline_limit: int | None = None) -> IncidentView:
     """Read everything about one incident in one snapshot and compute its countdowns as of ``as_of`` (default now).
