@@ -8,7 +8,8 @@ at 80x24:
    (fresh interpreter per sample; median of 3). msptui's posture badges
    arrive later from a worker; that time is printed too.
 2. one filter keystroke over N clients: key press -> list redrawn.
-3. report-breach submit (ctrl+s) -> incident screen fully populated.
+3. report-breach submit (ctrl+s) -> incident screen fully populated: the first of the session, and the median
+   of the next four (each a new incident, back to the client screen in between).
 4. peak memory (ru_maxrss) of the cold-start process with N clients.
 
 The bare app shows 200 rows (a page) in its DataTable: loading all N rows
@@ -33,6 +34,8 @@ from benchmarks.procenv import child_env  # noqa: E402
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # as screens.app.run() does
 
 BARE_ROWS = 200
+#: report-breach submits measured in one session: the first (imports, styles, caches cold) and the later ones
+SUBMITS = 5
 
 
 def build_db(path: Path, n: int) -> Path:
@@ -171,28 +174,37 @@ async def msptui_interactive(db: Path, plan) -> dict:
         app.open_client("lakeshore-cpa")
         while getattr(app.screen, "picture", None) is None:
             await pilot.pause(0.01)
-        await pilot.press("f2")
-        while getattr(app.screen, "client", None) is None:
-            await pilot.pause(0.01)
-        app.screen.query_one("#category").value = "ransomware"
-        app.screen.query_one("#summary").value = "bench: files encrypted"
-        marks: dict = {}
         original_loaded = IncidentScreen.loaded_view
+        populated, painted = [], []
+        for _ in range(SUBMITS):  # the first in the session, then later ones (each a new incident)
+            await pilot.press("f2")
+            while getattr(app.screen, "client", None) is None:
+                await pilot.pause(0.01)
+            app.screen.query_one("#category").value = "ransomware"
+            app.screen.query_one("#summary").value = "bench: files encrypted"
+            marks: dict = {}
 
-        async def loaded(self, view):  # timestamps: widgets filled, then the next completed refresh
-            await original_loaded(self, view)
-            marks.setdefault("populated", time.perf_counter())
-            self.call_after_refresh(lambda: marks.setdefault("painted", time.perf_counter()))
+            async def loaded(self, view, marks=marks):  # timestamps: widgets filled, then the next completed refresh
+                await original_loaded(self, view)
+                marks.setdefault("populated", time.perf_counter())
+                self.call_after_refresh(lambda: marks.setdefault("painted", time.perf_counter()))
 
-        IncidentScreen.loaded_view = loaded
-        t = time.perf_counter()
-        await pilot.press("ctrl+s")
-        while "painted" not in marks:
-            await pilot.pause(0.001)
-        res["submit_to_incident_ms"] = (marks["populated"] - t) * 1000
-        res["submit_to_paint_ms"] = (marks["painted"] - t) * 1000
-        res["checklist_items"] = len(app.screen.view.checklist)
-        IncidentScreen.loaded_view = original_loaded
+            IncidentScreen.loaded_view = loaded
+            t = time.perf_counter()
+            await pilot.press("ctrl+s")
+            while "painted" not in marks:
+                await pilot.pause(0.001)
+            populated.append((marks["populated"] - t) * 1000)
+            painted.append((marks["painted"] - t) * 1000)
+            res["checklist_items"] = len(app.screen.view.checklist)
+            IncidentScreen.loaded_view = original_loaded
+            await pilot.press("escape")  # back to the client, as an engineer opening the next one would
+            while getattr(app.screen, "picture", None) is None:
+                await pilot.pause(0.01)
+            await pilot.pause(0.3)
+        res["submit_to_incident_ms"] = populated[0]
+        res["submit_to_paint_ms"] = painted[0]
+        res["later_submits_ms"] = statistics.median(populated[1:]) if len(populated) > 1 else None
     return res
 
 
@@ -309,8 +321,10 @@ def main() -> int:
         ("  ... posture badges drawn (s)", f"{m_badges:.3f}", "-", "worker, after the list is usable"),
         ("filter keystroke, handler (ms)", f"{m['filter_handler_ms']:.2f}", "-", f"max {m['filter_handler_max_ms']:.2f} ms (target < 16 ms)"),
         ("filter keystroke, key -> repaint (ms)", f"{m['filter_roundtrip_ms']:.1f}", f"{b['filter_roundtrip_ms']:.1f}", "Pilot round trip, median"),
-        ("submit -> incident populated (ms)", f"{m['submit_to_incident_ms']:.1f}", f"{b['submit_to_incident_ms']:.1f}",
+        ("submit -> incident populated, first (ms)", f"{m['submit_to_incident_ms']:.1f}", f"{b['submit_to_incident_ms']:.1f}",
          f"target < 100 ms; planner {plan_name}, {m['checklist_items']} items"),
+        (f"  ... later submits, median of {SUBMITS - 1} (ms)", f"{m['later_submits_ms']:.1f}", "-",
+         "the same session, each a new incident"),
         ("submit -> incident painted (ms)", f"{m['submit_to_paint_ms']:.1f}", f"{b['submit_to_paint_ms']:.1f}",
          "first completed refresh after populate"),
         ("peak RSS, cold start (MiB)", f"{m_rss:.1f}", f"{b_rss:.1f}", "target < 100 MiB"),

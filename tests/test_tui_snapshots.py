@@ -69,6 +69,11 @@ def freeze(mp: pytest.MonkeyPatch, now=lambda: NOW) -> None:
 
     mp.setattr("screens.incident.now_utc", now)
     mp.setattr("msptui.picture.datetime", FrozenDatetime)
+    # posture judges each client on its local date: with the real clock the posture screen's "238 days" became
+    # "239 days" when Chicago's date turned, so the snapshot failed from one run to the next
+    mp.setattr("msptui.views.portfolio.datetime", FrozenDatetime)
+    mp.setattr("msptui.posture_stream.datetime", FrozenDatetime)
+    mp.setattr("msptui.posture.datetime", FrozenDatetime)
     mp.setattr("msptui.incidents._now", now)
     mp.setattr("msptui.store.utc_stamp", lambda: utc_stamp(now()))
     mp.setattr("screens.breach.datetime", FrozenDatetime)
