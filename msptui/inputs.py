@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict
 
 from . import jurisdictions
 from .errors import FieldError, UserError
-from .models import INCIDENT_CATEGORIES, MAX_SYSTEMS, Client, DataKind
+from .literal import has_visible
+from .models import INCIDENT_CATEGORIES, MAX_SYSTEM_NAME, MAX_SYSTEMS, Client, DataKind
 from .timeutil import FUTURE_TOLERANCE, TimeError, get_zone, parse_local
 
 DATA_KINDS: tuple[str, ...] = get_args(DataKind)
@@ -127,14 +128,19 @@ class OpenIncident(BaseModel):
 
 def split_systems(value: str | Iterable[str] | None, field: str = "systems") -> list[str] | None:
     """'FS01, DC01; Microsoft 365 tenant' -> the names as typed (case kept), split on commas and semicolons,
-    each at most 500 characters, at most MAX_SYSTEMS; None stays None ("not given")."""
+    each at most MAX_SYSTEM_NAME characters and with something visible, at most MAX_SYSTEMS; None stays None ("not
+    given"); only separators or spaces is refused (clearing the list is '')."""
     if value is None:
         return None
     parts = _SYSTEMS_SPLIT.split(value) if isinstance(value, str) else [p for v in value for p in _SYSTEMS_SPLIT.split(v)]
     names = list(dict.fromkeys(p for p in (x.strip() for x in parts) if p))
+    if not names and isinstance(value, str) and value.strip():
+        raise _fail(field, f"no system name in {value.strip()[:30]!r} (give names separated by commas; '' clears the list)")
     for name in names:
-        if len(name) > 500:
-            raise _fail(field, f"{name[:30]!r}... is longer than 500 characters")
+        if len(name) > MAX_SYSTEM_NAME:
+            raise _fail(field, f"{name[:30]!r}... is longer than {MAX_SYSTEM_NAME} characters")
+        if not has_visible(name):
+            raise _fail(field, f"{name[:30]!r} has no visible character")
         if "\x00" in name:
             raise _fail(field, "contains a NUL character")
     if len(names) > MAX_SYSTEMS:

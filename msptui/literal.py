@@ -51,6 +51,30 @@ def visible(text: str, *, keep_newlines: bool = True) -> str:
     return "".join(out)
 
 
+def symbols(text: str) -> str:
+    """``text`` with each control, format, bidi-override and line-separator character drawn as ONE visible symbol
+    (a C0 control as its Unicode control picture, e.g. ESC as U+241B; any other as U+FFFD).
+
+    For a text box being edited: one character for one keeps the cursor where the text is, while nothing that a
+    terminal would act on (an escape sequence, a right-to-left override) is ever written to it.
+    """
+    out = []
+    for ch in text:
+        if ch in _BIDI or unicodedata.category(ch) in _ESCAPED_CATEGORIES:
+            code = ord(ch)
+            out.append(chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def has_visible(text: str) -> bool:
+    """Whether ``text`` shows anything: not only spaces, controls, format characters (a zero-width space) or
+    separators. A name or reason made of those looks empty to everyone who reads it."""
+    return any(not ch.isspace() and ch not in _BIDI and unicodedata.category(ch) not in _ESCAPED_CATEGORIES
+               for ch in text)
+
+
 def one_line(text: str) -> str:
     """``text`` as exactly one line of output: every control character, tab and line break escaped."""
     return visible(str(text), keep_newlines=False).replace("\t", "\\x09")

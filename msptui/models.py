@@ -97,8 +97,10 @@ ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500), Afte
 LocationText = Annotated[str, StringConstraints(min_length=1, max_length=4096), AfterValidator(_no_nul)]
 #: whole units of a currency: new input (the CLI, the TUI forms) takes at most 15 digits, the bound ``acts.money``
 #: uses. Not enforced on records already written: a database holding a larger limit must stay readable.
-#: affected systems an incident may list
+#: affected systems an incident may list, and the longest name of one (a host, an application, a tenant)
 MAX_SYSTEMS = 500
+MAX_SYSTEM_NAME = 200
+SystemName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SYSTEM_NAME), AfterValidator(_no_nul)]
 MAX_MONEY = 10**15 - 1
 Money = Annotated[int, Field(ge=0)]
 #: the longest insurer notice window a policy can state: ten years
@@ -683,7 +685,7 @@ class Incident(Record):
     msp_caused: bool = False
     #: the systems affected (hosts, applications, tenants: 'FS01', 'Microsoft 365 tenant'), as the team names them;
     #: shown in the dossier's facts, never used to decide an obligation
-    systems: list[ShortText] = Field(default_factory=list, max_length=MAX_SYSTEMS)
+    systems: list[SystemName] = Field(default_factory=list, max_length=MAX_SYSTEMS)
     #: named trigger instants as they become known (ransom_payment, materiality_determination, first_activity ...)
     triggers: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,79}$")], "TriggerFact"] = Field(default_factory=dict)
     template: dict[str, str] = Field(default_factory=dict, description="checklist template id, version and sha256")

@@ -582,7 +582,7 @@ class PolicyDraft(BaseModel):
             out["currency"] = "USD"
         if self.consent_required is not None:
             out["prior_consent_required"] = bool(self.consent_required)
-        if self.claims_form is not None and self.claims_form.strip():
+        if self.claims_form is not None:  # given empty is refused by choice(), never read as "not given"
             out["claims_form"] = choice(self.claims_form, "claims-form", CLAIMS_FORMS, "claims form")
         notice = self.notice(required=required)
         if notice is not None:

@@ -459,8 +459,9 @@ class Store:
         steps back from and by how much, and the named person's reason; later writes count from it. ``verify``
         still lists the step, as recorded. Refused when the clock is not behind (nothing to record)."""
         from .errors import FieldError
+        from .literal import has_visible
 
-        if not (reason or "").strip():
+        if not has_visible(reason or ""):
             raise FieldError("--reason", "say why this clock is right (e.g. 'checked against NTP; the box was 3 days fast')")
         with self.transaction():
             prev_id, _prev_hash, prev_at = self._tx_state()["head"]

@@ -240,7 +240,8 @@ class _Walk:
                 if at >= max_at:
                     max_at, max_at_id = at, eid
                 else:
-                    self._clock_step(eid, at, max_at_id, max_at, recorded=kind == CLOCK_STEP_KIND)
+                    self._clock_step(eid, at, max_at_id, max_at,
+                                     recorded=_step_reason(payload, op) if kind == CLOCK_STEP_KIND else None)
                     if kind == CLOCK_STEP_KIND:  # a person recorded that the clock before was fast: count from here
                         max_at, max_at_id = at, eid
             prev_hash, expected, version = h, expected + 1, v or 1
@@ -249,7 +250,7 @@ class _Walk:
         self.max_at, self.max_at_id, self.checked = max_at, max_at_id, checked
         return problem
 
-    def _clock_step(self, eid: int, at: str, before_id: int, before_at: str, *, recorded: bool = False) -> None:
+    def _clock_step(self, eid: int, at: str, before_id: int, before_at: str, *, recorded: str | None = None) -> None:
         try:
             behind = (parse_stamp(before_at) - parse_stamp(at)).total_seconds()
         except ValueError:
@@ -259,10 +260,22 @@ class _Walk:
         self.steps_total += 1
         if len(self.steps) < MAX_CLOCK_STEPS:
             amount = f"{behind / 86400:.1f} days" if behind >= 86400 else f"{behind / 3600:.1f} h"
-            why = ("recorded as a clock step (the clock before was fast; see the event's reason)" if recorded
+            why = (f"recorded as a clock step (the clock before was fast): {recorded}" if recorded is not None
                    else "written with a clock set back")
             self.steps.append(f"event {eid} is recorded at {at[:19]}Z, {amount} before event {before_id} "
                               f"({before_at[:19]}Z): {why}")
+
+
+def _step_reason(payload: str, operator: str | None) -> str:
+    """Who recorded a clock step, and why, as one line (escaped: it is whatever was typed)."""
+    from .literal import one_line
+
+    try:
+        reason = json.loads(payload).get("reason") or ""
+        who = (json.loads(operator) or {}).get("name") if operator else None
+    except (ValueError, AttributeError):
+        return "its reason could not be read"
+    return one_line(f"by {who or 'an unnamed operator'}, reason: {str(reason)[:300]}")
 
 
 def _columns_problem(conn: sqlite3.Connection, after: int) -> str | None:

@@ -14,11 +14,11 @@ from typing import Any, Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, Select
+from textual.widgets import Label, Select
 
 from msptui.record_inputs import AGREEMENT_TYPES, CLAUSE_KINDS, AgreementDraft, ClauseDraft
 from screens.formkit import RecordForm, select, value
-from screens.widgets import lit
+from screens.widgets import SafeInput, lit
 
 
 def load(store, client_id: str):
@@ -58,19 +58,19 @@ class AgreementScreen(RecordForm):
         yield Label("Type / version")
         with Horizontal(classes="row"):
             yield select([(t.upper(), t) for t in AGREEMENT_TYPES], prompt="type", id="type")
-            yield Input(compact=True, id="version", value="1")
+            yield SafeInput(compact=True, id="version", value="1")
         yield Label("Title")
-        yield Input(compact=True, id="title", placeholder="e.g. Master Services Agreement")
+        yield SafeInput(compact=True, id="title", placeholder="e.g. Master Services Agreement")
         yield Label("In force from / to (YYYY-MM-DD; 'to' empty = open-ended)")
         with Horizontal(classes="row"):
-            yield Input(compact=True, id="effective_from", placeholder="YYYY-MM-DD")
-            yield Input(compact=True, id="effective_to", placeholder="YYYY-MM-DD")
+            yield SafeInput(compact=True, id="effective_from", placeholder="YYYY-MM-DD")
+            yield SafeInput(compact=True, id="effective_to", placeholder="YYYY-MM-DD")
         yield Label("Hangs from (the MSA) / replaces (optional)")
         with Horizontal(classes="row"):
             yield Select([], prompt="parent: none", id="parent", compact=True)
             yield Select([], prompt="supersedes: none", id="supersedes", compact=True)
         yield Label("Document file (optional: hashed and recorded)")
-        yield Input(compact=True, id="document", placeholder="/path/to/agreement.pdf")
+        yield SafeInput(compact=True, id="document", placeholder="/path/to/agreement.pdf")
         yield Label("Clauses (ctrl+n or F7 adds another)")
         yield Vertical(id="clauses")
 
@@ -97,11 +97,11 @@ class AgreementScreen(RecordForm):
         row = Vertical(
             Horizontal(
                 select([(k.replace("_", " "), k) for k in CLAUSE_KINDS], prompt=f"{n}. clause kind", id=f"cl{n}-kind"),
-                Input(compact=True, id=f"cl{n}-section", placeholder="section, e.g. §9.2"),
-                Input(compact=True, id=f"cl{n}-amount", placeholder="amount (if any)"),
+                SafeInput(compact=True, id=f"cl{n}-section", placeholder="section, e.g. §9.2"),
+                SafeInput(compact=True, id=f"cl{n}-amount", placeholder="amount (if any)"),
                 classes="row",
             ),
-            Input(compact=True, id=f"cl{n}-text", placeholder=f"{n}. the clause's words, as signed"),
+            SafeInput(compact=True, id=f"cl{n}-text", placeholder=f"{n}. the clause's words, as signed"),
         )
         self.query_one("#clauses", Vertical).mount(row)
 

@@ -23,7 +23,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 from msptui.models import INCIDENT_CATEGORIES
 from msptui.obligations import DATA_KINDS
 from screens.messages import OpenIncident
-from screens.widgets import ConfirmScreen, DbMixin, Footer, SafeStatic, clean, topbar
+from screens.widgets import SafeInput, ConfirmScreen, DbMixin, Footer, SafeStatic, clean, topbar
 
 
 def load_client(store, client_id: str):
@@ -92,21 +92,21 @@ class BreachScreen(DbMixin, Screen):
             yield SafeStatic(Content("loading client..."), id="who")
             yield Label("Discovered at (local time in the zone on the right; ctrl+t = now)", id="l-when")
             with Horizontal(classes="row"):
-                yield Input(compact=True, id="discovered", placeholder="YYYY-MM-DDTHH:MM")
-                yield Input(compact=True, id="tz", placeholder="IANA zone")
+                yield SafeInput(compact=True, id="discovered", placeholder="YYYY-MM-DDTHH:MM")
+                yield SafeInput(compact=True, id="tz", placeholder="IANA zone")
             yield SafeStatic("", id="when")
             yield Label("Category", id="l-category")
             yield Select([(c.replace("_", " "), c) for c in INCIDENT_CATEGORIES], prompt="choose a category", id="category", compact=True)
             yield Label("Summary (one line: what happened, how it was found)", id="l-summary")
-            yield Input(compact=True, id="summary", max_length=20000, placeholder="e.g. files encrypted on FS01, ransom note found 01:10")
+            yield SafeInput(compact=True, id="summary", max_length=20000, placeholder="e.g. files encrypted on FS01, ransom note found 01:10")
             yield Label("Reported by", id="l-reported_by")
-            yield Input(compact=True, id="reported_by", value=self.app.operator)
+            yield SafeInput(compact=True, id="reported_by", value=self.app.operator)
             yield Label("Data types involved (comma-separated: " + ", ".join(DATA_KINDS) + ")", id="l-data_types")
-            yield Input(compact=True, id="data_types")
+            yield SafeInput(compact=True, id="data_types")
             yield Label("Affected countries / US states (two-letter codes, comma-separated)", id="l-places")
             with Horizontal(classes="row"):
-                yield Input(compact=True, id="countries")
-                yield Input(compact=True, id="us_states")
+                yield SafeInput(compact=True, id="countries")
+                yield SafeInput(compact=True, id="us_states")
             yield Checkbox("Ransom paid: NO", id="ransom_paid", compact=True)
             yield Checkbox("MSP's own systems or staff were the vector: NO", id="msp_caused", compact=True)
             yield SafeStatic("", id="problem")

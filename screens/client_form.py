@@ -17,6 +17,7 @@ from textual.widgets import Input, Label
 from msptui.record_inputs import DATA_KINDS, ENGAGEMENTS, SECTORS, ClientDraft, slugify
 from screens.formkit import RecordForm, select, value
 from screens.messages import OpenClient
+from screens.widgets import SafeInput
 
 
 def add_client(store, values: dict[str, str]):
@@ -46,23 +47,23 @@ class NewClientScreen(RecordForm):
         from msptui.environment import local_zone
 
         yield Label("Name (as the client is known; stored exactly as typed)")
-        yield Input(compact=True, id="name", placeholder="e.g. Harbor Dental, PLLC")
+        yield SafeInput(compact=True, id="name", placeholder="e.g. Harbor Dental, PLLC")
         yield Label("Id (lower-case letters, digits, '.', '_', '-'; other records refer to it)")
-        yield Input(compact=True, id="id", placeholder="e.g. harbor-dental")
+        yield SafeInput(compact=True, id="id", placeholder="e.g. harbor-dental")
         yield Label("Engagement and home time zone (IANA)")
         with Horizontal(classes="row"):
             yield select([(e.replace("_", " "), e) for e in ENGAGEMENTS], prompt="engagement", id="engagement")
-            yield Input(compact=True, id="tz", value=local_zone(), placeholder="e.g. America/New_York")
+            yield SafeInput(compact=True, id="tz", value=local_zone(), placeholder="e.g. America/New_York")
         yield Label("Countries (ISO codes) / US states whose residents' data it holds")
         with Horizontal(classes="row"):
-            yield Input(compact=True, id="countries", placeholder="e.g. US, CA")
-            yield Input(compact=True, id="us_states", placeholder="e.g. IL, WI")
+            yield SafeInput(compact=True, id="countries", placeholder="e.g. US, CA")
+            yield SafeInput(compact=True, id="us_states", placeholder="e.g. IL, WI")
         yield Label("Data held (" + ", ".join(DATA_KINDS) + ")")
-        yield Input(compact=True, id="data_held", placeholder="e.g. pii, phi")
+        yield SafeInput(compact=True, id="data_held", placeholder="e.g. pii, phi")
         yield Label("Sectors (" + ", ".join(SECTORS) + ")")
-        yield Input(compact=True, id="sectors", placeholder="leave empty if none")
+        yield SafeInput(compact=True, id="sectors", placeholder="leave empty if none")
         yield Label("Industry (free text)")
-        yield Input(compact=True, id="industry")
+        yield SafeInput(compact=True, id="industry")
 
     def on_mount(self) -> None:
         super().on_mount()

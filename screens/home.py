@@ -20,7 +20,7 @@ from textual.widgets import Input
 
 from msptui.views.portfolio import ClientRow, client_rows, filter_rows
 from screens.messages import NewClient, OpenClient, ReportBreach
-from screens.widgets import DbMixin, Footer, RowList, SafeStatic, clean, fit, topbar
+from screens.widgets import SafeInput, DbMixin, Footer, RowList, SafeStatic, clean, fit, topbar
 
 
 def warm_up() -> None:
@@ -110,7 +110,7 @@ class HomeScreen(DbMixin, Screen):
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(topbar(self.app), classes="topbar", id="topbar")
-        yield Input(placeholder="/ filter clients by name or id", id="filter")
+        yield SafeInput(placeholder="/ filter clients by name or id", id="filter")
         yield RowList(self.format_row, empty="(loading clients...)", id="clients")
         yield SafeStatic("", classes="status", id="status")
         yield Footer()

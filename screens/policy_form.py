@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Select
 
 from msptui.record_inputs import POLICY_TYPES, PolicyDraft
 from screens.formkit import RecordForm, select, value
+from screens.widgets import SafeInput
 
 NOTICE = [("within N hours of discovery", "hours"), ("within N days", "days"),
           ("as soon as practicable (N = internal target hours)", "asap")]
@@ -82,25 +83,25 @@ class PolicyScreen(RecordForm):
             yield select([(t.replace("_", " "), t) for t in POLICY_TYPES], prompt="type", id="type")
         yield Label("Carrier / policy number")
         with Horizontal(classes="row"):
-            yield Input(compact=True, id="carrier", placeholder="insurer")
-            yield Input(compact=True, id="number", placeholder="policy number")
+            yield SafeInput(compact=True, id="carrier", placeholder="insurer")
+            yield SafeInput(compact=True, id="number", placeholder="policy number")
         yield Label("Period: from / to (YYYY-MM-DD, both days included)")
         with Horizontal(classes="row"):
-            yield Input(compact=True, id="start", placeholder="YYYY-MM-DD")
-            yield Input(compact=True, id="end", placeholder="YYYY-MM-DD")
+            yield SafeInput(compact=True, id="start", placeholder="YYYY-MM-DD")
+            yield SafeInput(compact=True, id="end", placeholder="YYYY-MM-DD")
         yield Label("Aggregate limit / currency / retention (e.g. 1M, 1,000,000)")
         with Horizontal(classes="row"):
-            yield Input(compact=True, id="limit", placeholder="limit")
-            yield Input(compact=True, id="currency", value="USD")
-            yield Input(compact=True, id="retention", placeholder="retention")
+            yield SafeInput(compact=True, id="limit", placeholder="limit")
+            yield SafeInput(compact=True, id="currency", value="USD")
+            yield SafeInput(compact=True, id="retention", placeholder="retention")
         yield Label("Notice to the insurer / N")
         with Horizontal(classes="row"):
             yield select(NOTICE, prompt="notice condition", id="notice")
-            yield Input(compact=True, id="notice_n", placeholder="N")
+            yield SafeInput(compact=True, id="notice_n", placeholder="N")
         yield Label("Breach hotline / claims email")
         with Horizontal(classes="row"):
-            yield Input(compact=True, id="hotline", placeholder="+1 ...")
-            yield Input(compact=True, id="claims_email", placeholder="claims@...")
+            yield SafeInput(compact=True, id="hotline", placeholder="+1 ...")
+            yield SafeInput(compact=True, id="claims_email", placeholder="claims@...")
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -21,6 +21,7 @@ from textual.widgets import Input, Label, TextArea
 
 from msptui.record_inputs import DECISIONS, REVIEW_TYPES, RecommendationDraft, ReviewDraft
 from screens.formkit import RecordForm, entries, lines, select, value
+from screens.widgets import SafeInput
 
 
 def load_client(store, client_id: str):
@@ -66,18 +67,18 @@ class ReviewScreen(RecordForm):
     def fields(self) -> ComposeResult:
         yield Label("Held on (YYYY-MM-DD) / type")
         with Horizontal(classes="row"):
-            yield Input(compact=True, id="held_on", placeholder="YYYY-MM-DD")
+            yield SafeInput(compact=True, id="held_on", placeholder="YYYY-MM-DD")
             yield select([(t.replace("_", " "), t) for t in REVIEW_TYPES], prompt="type", id="type", value="qbr")
         yield Label("MSP attendees (separate people with ';')")
-        yield Input(compact=True, id="attendees_msp", placeholder="e.g. Pat Kim; Lee Park")
+        yield SafeInput(compact=True, id="attendees_msp", placeholder="e.g. Pat Kim; Lee Park")
         yield Label("Client attendees (separate people with ';')")
-        yield Input(compact=True, id="attendees_client", placeholder="e.g. Dr. Ana Ruiz")
+        yield SafeInput(compact=True, id="attendees_client", placeholder="e.g. Dr. Ana Ruiz")
         yield Label("Topics (one per line)")
         yield TextArea(id="topics", compact=True)
         yield Label("Security education given (one per line: what the client was taught or warned about)")
         yield TextArea(id="education", compact=True)
         yield Label("Minutes file (optional: hashed and recorded)")
-        yield Input(compact=True, id="minutes", placeholder="/path/to/minutes.pdf")
+        yield SafeInput(compact=True, id="minutes", placeholder="/path/to/minutes.pdf")
         yield Label("Recommendations (ctrl+n or F7 adds another)")
         yield Vertical(id="recs")
 
@@ -106,12 +107,12 @@ class ReviewScreen(RecordForm):
         items = [(f"{i.label} ({i.id})", i.id) for i in load_catalog().items.values()]
         item = select(items, prompt=f"{n}. catalogue item recommended", id=f"rec{n}-item")
         item.add_class("rec-item")
-        decided = Input(compact=True, id=f"rec{n}-decided_on", placeholder="decided on")
+        decided = SafeInput(compact=True, id=f"rec{n}-decided_on", placeholder="decided on")
         decided.add_class("rec-date")
         row = Vertical(
             Horizontal(item, select([(d, d) for d in DECISIONS], prompt="decision", id=f"rec{n}-decision"),
                        classes="row"),
-            Horizontal(decided, Input(compact=True, id=f"rec{n}-text",
+            Horizontal(decided, SafeInput(compact=True, id=f"rec{n}-text",
                                       placeholder=f"{n}. the recommendation, as given to the client"), classes="row"),
             classes="rec",
         )

@@ -27,7 +27,7 @@ from textual.widgets import Checkbox, Input, Label, ProgressBar, Select
 
 from msptui.record_inputs import SignDraft
 from screens.formkit import RecordForm, entries, select, value
-from screens.widgets import SafeStatic, clean, lit, run_job
+from screens.widgets import SafeInput, SafeStatic, clean, lit, run_job
 
 METHODS = [("wet ink (paper)", "wet"), ("electronic signature", "electronic"), ("click-through", "click"),
            ("email acceptance", "email")]
@@ -89,14 +89,14 @@ class SignScreen(RecordForm):
         yield Select([], prompt="choose the agreement that was signed", id="agreement", compact=True)
         yield Label("Signed at (local time in the client's zone; ctrl+t = now) / method")
         with Horizontal(classes="row"):
-            yield Input(compact=True, id="signed_at", placeholder="YYYY-MM-DDTHH:MM")
+            yield SafeInput(compact=True, id="signed_at", placeholder="YYYY-MM-DDTHH:MM")
             yield select(METHODS, prompt="method", id="method")
         yield Label("Signed for the MSP: NAME, TITLE (several: separate with ';')")
-        yield Input(compact=True, id="msp", placeholder="e.g. Pat Kim, CEO")
+        yield SafeInput(compact=True, id="msp", placeholder="e.g. Pat Kim, CEO")
         yield Label("Signed for the client: NAME, TITLE (several: separate with ';')")
-        yield Input(compact=True, id="client", placeholder="e.g. Dr. Ana Ruiz, Owner")
+        yield SafeInput(compact=True, id="client", placeholder="e.g. Dr. Ana Ruiz, Owner")
         yield Label("Signed file (hashed with SHA-256 and recorded; optional)")
-        yield Input(compact=True, id="document", placeholder="/path/to/signed.pdf")
+        yield SafeInput(compact=True, id="document", placeholder="/path/to/signed.pdf")
         yield Checkbox("Re-sign: replace a signature already on record: NO", id="resign", compact=True)
         with Vertical(id="hashbox"):
             yield SafeStatic("", id="hash-label")

@@ -37,7 +37,7 @@ from textual.strip import Strip
 from textual.widgets import Footer as _Footer
 from textual.widgets import Input, Static
 
-from msptui.literal import visible
+from msptui.literal import symbols, visible
 
 
 def clean(text: Any, *, limit: int | None = 400, newlines: bool = False) -> str:
@@ -129,6 +129,25 @@ def _cut_line(line: Text, width: int) -> None:
     line.truncate(max(0, width))
     line.rstrip()
     line.append("…")
+
+
+class SafeInput(Input):
+    """A text box that never writes its text's control, bidi or line-separator characters to the terminal.
+
+    Textual's Input draws its value as it is: a stored system name holding ESC]2;...BEL retitled the window and ESC[2J
+    cleared the screen when the facts form opened. Each such character is drawn as one visible symbol (ESC as U+241B,
+    the rest as U+FFFD), one for one so the cursor stays put; the value itself, which is what gets saved, is exactly
+    what was stored or typed.
+    """
+
+    @property
+    def _value(self) -> Text:
+        if self.password:
+            return super()._value
+        text = Text(symbols(self.value), no_wrap=True, overflow="ignore", end="")
+        if self.highlighter is not None:
+            text = self.highlighter(text)
+        return text
 
 
 class SafeStatic(Static):
@@ -443,7 +462,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self):
         with Vertical(classes="dialog"):
             yield SafeStatic(lit(self.title_text), classes="title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield SafeInput(value=self.value, placeholder=self.placeholder, id="prompt-input")
             yield SafeStatic(lit(self.hint or "Enter = OK    Esc = cancel", newlines=True), classes="hint", id="prompt-hint")
 
     def on_mount(self) -> None:
@@ -539,7 +558,7 @@ class FormScreen(ModalScreen[dict | None]):
             with VerticalScroll(id="form-fields"):
                 for f in self.fields:
                     yield SafeStatic(lit("  " + f.label), classes="label", id=f"l-{f.name}")
-                    yield Input(value=f.value, placeholder=f.placeholder, id=f"f-{f.name}", compact=True)
+                    yield SafeInput(value=f.value, placeholder=f.placeholder, id=f"f-{f.name}", compact=True)
 
     def on_mount(self) -> None:
         self.set_focus(self.query(Input).first())

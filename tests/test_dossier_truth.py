@@ -426,3 +426,37 @@ def test_a_dossier_written_by_an_earlier_msptui_is_not_called_edited(incident, t
     from msptui.export.collect import CONTENT_REVISION
 
     assert f"content_revision {CONTENT_REVISION} there, 99 here" in note
+
+
+# ---------------------------------------------------------------------------
+# a clock that was fast: the dossier says so instead of a silent jump in time
+# ---------------------------------------------------------------------------
+
+
+def test_a_fast_clock_and_its_recorded_step_are_shown_in_the_timeline(tmp_path, monkeypatch):
+    """Notes written by a box three days fast, then the step recorded by a person, then a note at the right time:
+    the timeline keeps the chain's order, marks the entry recorded before an earlier one as CLOCK BEHIND, and
+    states the step with who recorded it and why."""
+    import msptui.store as store_module
+    from msptui.chain import utc_stamp
+
+    monkeypatch.setenv("MSPTUI_OPERATOR", OPERATOR)
+    with Store.open(tmp_path / "db", create=True) as store:
+        load_demo(store, today=date.today())
+        now = datetime.now(timezone.utc)
+        inc, _ = open_incident(store, client_id="tallgrass-vet", discovered=now - timedelta(hours=5),
+                               tz="America/Chicago", category="ransomware", summary="encrypted")
+        with monkeypatch.context() as fast:
+            fast.setattr(store_module, "utc_stamp", lambda: utc_stamp(datetime.now(timezone.utc) + timedelta(days=3)))
+            add_note(store, inc.id, "written by the fast box")
+        store.record_clock_step("checked against NTP: the jump box was 3 days fast <b>")
+        add_note(store, inc.id, "written at the right time")
+        data, _events = collect(store, inc.id, generated_at=datetime.now(timezone.utc), local_tz="Etc/UTC")
+    (step,) = data["clock_steps"]
+    assert step["by"] == "Dana Reyes" and step["behind_hours"] >= 71.9 and step["reason"].endswith("fast <b>")
+    rows = [t for t in data["timeline"] if t["kind"] == "note"]
+    assert [t["clock_behind"] for t in rows] == [False, True]
+    assert not any(t["clock_behind"] for t in data["timeline"] if t["kind"] != "note")
+    page = render_html(data)
+    assert "Clock step recorded" in page and "3 days fast &lt;b&gt;" in page
+    assert page.count("· CLOCK BEHIND") == 1

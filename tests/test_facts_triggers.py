@@ -182,8 +182,11 @@ def test_affected_systems_are_recorded_changed_and_shown_in_the_dossier_facts(de
     assert event_count(db_path) == head + 1 and checklist(demo, incident) == items_before
     same = demo("incident", "set", incident, "--systems", f"FS01,DC01,{hostile}")
     assert same.exit_code == 1 and "nothing to change" in same.stderr
-    long = demo("incident", "set", incident, "--systems", "x" * 501)
-    assert long.exit_code == 1 and "systems:" in long.stderr and "longer than 500 characters" in long.stderr
+    for bad, says in (("x" * 201, "longer than 200 characters"), ("," * 10_000, "no system name in"),
+                      (" ; ;  ,  ", "no system name in"), ("FS01, \u200b", "has no visible character")):
+        refused = demo("incident", "set", incident, "--systems", bad)
+        assert refused.exit_code == 1 and "systems:" in refused.stderr and says in refused.stderr, refused.stderr
+    assert event_count(db_path) == head + 1
     monkeypatch.setenv("MSPTUI_KEY_DIR", str(tmp_path / "keys"))
     with Store.open(db_path) as store:
         folder = dossier_export.export(store, incident, out_dir=tmp_path / "out", renderer=lambda data: b"%PDF-1.7\n")
@@ -194,6 +197,13 @@ def test_affected_systems_are_recorded_changed_and_shown_in_the_dossier_facts(de
     assert "people affected:" in html and "ransom paid: no" in html
     changes = [a for a in data["assessments"] if "systems" in " ".join(a.get("changed", []))]
     assert changes, "what was believed when: the change of systems is in the history"
+    many = [f"host-{n:03d}.{'x' * 180}" for n in range(500)]  # the most a record holds: a paragraph, not a cell
+    with Store.open(db_path) as store:
+        data, _ = __import__("msptui.export.collect", fromlist=["collect"]).collect(
+            store, incident, generated_at=datetime.now(timezone.utc), local_tz="Etc/UTC")
+    data["incident"]["systems"] = many
+    page = render_html(data)
+    assert "systems affected: 500, listed under this table" in page and 'id="systems-affected"' in page
     assert demo("incident", "set", incident, "--systems", "").exit_code == 0  # cleared
     with Store.open(db_path) as store:
         assert store.get(Incident, incident).systems == []

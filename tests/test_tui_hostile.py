@@ -240,3 +240,39 @@ def test_sighup_exits_nonzero_and_leaves_db_intact(hostile_db):
     with Store.open(hostile_db) as store:
         assert store.count("clients") == len(NAMES)
         assert verify(store).ok
+
+
+def test_forms_prefilled_with_record_text_never_write_it_raw_to_the_terminal(hostile_db):
+    """The facts form filled its text boxes with the stored summary and systems as they were: ESC]0;...BEL retitled
+    the terminal and ESC[2J cleared it. A box draws each such character as one symbol and keeps the value exact."""
+    async def go():
+        from msptui.incidents import get_incident
+
+        inc_id = incident_id(hostile_db)
+        with Store.open(hostile_db) as store:
+            stored = get_incident(store, inc_id).summary
+        app = make_app(hostile_db)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_text(pilot, "of 7 clients")
+            app.open_incident(inc_id)
+            await wait_text(pilot, "Acme [/prod]")
+            await pilot.press("f")
+            await wait_text(pilot, "Incident facts")
+            box = app.screen.query_one("#f-summary")
+            assert box.value == stored  # the value is the stored text, exactly
+            box.focus()
+            await pilot.pause(0.05)
+            await pilot.press("home")  # the start of the summary in view (the cursor went to its end)
+            await pilot.pause(0.1)
+            text = screen_text(app)
+            assert "\u241b]0;pwned\u2407" in text and "\ufffdevil" in text, text
+            assert not any(ch in text for ch in ("\x1b", "\x07", "\u202e")), "raw control or bidi characters drawn"
+            app.screen.query_one("#f-systems").value = "FS01 \x1b[2J"
+            app.screen.query_one("#f-status").value = "contained"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen.view is not None and app.screen.view.incident.status == "contained",
+                           what="facts saved")
+        with Store.open(hostile_db) as store:
+            saved = get_incident(store, inc_id)
+        assert saved.summary == stored and saved.systems == ["FS01 \x1b[2J"]  # exact, nothing escaped into the record
+    run(go())

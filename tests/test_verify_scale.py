@@ -182,3 +182,6 @@ def test_a_fast_clock_does_not_lock_correct_machines_out(store, db_path, cli, mo
     result = verify(store)
     assert result.ok and result.clock_steps_total == 1, result.clock_steps
     assert "event 3 is recorded at" in result.clock_steps[0] and "recorded as a clock step" in result.clock_steps[0]
+    assert "by Dana Reyes, reason: checked against NTP; the jump box was 3 days fast" in result.clock_steps[0]
+    invisible = cli("clock-step", "--reason", "\u200b")  # looks empty to everyone who reads it
+    assert invisible.exit_code == 1 and "--reason" in invisible.stderr

@@ -28,7 +28,7 @@ from ..coverage import state_text
 from ..models import Agreement, ClauseKind, Review, RiskAcceptance
 from ..picture import STATE_ORDER, liability_picture
 from ..scope import scope_as_of
-from ..store import Store
+from ..store import CLOCK_SKEW_TOLERANCE_S, CLOCK_STEP_KIND, Store
 from ..timeutil import fmt_local_and_utc
 from ..views.incident import IncidentView, incident_view
 from .files import FILE_EVENTS, utc_text
@@ -38,7 +38,8 @@ FORMAT = "msptui-dossier"
 #: (``rebuild.content_inputs``): bump it whenever that changes, so that verifying a dossier exported by an
 #: earlier msptui says "not checked: this msptui writes other content" instead of calling it edited.
 #: 2: recomputations told apart from decisions, retention estimates, one way to write instants, the whole
-#: timeline, the hash rules' wording (absent from earlier manifests). 3: the incident's affected systems.
+#: timeline, the hash rules' wording (absent from earlier manifests). 3: the incident's affected systems; recorded
+#: clock steps, and timeline entries recorded with a clock behind an earlier one.
 CONTENT_REVISION = 3
 #: 2: events.jsonl is the chain's skeleton, the content is rebuilt from it, the key is pinned (issue 13)
 FORMAT_VERSION = 2
@@ -210,6 +211,25 @@ def _timeline_row(t, tz: str) -> dict:
             "occurred_at": utc_text(t.occurred_at) if t.occurred_at else None,
             "occurred_text": when(t.occurred_at, t.occurred_tz, tz) if t.occurred_at else "",
             "entered_late_seconds": t.entered_late, "actor": t.who, "login": t.login, "text": t.text}
+
+
+def clock_marks(rows: list[dict], events: list[Event], tz: str) -> list[dict]:
+    """The recorded clock steps in the dossier's events, and each timeline row marked ``clock_behind`` when it was
+    recorded earlier than an entry before it (a writer's clock was fast, or this one slow): a reader sees why the
+    recorded times are out of order instead of a silent jump (the order is the chain's, never the clocks')."""
+    latest: datetime | None = None
+    for row in rows:
+        at = parse_stamp(row["at"])
+        row["clock_behind"] = latest is not None and (latest - at).total_seconds() > CLOCK_SKEW_TOLERANCE_S
+        latest = at if latest is None or at > latest else latest
+    steps = []
+    for e in events:
+        if e.kind == CLOCK_STEP_KIND:
+            behind = float(e.payload.get("behind_s") or 0)
+            steps.append({"event_id": e.id, "at": utc_text(parse_stamp(e.at)), "at_text": when(parse_stamp(e.at), e.tz, tz),
+                          "by": e.operator_name(), "login": e.actor, "behind_hours": round(behind / 3600, 1),
+                          "last_event": e.payload.get("last_event"), "reason": str(e.payload.get("reason") or "")})
+    return steps
 
 
 FACT_FIELDS = ("status", "category", "summary", "data_types", "countries", "us_states", "affected_counts",
@@ -394,6 +414,8 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
                 "notice_target_text": when(clock.target, None, tz) if clock and clock.target else ""}
 
     generated_utc = generated_at.astimezone(timezone.utc)
+    timeline_rows = [_timeline_row(t, tz)
+                     for t in timeline.build(events, incident.id, style=timeline.whole(lambda dt, zone: when(dt, zone, tz)))]
     data: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -454,7 +476,7 @@ def _collect(store: Store, view: IncidentView, *, generated_at: datetime, privil
         #: checklist items msptui set not applicable when re-planning after the facts changed: not decisions
         "recomputed_not_applicable": recomputed,
         "evidence": evidence_rows,
-        "timeline": [_timeline_row(t, tz)
-                     for t in timeline.build(events, incident.id, style=timeline.whole(lambda dt, zone: when(dt, zone, tz)))],
+        "timeline": timeline_rows,
+        "clock_steps": clock_marks(timeline_rows, events, tz),
     }
     return data, events
