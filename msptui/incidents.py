@@ -80,6 +80,16 @@ def act_when(incident: Incident, at_text: str | None, tz_text: str | None = None
     return at, tz
 
 
+def typed_when(incident: Incident, at_text: str | None, tz_text: str | None = None, *,
+               now: datetime | None = None) -> datetime | None:
+    """``act_when`` for an act whose time is optional: None when no time was typed (it is recorded as of now), but a
+    zone typed without a time is still checked, never silently ignored."""
+    if not _given(at_text) and not _given(tz_text):
+        return None
+    at, _tz = act_when(incident, at_text, tz_text, now=now)
+    return at if _given(at_text) else None
+
+
 def _given(text: str | None) -> str | None:
     """A typed value, or None when nothing (or only spaces) was typed."""
     return text.strip() if text is not None and text.strip() else None
@@ -458,10 +468,9 @@ class EvidenceDraft:
         if not _given(self.file):
             raise FieldError("file", "give the file to hash")
         path = check_file(self.file.strip(), "file")
-        # no time: acquired now (None); a zone given alone is still checked, not silently ignored
-        at = act_when(incident, self.at, self.tz, now=now)[0] if _given(self.at) or _given(self.tz) else None
+        at = typed_when(incident, self.at, self.tz, now=now)
         return {"path": path, "name": _given(self.name), "source": _given(self.source), "method": _given(self.method),
-                "acquired_at": at if _given(self.at) else None}
+                "acquired_at": at}
 
 
 @dataclass(frozen=True)

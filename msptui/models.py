@@ -239,6 +239,7 @@ SignatureStatus = Literal["signed", "unsigned", "partially_signed"]
 SignatureMethod = Literal["wet_ink", "e_signature", "click_through", "email_acceptance"]
 Decision = Literal["accepted", "declined", "deferred", "pending"]
 PolicyKind = Literal["cyber", "tech_eo", "cyber_eo", "crime", "general_liability"]
+ClaimsForm = Literal["occurrence", "claims_made", "claims_made_and_reported"]
 ReviewKind = Literal["qbr", "annual", "security", "onboarding", "ad_hoc"]
 
 IncidentCategory = Literal[
@@ -541,7 +542,7 @@ class InsurancePolicy(Record):
         default=None, description="insurer consent before vendors, remediation or ransom payment (None: not recorded)")
     panel_vendors: list[ShortText] = Field(default_factory=list)
     #: claims-made-and-reported forms cover a claim only if it is also reported within the policy period
-    claims_form: Literal["occurrence", "claims_made", "claims_made_and_reported"] | None = None
+    claims_form: ClaimsForm | None = None
     notes: Text = ""
 
     @model_validator(mode="after")

@@ -32,6 +32,7 @@ from .models import (
     MAX_NOTICE_DAYS,
     MAX_NOTICE_HOURS,
     AgreementKind,
+    ClaimsForm,
     ClauseKind,
     ContactRole,
     DataKind,
@@ -59,7 +60,7 @@ SCOPE_STATES: tuple[str, ...] = tuple(s.value for s in ScopeState)
 AGREEMENT_TYPES: tuple[str, ...] = get_args(AgreementKind)
 CLAUSE_KINDS: tuple[str, ...] = get_args(ClauseKind)
 POLICY_TYPES: tuple[str, ...] = get_args(PolicyKind)
-CLAIMS_FORMS: tuple[str, ...] = ("occurrence", "claims_made", "claims_made_and_reported")
+CLAIMS_FORMS: tuple[str, ...] = get_args(ClaimsForm)
 REVIEW_TYPES: tuple[str, ...] = get_args(ReviewKind)
 DECISIONS: tuple[str, ...] = get_args(Decision)
 DATA_KINDS: tuple[str, ...] = get_args(DataKind)

@@ -314,13 +314,10 @@ def _unrecorded_lines(view) -> list[str]:
 def check(ctx: Context, incident_id: str, item: str, status: str | None, note: str | None, evidence_id: str | None,
           at_text: str | None, tz: str | None) -> None:
     """Change a checklist item (ITEM is its step id or full id); --at says when it was actually done."""
-    from ..incidents import set_item
-    from .base import act_time as when
+    from ..incidents import get_incident, set_item, typed_when
 
     with ctx.open(writes=True) as store:
-        # no --at: the change is recorded as of now (None); a --tz given alone is still checked, not ignored
-        at, _ = when(store, incident_id, at_text, tz) if at_text or tz is not None else (None, None)
-        at = at if at_text else None
+        at = typed_when(get_incident(store, incident_id), at_text, tz)
         changed = set_item(store, incident_id, item, status=status, note=note, evidence_id=evidence_id, at=at)
     say(f"{changed.id}: {changed.status} ({changed.updated_by}, {iso(changed.updated_at)})")
 
